@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run a command as root inside a QEMU VM booting Debian's stock 6.12 kernel.
+#
+#   tests/vm/run.sh [--module stock|shim] [--timeout SEC] [--mem MB] CMD [ARG...]
+#
+# The guest sees the host's root read-only (under a throw-away overlay), the
+# repository and the current directory at their host paths, writable; so the
+# built tool, fio, mkfs and bpftool come from the host, as under virtme-ng.
+# Exit status: CMD's, or 125 when the VM broke (no status came back) and 124
+# on timeout. The guest's kernel log is kept in $UBLK_VM_LOG (default
+# .output/vm/kernel.log); a WARN, BUG, oops or hung-task report in it fails
+# the run (exit 1 when CMD itself passed).
+#
+# --module picks the ublk_drv the tests load (exported to the guest as
+# UBLK_BPF_MODULE): "shim" is the one kfunc-shim/ builds, "stock" Debian's;
+# the default is shim when it has been built.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
+module="" timeout=1800 mem=2048
+
+usage() { echo "usage: $0 [--module stock|shim] [--timeout SEC] [--mem MB] CMD [ARG...]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--module) module=${2:?}; shift 2 ;;
+	--timeout) timeout=${2:?}; shift 2 ;;
+	--mem) mem=${2:?}; shift 2 ;;
+	--) shift; break ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || usage
+[ -f "$cache/current.env" ] || { echo "run.sh: no kernel cache; run 'make setup' first" >&2; exit 2; }
+# shellcheck source=/dev/null
+. "$cache/current.env"
+
+shim_ko=$repo/.output/kfunc-shim/ublk_drv.ko
+if [ -z "$module" ]; then
+	module=stock
+	[ -f "$shim_ko" ] && module=shim
+fi
+case "$module" in
+stock|shim) ;;
+*) echo "run.sh: --module must be stock or shim" >&2; exit 2 ;;
+esac
+
+initramfs=$("$here/initramfs.sh")
+
+run=$(mktemp -d /tmp/ublk-vm.XXXXXX)
+trap 'rm -rf "$run"' EXIT
+printf '%q ' "$@" >"$run/cmd"
+echo >>"$run/cmd"
+pwd >"$run/cwd"
+echo "$UBLK_KROOT/lib/modules" >"$run/modules"
+{
+	echo "PATH=$repo/.output/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	echo "HOME=/tmp"
+	echo "TERM=dumb"
+	echo "UBLK_BPF_MODULE=$module"
+	echo "UBLK_BPF_SHIM_KO=$shim_ko"
+	echo "UBLK_BPF_IN_VM=1"
+	[ -n "${UBLK_TEST_FILTER:-}" ] && printf 'UBLK_TEST_FILTER=%q\n' "$UBLK_TEST_FILTER"
+	[ -n "${UBLK_BPF_CACHE:-}" ] && printf 'UBLK_BPF_CACHE=%q\n' "$UBLK_BPF_CACHE"
+	true
+} >"$run/env"
+
+log=${UBLK_VM_LOG:-$repo/.output/vm/kernel.log}
+mkdir -p "$(dirname "$log")"
+
+# TCG only: on this kind of host /dev/kvm opens but KVM guests die, and
+# QEMU would not fall back. UBLK_VM_ACCEL=kvm where KVM really works.
+accel=${UBLK_VM_ACCEL:-tcg}
+[ "$accel" = tcg ] && accel=tcg,thread=multi
+fsdev() { echo "-fsdev local,id=$1,path=$2,security_model=none$3 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
+
+set +e
+# shellcheck disable=SC2046
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	-nodefaults -no-user-config -nographic -no-reboot \
+	-machine q35 -accel "$accel" -cpu max -smp 2 -m "$mem" \
+	-kernel "$UBLK_VMLINUZ" -initrd "$initramfs" \
+	-append "console=ttyS0 panic=-1 rdinit=/init ublk.repo=$repo" \
+	-serial "file:$log" \
+	-device virtio-serial-pci -chardev stdio,id=out,signal=off \
+	-device virtconsole,chardev=out \
+	$(fsdev hostroot / ,readonly=on,multidevs=remap) $(fsdev repo "$repo" "") $(fsdev run "$run" "") \
+	</dev/null
+qemu_rc=$?
+set -e
+
+[ -f "$run/dmesg" ] && cp "$run/dmesg" "$log.dmesg"
+if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
+	echo "run.sh: VM timed out after ${timeout}s; kernel log: $log" >&2
+	exit 124
+fi
+if [ ! -f "$run/rc" ]; then
+	echo "run.sh: the VM stopped without a result (qemu exit $qemu_rc); kernel log: $log" >&2
+	tail -n 30 "$log" >&2
+	exit 125
+fi
+rc=$(cat "$run/rc")
+if "$here/klog-check.sh" "$log"; then
+	exit "$rc"
+fi
+echo "run.sh: the guest kernel log has a WARN/BUG/oops/hung task (above); full log: $log" >&2
+[ "$rc" -ne 0 ] && exit "$rc"
+exit 1
