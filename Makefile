@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make          build the tool (.output/bin/ublk-bpf); runs the set-up first
+#               on a machine that lacks it
+# make setup    install packages, the Debian 6.12 kernel and libbpf/bpftool
+# make check    every test: host unit tests, then the VM tests
+# make demo     the main job, in the VM
+# V=1 shows the commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+OUTPUT := .output
+CACHE ?= $(HOME)/.cache/ublk-bpf
+KERNEL_ENV := $(CACHE)/current.env
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Kernel paths (UBLK_KSRC, UBLK_KHEADERS, ...) recorded by scripts/setup.sh.
+-include $(KERNEL_ENV)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser
+LIBS := -luring -lpthread
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+UNIT_SRCS := $(wildcard tests/host/unit_*.c)
+UNIT_BINS := $(patsubst tests/host/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+UAPI := $(OUTPUT)/include/linux/ublk_cmd.h
+
+.PHONY: all setup check demo unit clean
+all: $(OUTPUT)/bin/ublk-bpf
+
+setup $(KERNEL_ENV):
+	$(Q)scripts/setup.sh
+
+# The ublk uAPI of the kernel we run on, from Debian's source package.
+$(UAPI): $(KERNEL_ENV)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -n "$(UBLK_KSRC)" || { echo "no kernel source: run make setup" >&2; exit 1; }
+	$(Q)cp $(UBLK_KSRC)/include/uapi/linux/ublk_cmd.h $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h include/*.h) $(UAPI)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(USER_OBJS)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(USER_OBJS) $(LIBS) -o $@
+
+unit: $(UNIT_BINS)
+
+check: all unit
+	$(Q)tests/run_tests.sh
+
+demo: all
+	$(Q)tests/vm/run.sh tests/demo.sh
+
+clean:
+	rm -rf $(OUTPUT)

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Backing files of the file-based targets: open them (O_DIRECT unless
+ * --buffered), check their size, learn the logical block size of what lies
+ * beneath, and which fallocate modes the file system offers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "params.h"
+#include "ublk.h"
+
+/* Logical block size of the device holding @st: a file's, or its own. */
+static unsigned int backing_logical_block(int fd, const struct stat *st)
+{
+	char path[96];
+	unsigned int lbs = 512;
+	int bs;
+	FILE *f;
+
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKSSZGET, &bs) == 0 && bs >= 512 ? (unsigned int)bs : 512;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/logical_block_size",
+		 major(st->st_dev), minor(st->st_dev));
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%u", &lbs) != 1 || lbs < 512 || lbs > 4096)
+			lbs = 512;
+		fclose(f);
+	}
+	return lbs;
+}
+
+static unsigned long long backing_size(int fd, const struct stat *st)
+{
+	unsigned long long size = 0;
+
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, &size) == 0 ? size : 0;
+	return st->st_size;
+}
+
+static int backing_open_one(const char *path, bool buffered, int *fdp,
+			    unsigned long long *sizep, unsigned int *lbsp)
+{
+	struct stat st;
+	int fd, flags = O_RDWR | O_CLOEXEC;
+
+	if (!buffered)
+		flags |= O_DIRECT;
+	fd = open(path, flags);
+	if (fd < 0 && errno == EINVAL && !buffered) {
+		ublk_err("%s: the file system refuses O_DIRECT; serving it through the page cache",
+			 path);
+		fd = open(path, flags & ~O_DIRECT);
+	}
+	if (fd < 0) {
+		int err = -errno;
+
+		ublk_err("cannot open backing file %s: %s", path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		ublk_err("backing file %s is not a regular file or block device", path);
+		close(fd);
+		return -EINVAL;
+	}
+	*sizep = backing_size(fd, &st);
+	*lbsp = backing_logical_block(fd, &st);
+	if (*sizep == 0 || *sizep % 512) {
+		ublk_err("backing file %s: size %llu is not a non-zero multiple of 512",
+			 path, *sizep);
+		close(fd);
+		return -EINVAL;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Does the file system do fallocate @mode? Tried past EOF, so no data moves. */
+static bool backing_has_fallocate(int fd, unsigned long long size, int mode)
+{
+	return fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, size, 4096) == 0;
+}
+
+int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
+		      unsigned int min_files, unsigned int max_files)
+{
+	unsigned long long size, min_size = 0;
+	unsigned int i, lbs, max_lbs = 512;
+	bool punch = true;
+	int ret;
+
+	if (opts->nr_files < min_files || opts->nr_files > max_files) {
+		if (min_files == max_files)
+			ublk_err("target %s needs %u --file, got %u", dev->tgt->name,
+				 min_files, opts->nr_files);
+		else
+			ublk_err("target %s needs %u to %u --file, got %u", dev->tgt->name,
+				 min_files, max_files, opts->nr_files);
+		return -EINVAL;
+	}
+	for (i = 0; i < opts->nr_files; i++) {
+		ret = backing_open_one(opts->files[i], opts->buffered, &dev->fds[i],
+				       &size, &lbs);
+		if (ret < 0) {
+			ublk_close_backing(dev);
+			return ret;
+		}
+		dev->nr_fds++;
+		if (!min_size || size < min_size)
+			min_size = size;
+		if (lbs > max_lbs)
+			max_lbs = lbs;
+		punch = punch && backing_has_fallocate(dev->fds[i], size, FALLOC_FL_PUNCH_HOLE);
+	}
+	dev->zero_in_place = true;
+	for (i = 0; i < dev->nr_fds; i++)
+		dev->zero_in_place = dev->zero_in_place &&
+			backing_has_fallocate(dev->fds[i], min_size, FALLOC_FL_ZERO_RANGE);
+
+	min_size -= min_size % max_lbs;
+	ublk_params_init(&dev->params, min_size, __builtin_ctz(max_lbs), UBLK_IO_BUF_BYTES);
+	ublk_params_set_cache(&dev->params);
+	if (punch)
+		ublk_params_set_discard(&dev->params, 4096, UBLK_IO_BUF_BYTES);
+	return 0;
+}
+
+void ublk_close_backing(struct ublk_dev *dev)
+{
+	while (dev->nr_fds)
+		close(dev->fds[--dev->nr_fds]);
+}
+
+int ublk_backing_fallocate_mode(const struct ublk_dev *dev, unsigned int op,
+				unsigned int op_flags)
+{
+	/* A punched hole reads back as zeroes; NOUNMAP asks to keep the blocks. */
+	if (op == UBLK_IO_OP_WRITE_ZEROES && (op_flags & UBLK_IO_F_NOUNMAP) &&
+	    dev->zero_in_place)
+		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+}

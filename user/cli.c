@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+int ublk_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1ULL << 10; end++; break;
+	case 'm': case 'M': mult = 1ULL << 20; end++; break;
+	case 'g': case 'G': mult = 1ULL << 30; end++; break;
+	case 't': case 'T': mult = 1ULL << 40; end++; break;
+	}
+	if (mult > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end || (v && mult > ULLONG_MAX / v))
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
+int ublk_parse_uint(const char *s, const char *what, unsigned int min,
+		    unsigned int max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = s && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : ULONG_MAX;
+	if (v == ULONG_MAX || errno || *end || v < min || v > max) {
+		ublk_err("%s must be a number from %u to %u, got '%s'", what, min, max,
+			 s ? s : "");
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* getopt_long has printed why; say where to look. */
+static int ublk_bad_option(const char *verb)
+{
+	ublk_err("see 'ublk-bpf help' for the options of '%s'", verb);
+	return -EINVAL;
+}
+
+static int ublk_no_extra_args(int argc, char **argv, const char *verb)
+{
+	if (optind < argc) {
+		ublk_err("%s: unexpected argument '%s'", verb, argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "number", required_argument, NULL, 'n' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 's' },
+		{ "buffered", no_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->dev_id = -1;
+	o->nr_queues = 1;
+	o->queue_depth = UBLK_DEFAULT_DEPTH;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "t:n:q:d:f:s:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o->target = optarg;
+			break;
+		case 'n':
+			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
+				return -EINVAL;
+			o->dev_id = (int)v;
+			break;
+		case 'q':
+			if (ublk_parse_uint(optarg, "queue count (-q)", 1, UBLK_MAX_QUEUES,
+					    &o->nr_queues))
+				return -EINVAL;
+			break;
+		case 'd':
+			if (ublk_parse_uint(optarg, "queue depth (-d)", 1, UBLK_MAX_DEPTH,
+					    &o->queue_depth))
+				return -EINVAL;
+			break;
+		case 'f':
+			if (o->nr_files == UBLK_MAX_FILES) {
+				ublk_err("at most %d --file", UBLK_MAX_FILES);
+				return -EINVAL;
+			}
+			o->files[o->nr_files++] = optarg;
+			break;
+		case 's':
+			if (ublk_parse_size(optarg, &o->size) || !o->size || o->size % 512) {
+				ublk_err("--size must be a non-zero multiple of 512 bytes (suffixes k, M, G, T), got '%s'",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'b':
+			o->buffered = true;
+			break;
+		default:
+			return ublk_bad_option("add");
+		}
+	}
+	if (ublk_no_extra_args(argc, argv, "add"))
+		return -EINVAL;
+	if (!o->target) {
+		ublk_err("add: which target? (-t null|loop)");
+		return -EINVAL;
+	}
+	if (!ublk_find_target(o->target)) {
+		ublk_err("add: unknown target '%s'", o->target);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
+			  const char *verb, bool is_list)
+{
+	static const struct option longopts[] = {
+		{ "number", required_argument, NULL, 'n' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->dev_id = -1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, is_list ? "n:" : "n:a", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
+				return -EINVAL;
+			o->dev_id = (int)v;
+			break;
+		case 'a':
+			if (is_list)
+				return ublk_bad_option(verb);
+			o->all = true;
+			break;
+		case 'j':
+			if (!is_list)
+				return ublk_bad_option(verb);
+			o->json = true;
+			break;
+		default:
+			return ublk_bad_option(verb);
+		}
+	}
+	if (ublk_no_extra_args(argc, argv, verb))
+		return -EINVAL;
+	if (!is_list && (o->dev_id < 0) == !o->all) {
+		ublk_err("%s: give either -n ID or -a", verb);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o)
+{
+	return ublk_parse_sel(argc, argv, o, "del", false);
+}
+
+int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o)
+{
+	return ublk_parse_sel(argc, argv, o, "list", true);
+}
+
+int ublk_parse_none(int argc, char **argv, const char *verb)
+{
+	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
+
+	optind = 0;
+	if (getopt_long(argc, argv, "", longopts, NULL) != -1)
+		return ublk_bad_option(verb);
+	return ublk_no_extra_args(argc, argv, verb);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-line parsing of every verb; no side effects, so unit-testable. */
+#ifndef UBLK_BPF_CLI_H
+#define UBLK_BPF_CLI_H
+
+#include <stdbool.h>
+
+#include "ublk.h"
+
+/* Options of the verbs that name existing devices (del, list). */
+struct ublk_sel_opts {
+	int dev_id;		/* -1: none given */
+	bool all;
+	bool json;
+};
+
+/* "64k", "1M", "2GiB", "4096": bytes into *out; -EINVAL if malformed. */
+int ublk_parse_size(const char *s, unsigned long long *out);
+/* Decimal in [min, max]; -EINVAL (with a message naming @what) otherwise. */
+int ublk_parse_uint(const char *s, const char *what, unsigned int min,
+		    unsigned int max, unsigned int *out);
+
+int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o);
+int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
+int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
+int ublk_parse_none(int argc, char **argv, const char *verb);
+
+#endif

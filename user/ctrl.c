@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Control plane: each command is one IORING_OP_URING_CMD on the control
+ * device, carrying a struct ublksrv_ctrl_cmd in the 128-byte SQE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctrl.h"
+#include "log.h"
+
+int ublk_ctrl_open(struct ublk_ctrl *c)
+{
+	int ret;
+
+	c->fd = open(UBLK_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO)
+			ublk_err("%s not found: the ublk_drv module is not loaded (modprobe ublk_drv)",
+				 UBLK_CONTROL_PATH);
+		else if (ret == -EACCES || ret == -EPERM)
+			ublk_err("%s: permission denied (ublk devices are managed as root)",
+				 UBLK_CONTROL_PATH);
+		else
+			ublk_err("cannot open %s: %s", UBLK_CONTROL_PATH, strerror(-ret));
+		return ret;
+	}
+	ret = io_uring_queue_init(4, &c->ring, IORING_SETUP_SQE128);
+	if (ret < 0) {
+		ublk_err("cannot set up the control io_uring: %s", strerror(-ret));
+		close(c->fd);
+		c->fd = -1;
+	}
+	return ret;
+}
+
+void ublk_ctrl_close(struct ublk_ctrl *c)
+{
+	if (c->fd < 0)
+		return;
+	io_uring_queue_exit(&c->ring);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static int ublk_ctrl_cmd(struct ublk_ctrl *c, unsigned int op,
+			 const struct ublksrv_ctrl_cmd *cmd)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = c->fd;
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+
+	ret = io_uring_submit_and_wait(&c->ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(&c->ring, &cqe);
+	if (ret < 0)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(&c->ring, cqe);
+	return ret;
+}
+
+static struct ublksrv_ctrl_cmd ublk_cmd_for(unsigned int dev_id, void *buf,
+					    unsigned int len)
+{
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = dev_id,
+		.queue_id = (__u16)-1,
+		.addr = (__u64)(uintptr_t)buf,
+		.len = (__u16)len,
+	};
+	return cmd;
+}
+
+int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(-1, features, sizeof(*features));
+
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_FEATURES, &cmd);
+}
+
+int ublk_ctrl_add_dev(struct ublk_ctrl *c, struct ublksrv_ctrl_dev_info *info)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(info->dev_id, info, sizeof(*info));
+
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_ADD_DEV, &cmd);
+}
+
+int ublk_ctrl_set_params(struct ublk_ctrl *c, unsigned int dev_id,
+			 struct ublk_params *params)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, params, sizeof(*params));
+
+	params->len = sizeof(*params);
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_SET_PARAMS, &cmd);
+}
+
+int ublk_ctrl_get_params(struct ublk_ctrl *c, unsigned int dev_id,
+			 struct ublk_params *params)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, params, sizeof(*params));
+
+	memset(params, 0, sizeof(*params));
+	params->len = sizeof(*params);
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_PARAMS, &cmd);
+}
+
+int ublk_ctrl_get_info(struct ublk_ctrl *c, unsigned int dev_id,
+		       struct ublksrv_ctrl_dev_info *info)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, info, sizeof(*info));
+
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_DEV_INFO, &cmd);
+}
+
+int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	cmd.data[0] = daemon_pid;
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_START_DEV, &cmd);
+}
+
+int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_STOP_DEV, &cmd);
+}
+
+int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_DEL_DEV, &cmd);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Control commands sent to /dev/ublk-control through io_uring (SQE128). */
+#ifndef UBLK_BPF_CTRL_H
+#define UBLK_BPF_CTRL_H
+
+#include <liburing.h>
+#include <linux/ublk_cmd.h>
+#include <stdint.h>
+
+#define UBLK_CONTROL_PATH "/dev/ublk-control"
+
+struct ublk_ctrl {
+	int fd;
+	struct io_uring ring;
+};
+
+/* Opens the control device; prints why on failure. Negative errno. */
+int ublk_ctrl_open(struct ublk_ctrl *c);
+void ublk_ctrl_close(struct ublk_ctrl *c);
+
+int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features);
+int ublk_ctrl_add_dev(struct ublk_ctrl *c, struct ublksrv_ctrl_dev_info *info);
+int ublk_ctrl_set_params(struct ublk_ctrl *c, unsigned int dev_id,
+			 struct ublk_params *params);
+int ublk_ctrl_get_params(struct ublk_ctrl *c, unsigned int dev_id,
+			 struct ublk_params *params);
+int ublk_ctrl_get_info(struct ublk_ctrl *c, unsigned int dev_id,
+		       struct ublksrv_ctrl_dev_info *info);
+int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
+int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id);
+int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id);
+
+#endif

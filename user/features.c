@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `ublk-bpf features`: what the running ublk driver offers, by name. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ctrl.h"
+#include "log.h"
+
+#define UBLK_FEATURE(name) { UBLK_F_##name, #name }
+
+static const struct {
+	uint64_t flag;
+	const char *name;
+} ublk_feature_names[] = {
+	UBLK_FEATURE(SUPPORT_ZERO_COPY),
+	UBLK_FEATURE(URING_CMD_COMP_IN_TASK),
+	UBLK_FEATURE(NEED_GET_DATA),
+	UBLK_FEATURE(USER_RECOVERY),
+	UBLK_FEATURE(USER_RECOVERY_REISSUE),
+	UBLK_FEATURE(UNPRIVILEGED_DEV),
+	UBLK_FEATURE(CMD_IOCTL_ENCODE),
+	UBLK_FEATURE(USER_COPY),
+	UBLK_FEATURE(ZONED),
+};
+
+const char *ublk_feature_name(uint64_t flag)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ublk_feature_names) / sizeof(ublk_feature_names[0]); i++)
+		if (ublk_feature_names[i].flag == flag)
+			return ublk_feature_names[i].name;
+	return NULL;
+}
+
+int ublk_cmd_features(void)
+{
+	struct ublk_ctrl ctrl;
+	uint64_t features = 0;
+	unsigned int bit;
+	int ret;
+
+	if (ublk_ctrl_open(&ctrl))
+		return 1;
+	ret = ublk_ctrl_get_features(&ctrl, &features);
+	ublk_ctrl_close(&ctrl);
+	if (ret < 0) {
+		ublk_err("UBLK_U_CMD_GET_FEATURES failed: %s", strerror(-ret));
+		return 1;
+	}
+	printf("ublk features 0x%llx\n", (unsigned long long)features);
+	for (bit = 0; bit < 64; bit++) {
+		const char *name = ublk_feature_name(1ULL << bit);
+
+		if (!(features & (1ULL << bit)))
+			continue;
+		if (name)
+			printf("  bit %-2u %s\n", bit, name);
+		else
+			printf("  bit %-2u unknown to this build\n", bit);
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ublk-bpf: create, list and delete ublk devices served by io_uring targets. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+
+static void ublk_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ublk-bpf VERB [OPTIONS]\n"
+		"\n"
+		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE] [--buffered]\n"
+		"        create /dev/ublkbID served in the background; prints 'dev id ID'\n"
+		"        targets: null (--size, default 250G), loop (one --file)\n"
+		"  del -n ID | -a     stop and delete one device, or all\n"
+		"  list [-n ID] [--json]\n"
+		"  features           the running ublk driver's feature bits, by name\n"
+		"  help\n"
+		"\n"
+		"SIZE takes the suffixes k, M, G, T (powers of 1024).\n"
+		"Environment: UBLK_BPF_RUN_DIR (default /run/ublk-bpf) keeps device state.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : NULL;
+	struct ublk_dev_opts dev_opts;
+	struct ublk_sel_opts sel;
+
+	if (!verb) {
+		ublk_usage(stderr);
+		return 2;
+	}
+	argc--;
+	argv++;
+	if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		ublk_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(verb, "add"))
+		return ublk_parse_add(argc, argv, &dev_opts) ? 2 : ublk_cmd_add(&dev_opts);
+	if (!strcmp(verb, "del"))
+		return ublk_parse_del(argc, argv, &sel) ? 2 : ublk_cmd_del(&sel);
+	if (!strcmp(verb, "list"))
+		return ublk_parse_list(argc, argv, &sel) ? 2 : ublk_cmd_list(&sel);
+	if (!strcmp(verb, "features"))
+		return ublk_parse_none(argc, argv, "features") ? 2 : ublk_cmd_features();
+	ublk_err("unknown verb '%s' (try 'ublk-bpf help')", verb);
+	return 2;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One thread per hardware queue. Each tag always has exactly one ublk
+ * command parked in the driver (FETCH_REQ at start, COMMIT_AND_FETCH_REQ
+ * after each IO); its completion hands us the next IO of that tag. Backing
+ * IO of the target runs on the same ring. The thread ends when the driver
+ * aborts every command (device stopped) and no backing IO is left.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ublk.h"
+
+static size_t ublk_round_up(size_t v, size_t to)
+{
+	return (v + to - 1) / to * to;
+}
+
+struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe) {
+		/* The ring holds two SQEs per tag; flush and retry once. */
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	return sqe;
+}
+
+static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
+			      unsigned int cmd_op, int result)
+{
+	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
+	struct ublksrv_io_cmd *cmd;
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, q->dev->cdev_fd, NULL, 0, 0);
+	sqe->cmd_op = cmd_op;
+	cmd = (struct ublksrv_io_cmd *)sqe->cmd;
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->q_id = q->q_id;
+	cmd->tag = tag;
+	cmd->result = result;
+	cmd->addr = (__u64)(uintptr_t)ublk_io_buf(q, tag);
+	io_uring_sqe_set_data64(sqe, tag);
+	q->cmds_inflight++;
+}
+
+void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
+		       unsigned int tag, unsigned int tgt_op)
+{
+	io_uring_sqe_set_data64(sqe, ublk_tgt_user_data(tag, tgt_op));
+	q->tgt_inflight++;
+}
+
+void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res)
+{
+	ublk_queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, res);
+}
+
+static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+{
+	unsigned int tag = UBLK_UD_TAG(cqe->user_data);
+
+	if (cqe->user_data & UBLK_UD_TGT) {
+		q->tgt_inflight--;
+		q->dev->tgt->io_done(q, tag, cqe);
+		return;
+	}
+	q->cmds_inflight--;
+	if (cqe->res == UBLK_IO_RES_OK) {
+		q->dev->tgt->queue_io(q, tag, ublk_get_iod(q, tag));
+		return;
+	}
+	/*
+	 * UBLK_IO_RES_ABORT: the device is going away; any other value is
+	 * a refused command. Either way this tag is done.
+	 */
+	if (cqe->res != UBLK_IO_RES_ABORT && !q->err)
+		q->err = cqe->res;
+}
+
+static void *ublk_queue_thread(void *arg)
+{
+	struct ublk_queue *q = arg;
+	struct io_uring_cqe *cqe;
+	unsigned int tag, head, n;
+	uint64_t one = 1;
+
+	for (tag = 0; tag < q->depth; tag++)
+		ublk_queue_io_cmd(q, tag, UBLK_U_IO_FETCH_REQ, -1);
+	io_uring_submit(&q->ring);
+	if (write(q->ready_fd, &one, sizeof(one)) != sizeof(one))
+		q->err = -errno;
+
+	while (q->cmds_inflight || q->tgt_inflight) {
+		int ret = io_uring_submit_and_wait(&q->ring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
+			q->err = ret;
+			break;
+		}
+		n = 0;
+		io_uring_for_each_cqe(&q->ring, head, cqe) {
+			ublk_handle_cqe(q, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&q->ring, n);
+	}
+	__atomic_store_n(&q->exited, 1, __ATOMIC_RELEASE);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
+{
+	struct ublk_queue *q = &dev->queues[q_id];
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	off_t off;
+	int ret;
+
+	q->dev = dev;
+	q->q_id = q_id;
+	q->depth = dev->info.queue_depth;
+	q->ready_fd = -1;
+
+	off = UBLKSRV_CMD_BUF_OFFSET +
+	      q_id * ublk_round_up(UBLK_MAX_QUEUE_DEPTH * sizeof(struct ublksrv_io_desc), page);
+	q->iods_len = ublk_round_up(q->depth * sizeof(struct ublksrv_io_desc), page);
+	q->iods = mmap(NULL, q->iods_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
+		       dev->cdev_fd, off);
+	if (q->iods == MAP_FAILED) {
+		q->iods = NULL;
+		return -errno;
+	}
+	/* Page aligned, as O_DIRECT on the backing file wants. */
+	q->bufs = mmap(NULL, (size_t)q->depth * UBLK_IO_BUF_BYTES,
+		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->bufs == MAP_FAILED) {
+		q->bufs = NULL;
+		return -errno;
+	}
+	/* One ublk command and at most one backing SQE per tag. */
+	ret = io_uring_queue_init(2 * q->depth, &q->ring, 0);
+	if (ret < 0)
+		return ret;
+	q->ready_fd = eventfd(0, EFD_CLOEXEC);
+	return q->ready_fd < 0 ? -errno : 0;
+}
+
+static void ublk_queue_free(struct ublk_queue *q)
+{
+	if (q->ring.ring_fd > 0)
+		io_uring_queue_exit(&q->ring);
+	if (q->bufs)
+		munmap(q->bufs, (size_t)q->depth * UBLK_IO_BUF_BYTES);
+	if (q->iods)
+		munmap((void *)q->iods, q->iods_len);
+	if (q->ready_fd >= 0)
+		close(q->ready_fd);
+	q->bufs = NULL;
+	q->iods = NULL;
+	q->ready_fd = -1;
+}
+
+/*
+ * Sets up queue @q_id and starts its thread; returns once the thread has
+ * queued a FETCH_REQ for every tag, which START_DEV waits for.
+ */
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id)
+{
+	struct ublk_queue *q = &dev->queues[q_id];
+	uint64_t v;
+	int ret;
+
+	ret = ublk_queue_init(dev, q_id);
+	if (ret < 0) {
+		ublk_err("queue %u: %s", q_id, strerror(-ret));
+		ublk_queue_free(q);
+		return ret;
+	}
+	ret = pthread_create(&q->thread, NULL, ublk_queue_thread, q);
+	if (ret) {
+		ublk_queue_free(q);
+		return -ret;
+	}
+	if (read(q->ready_fd, &v, sizeof(v)) != sizeof(v))
+		return -errno;
+	return q->err;
+}
+
+void ublk_queue_join(struct ublk_queue *q)
+{
+	pthread_join(q->thread, NULL);
+	ublk_queue_free(q);
+}

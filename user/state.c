@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state.h"
+
+static const char *ublk_run_dir(void)
+{
+	const char *dir = getenv("UBLK_BPF_RUN_DIR");
+
+	return dir && *dir ? dir : "/run/ublk-bpf";
+}
+
+static void ublk_state_path(unsigned int dev_id, const char *suffix, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len, "%s/%u.json%s", ublk_run_dir(), dev_id, suffix);
+}
+
+static void ublk_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	unsigned int i;
+	FILE *f;
+
+	if (mkdir(ublk_run_dir(), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	ublk_state_path(dev_id, ".tmp", tmp, sizeof(tmp));
+	ublk_state_path(dev_id, "", path, sizeof(path));
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"id\":%u,\"target\":", dev_id);
+	ublk_json_string(f, opts->target);
+	fprintf(f, ",\"pid\":%d,\"files\":[", pid);
+	for (i = 0; i < opts->nr_files; i++) {
+		char real[PATH_MAX];
+
+		if (i)
+			fputc(',', f);
+		ublk_json_string(f, realpath(opts->files[i], real) ? real : opts->files[i]);
+	}
+	fprintf(f, "]}\n");
+	if (fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		return -errno;
+	}
+	return 0;
+}
+
+int ublk_state_target(unsigned int dev_id, char *buf, size_t len)
+{
+	char path[PATH_MAX], line[4096], *p, *end;
+	FILE *f;
+
+	ublk_state_path(dev_id, "", path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	p = p ? strstr(line, "\"target\":\"") : NULL;
+	if (!p)
+		return -ENOENT;
+	p += strlen("\"target\":\"");
+	end = strchr(p, '"');
+	if (!end || (size_t)(end - p) >= len)
+		return -ENOENT;
+	memcpy(buf, p, end - p);
+	buf[end - p] = '\0';
+	return 0;
+}
+
+void ublk_state_remove(unsigned int dev_id)
+{
+	char path[PATH_MAX];
+
+	ublk_state_path(dev_id, "", path, sizeof(path));
+	unlink(path);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the kernel does not keep about a device (its target, its files) is
+ * kept in $UBLK_BPF_RUN_DIR/<id>.json (default /run/ublk-bpf) while the
+ * daemon runs.
+ */
+#ifndef UBLK_BPF_STATE_H
+#define UBLK_BPF_STATE_H
+
+#include <stddef.h>
+
+#include "ublk.h"
+
+int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
+/* The target recorded for @dev_id into @buf; -ENOENT when there is none. */
+int ublk_state_target(unsigned int dev_id, char *buf, size_t len);
+void ublk_state_remove(unsigned int dev_id);
+
+#endif

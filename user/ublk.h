@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The io_uring ublk server: devices, queues and the target interface.
+ * User space only.
+ */
+#ifndef UBLK_BPF_UBLK_H
+#define UBLK_BPF_UBLK_H
+
+#ifdef __bpf__
+#error "user/ublk.h is for user space only"
+#endif
+
+#include <liburing.h>
+#include <linux/ublk_cmd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define UBLK_MAX_FILES		8
+#define UBLK_MAX_DEPTH		1024
+#define UBLK_MAX_QUEUES		64
+#define UBLK_DEFAULT_DEPTH	128
+#define UBLK_IO_BUF_BYTES	(512u << 10)
+#define UBLK_NULL_DEFAULT_SIZE	(250ULL << 30)
+
+/* What the user asked for on the command line. */
+struct ublk_dev_opts {
+	const char *target;
+	int dev_id;			/* -1: the kernel picks one */
+	unsigned int nr_queues;
+	unsigned int queue_depth;
+	const char *files[UBLK_MAX_FILES];
+	unsigned int nr_files;
+	unsigned long long size;	/* bytes; 0: the target decides */
+	bool buffered;			/* loop: page cache instead of O_DIRECT */
+};
+
+struct ublk_queue;
+struct ublk_dev;
+
+/*
+ * One entry of the target table. The io_uring half of a target: it prepares
+ * the device (files, size, parameters) and serves each IO on a queue's ring.
+ */
+struct ublk_tgt_ops {
+	const char *name;
+	/* Open what the target needs and fill dev->params; negative errno. */
+	int (*init)(struct ublk_dev *dev, const struct ublk_dev_opts *opts);
+	void (*deinit)(struct ublk_dev *dev);
+	/*
+	 * Start serving the IO @tag. Either completes it at once with
+	 * ublk_complete_io() or queues SQEs marked by ublk_queue_tgt_io()
+	 * and completes it from io_done().
+	 */
+	void (*queue_io)(struct ublk_queue *q, unsigned int tag,
+			 const struct ublksrv_io_desc *iod);
+	void (*io_done)(struct ublk_queue *q, unsigned int tag,
+			const struct io_uring_cqe *cqe);
+};
+
+struct ublk_queue {
+	struct ublk_dev *dev;
+	unsigned int q_id;
+	unsigned int depth;
+	struct io_uring ring;
+	const struct ublksrv_io_desc *iods;	/* mmap of the driver's array */
+	size_t iods_len;
+	char *bufs;				/* depth * UBLK_IO_BUF_BYTES */
+	unsigned int cmds_inflight;		/* ublk commands the driver holds */
+	unsigned int tgt_inflight;		/* backing SQEs not yet completed */
+	pthread_t thread;
+	int ready_fd;				/* eventfd: all FETCH_REQs queued */
+	int err;
+	int exited;				/* thread done (atomic) */
+};
+
+struct ublk_dev {
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_params params;
+	const struct ublk_tgt_ops *tgt;
+	int cdev_fd;
+	int fds[UBLK_MAX_FILES];		/* backing files */
+	unsigned int nr_fds;
+	bool zero_in_place;			/* fallocate ZERO_RANGE works */
+	void *tgt_data;
+	struct ublk_queue *queues;
+	unsigned int nr_started;		/* queues with a running thread */
+};
+
+static inline const struct ublksrv_io_desc *
+ublk_get_iod(const struct ublk_queue *q, unsigned int tag)
+{
+	return &q->iods[tag];
+}
+
+static inline void *ublk_io_buf(const struct ublk_queue *q, unsigned int tag)
+{
+	return q->bufs + (size_t)tag * UBLK_IO_BUF_BYTES;
+}
+
+/* user_data of an SQE: bit 63 tells a target's backing IO from a ublk command. */
+#define UBLK_UD_TGT	(1ULL << 63)
+#define UBLK_UD_TAG(ud)	((unsigned int)((ud) & 0xffff))
+
+static inline uint64_t ublk_tgt_user_data(unsigned int tag, unsigned int tgt_op)
+{
+	return UBLK_UD_TGT | ((uint64_t)tgt_op << 16) | tag;
+}
+
+static inline unsigned int ublk_ud_tgt_op(uint64_t ud)
+{
+	return (unsigned int)((ud >> 16) & 0xffff);
+}
+
+/* queue.c */
+struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
+/* Tags a prepared SQE as backing IO of @tag, so io_done() receives its CQE. */
+void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
+		       unsigned int tag, unsigned int tgt_op);
+void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
+void ublk_queue_join(struct ublk_queue *q);
+
+/* targets.c */
+const struct ublk_tgt_ops *ublk_find_target(const char *name);
+extern const struct ublk_tgt_ops *const ublk_targets[];
+
+/* backing.c: open and size the backing files of file-based targets */
+int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
+		      unsigned int min_files, unsigned int max_files);
+void ublk_close_backing(struct ublk_dev *dev);
+/* fallocate mode serving a discard or write-zeroes IO. */
+int ublk_backing_fallocate_mode(const struct ublk_dev *dev, unsigned int op,
+				unsigned int op_flags);
+
+#endif
