@@ -52,9 +52,13 @@ static unsigned long long backing_size(int fd, const struct stat *st)
 static int backing_open_one(const char *path, bool buffered, int *fdp,
 			    unsigned long long *sizep, unsigned int *lbsp)
 {
-	struct stat st;
 	int fd, flags = O_RDWR | O_CLOEXEC;
+	struct stat st;
 
+	if (stat(path, &st) == 0 && !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		ublk_err("backing file %s is not a regular file or block device", path);
+		return -EINVAL;
+	}
 	if (!buffered)
 		flags |= O_DIRECT;
 	fd = open(path, flags);
@@ -63,16 +67,13 @@ static int backing_open_one(const char *path, bool buffered, int *fdp,
 			 path);
 		fd = open(path, flags & ~O_DIRECT);
 	}
-	if (fd < 0) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		int err = -errno;
 
 		ublk_err("cannot open backing file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return err;
-	}
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		ublk_err("backing file %s is not a regular file or block device", path);
-		close(fd);
-		return -EINVAL;
 	}
 	*sizep = backing_size(fd, &st);
 	*lbsp = backing_logical_block(fd, &st);

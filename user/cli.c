@@ -50,11 +50,24 @@ int ublk_parse_uint(const char *s, const char *what, unsigned int min,
 	return 0;
 }
 
-/* getopt_long has printed why; say where to look. */
-static int ublk_bad_option(const char *verb)
+/* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
+static int ublk_bad_option(const char *verb, int c, char **argv)
 {
-	ublk_err("see 'ublk-bpf help' for the options of '%s'", verb);
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		ublk_err("%s: option '%s' needs a value", verb, arg);
+	else if (optopt)
+		ublk_err("%s: unknown option '-%c' (see 'ublk-bpf help')", verb, optopt);
+	else
+		ublk_err("%s: unknown option '%s' (see 'ublk-bpf help')", verb, arg);
 	return -EINVAL;
+}
+
+static void ublk_getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
 }
 
 static int ublk_no_extra_args(int argc, char **argv, const char *verb)
@@ -85,8 +98,8 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 	o->dev_id = -1;
 	o->nr_queues = 1;
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "t:n:q:d:f:s:", longopts, NULL)) != -1) {
+	ublk_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":t:n:q:d:f:s:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->target = optarg;
@@ -124,7 +137,7 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 			o->buffered = true;
 			break;
 		default:
-			return ublk_bad_option("add");
+			return ublk_bad_option("add", c, argv);
 		}
 	}
 	if (ublk_no_extra_args(argc, argv, "add"))
@@ -154,8 +167,8 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 
 	memset(o, 0, sizeof(*o));
 	o->dev_id = -1;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, is_list ? "n:" : "n:a", longopts, NULL)) != -1) {
+	ublk_getopt_reset();
+	while ((c = getopt_long(argc, argv, is_list ? ":n:" : ":n:a", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
@@ -164,16 +177,18 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			break;
 		case 'a':
 			if (is_list)
-				return ublk_bad_option(verb);
+				return ublk_bad_option(verb, '?', argv);
 			o->all = true;
 			break;
 		case 'j':
-			if (!is_list)
-				return ublk_bad_option(verb);
+			if (!is_list) {
+				optopt = 0;
+				return ublk_bad_option(verb, '?', argv);
+			}
 			o->json = true;
 			break;
 		default:
-			return ublk_bad_option(verb);
+			return ublk_bad_option(verb, c, argv);
 		}
 	}
 	if (ublk_no_extra_args(argc, argv, verb))
@@ -199,8 +214,11 @@ int ublk_parse_none(int argc, char **argv, const char *verb)
 {
 	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
 
-	optind = 0;
-	if (getopt_long(argc, argv, "", longopts, NULL) != -1)
-		return ublk_bad_option(verb);
+	int c;
+
+	ublk_getopt_reset();
+	c = getopt_long(argc, argv, ":", longopts, NULL);
+	if (c != -1)
+		return ublk_bad_option(verb, c, argv);
 	return ublk_no_extra_args(argc, argv, verb);
 }

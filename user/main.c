@@ -6,9 +6,9 @@
 #include "commands.h"
 #include "log.h"
 
-static void ublk_usage(FILE *f)
+static void ublk_usage(void)
 {
-	fprintf(f,
+	printf(
 		"usage: ublk-bpf VERB [OPTIONS]\n"
 		"\n"
 		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE] [--buffered]\n"
@@ -30,13 +30,13 @@ int main(int argc, char **argv)
 	struct ublk_sel_opts sel;
 
 	if (!verb) {
-		ublk_usage(stderr);
+		ublk_err("no verb given (try 'ublk-bpf help')");
 		return 2;
 	}
 	argc--;
 	argv++;
 	if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
-		ublk_usage(stdout);
+		ublk_usage();
 		return 0;
 	}
 	if (!strcmp(verb, "add"))

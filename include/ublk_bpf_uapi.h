@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ublk-bpf: the ABI of the kfunc-shim ublk_drv module.
+ *
+ * This header is shared by the module (kfunc-shim/), by user space (the
+ * ublk-bpf tool, the tests) and by BPF programs. It only uses __u32/__u64
+ * style types, so it can be included next to vmlinux.h in BPF code.
+ *
+ * The shim is a drop-in replacement for the stock ublk_drv.ko of the same
+ * kernel. Everything the stock driver does is unchanged; the additions below
+ * are the whole ABI of the replacement. They use numbers far away from the
+ * ones upstream ublk allocates, so a future upstream flag or command cannot
+ * be mistaken for ours (upstream uses feature bits 0..~15, control command
+ * numbers 0x01..~0x20 and parameter type bits 0..~6 as of Linux 6.18).
+ *
+ * How user space finds out whether the shim is loaded, and which ABI:
+ *   - /sys/module/ublk_drv/parameters/bpf_abi_version holds
+ *     UBLK_BPF_ABI_VERSION (the file is absent with the stock driver);
+ *   - UBLK_U_CMD_GET_FEATURES reports UBLK_F_BPF;
+ *   - UBLK_U_CMD_ADD_DEV keeps UBLK_F_BPF in the returned dev_info.flags
+ *     (the stock driver clears flags it does not know).
+ *
+ * Setting up a BPF device, in this order:
+ *   1. register a struct_ops map of type ublk_bpf_ops whose id is N
+ *      (libbpf: bpf_map__attach_struct_ops());
+ *   2. UBLK_U_CMD_ADD_DEV with UBLK_F_BPF in dev_info.flags (privileged
+ *      device only; UBLK_F_USER_COPY and UBLK_F_ZONED are refused with it);
+ *   3. UBLK_U_CMD_SET_PARAMS as usual (basic, discard, ...);
+ *   4. UBLK_U_CMD_BPF_SET_PARAMS with struct ublk_param_bpf { .ops_id = N };
+ *   5. optionally UBLK_U_CMD_BPF_REG_FILES with the backing file fds;
+ *   6. the server queues UBLK_U_IO_FETCH_REQ for every tag, as usual;
+ *   7. UBLK_U_CMD_START_DEV binds the device to ops N (-ENOENT if no
+ *      struct_ops with that id is registered) and calls its attach_dev().
+ * Steps 4 and 5 are refused once the device has been started.
+ */
+#ifndef UBLK_BPF_UAPI_H
+#define UBLK_BPF_UAPI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/ublk_cmd.h>
+#endif
+
+/*
+ * Version of everything in this file. Bumped on any incompatible change;
+ * additions that old user space can ignore do not bump it.
+ */
+#define UBLK_BPF_ABI_VERSION		1
+
+/*
+ * Feature flag, in ublksrv_ctrl_dev_info.flags and in the UBLK_F_* mask
+ * returned by UBLK_U_CMD_GET_FEATURES: the device's IO is offered to a BPF
+ * struct_ops program (struct ublk_bpf_ops) before the ublk server sees it.
+ */
+#define UBLK_F_BPF			(1ULL << 63)
+
+/*
+ * Control commands, sent like every ublk control command: an io_uring
+ * URING_CMD (SQE128) on /dev/ublk-control whose payload is a struct
+ * ublksrv_ctrl_cmd with .dev_id set and .queue_id = (__u16)-1.
+ *
+ * UBLK_U_CMD_BPF_SET_PARAMS: .addr points to a struct ublk_param_bpf,
+ *	.len is its size. Before START_DEV only.
+ * UBLK_U_CMD_BPF_GET_INFO: .addr points to a struct ublk_bpf_dev_info,
+ *	.len is its size (a shorter buffer gets a truncated copy).
+ * UBLK_U_CMD_BPF_REG_FILES: .addr points to an array of __s32 file
+ *	descriptors, .len is its size in bytes (a multiple of 4, at most
+ *	UBLK_BPF_MAX_FILES entries), .data[0] must be 0. Once per device,
+ *	before START_DEV. The module takes a reference on each file, so the
+ *	caller may close the fds afterwards; the references are dropped when
+ *	the device is deleted. A BPF program names a file by its index in
+ *	this array.
+ */
+#define UBLK_BPF_CMD_SET_PARAMS		0xb0
+#define UBLK_BPF_CMD_GET_INFO		0xb1
+#define UBLK_BPF_CMD_REG_FILES		0xb2
+
+#ifdef _IOWR
+#define UBLK_U_CMD_BPF_SET_PARAMS	\
+	_IOWR('u', UBLK_BPF_CMD_SET_PARAMS, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_GET_INFO		\
+	_IOR('u', UBLK_BPF_CMD_GET_INFO, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_REG_FILES	\
+	_IOWR('u', UBLK_BPF_CMD_REG_FILES, struct ublksrv_ctrl_cmd)
+#endif
+
+/* At most this many backing files per device. */
+#define UBLK_BPF_MAX_FILES		256
+
+/**
+ * struct ublk_param_bpf - BPF parameters of a device
+ * @len: sizeof(struct ublk_param_bpf) as user space knows it; the module
+ *	accepts any length that covers @ops_id and requires bytes it does
+ *	not know to be zero
+ * @flags: must be 0
+ * @ops_id: the id of the struct ublk_bpf_ops instance serving the device
+ * @reserved0: must be 0
+ * @reserved: must be 0
+ */
+struct ublk_param_bpf {
+	__u32	len;
+	__u32	flags;
+	__u32	ops_id;
+	__u32	reserved0;
+	__u64	reserved[2];
+};
+
+/**
+ * struct ublk_bpf_dev_stats - counters of one device, since ADD_DEV
+ * @io_bpf: IOs the BPF program kept (did not redirect)
+ * @io_redirected: IOs handed to the ublk server
+ * @io_retried: IOs the server committed with -EAGAIN, re-dispatched to BPF
+ * @io_requeued: IOs requeued because their program was unregistered
+ * @io_timeout: IOs failed by the block layer timeout while the program
+ *	still owned them
+ * @io_failed: IOs completed with an error by the BPF path
+ * @aio_submitted: aios accepted by ublk_bpf_aio_submit()
+ * @aio_failed: aios that completed with an error or a short write
+ * @zero_filled_bytes: bytes of READ requests zero-filled because no aio
+ *	read them (short reads, failed reads, slices never read)
+ * @dir_refused: aios refused because they would read into a WRITE
+ *	request's pages or write out a READ request's pages
+ * @double_complete: ublk_bpf_complete_io() calls refused because the IO
+ *	had already been completed
+ * @bad_disposition: invalid return values of queue_io_cmd*() (the IO is
+ *	failed with -EIO)
+ * @refused: other refused kfunc calls (bad range, bad file index, ...)
+ */
+struct ublk_bpf_dev_stats {
+	__u64	io_bpf;
+	__u64	io_redirected;
+	__u64	io_retried;
+	__u64	io_requeued;
+	__u64	io_timeout;
+	__u64	io_failed;
+	__u64	aio_submitted;
+	__u64	aio_failed;
+	__u64	zero_filled_bytes;
+	__u64	dir_refused;
+	__u64	double_complete;
+	__u64	bad_disposition;
+	__u64	refused;
+};
+
+/* ublk_bpf_dev_info.flags */
+#define UBLK_BPF_INFO_F_PARAMS		(1U << 0)	/* ops_id was set */
+#define UBLK_BPF_INFO_F_STARTED		(1U << 1)	/* START_DEV done */
+#define UBLK_BPF_INFO_F_BOUND		(1U << 2)	/* a program serves it */
+
+#define UBLK_BPF_OPS_NAME_LEN		16
+
+/**
+ * struct ublk_bpf_dev_info - answer of UBLK_U_CMD_BPF_GET_INFO
+ * @abi_version: UBLK_BPF_ABI_VERSION of the module
+ * @flags: UBLK_BPF_INFO_F_*
+ * @ops_id: the ops id set by UBLK_U_CMD_BPF_SET_PARAMS
+ * @nr_files: number of registered backing files
+ * @ops_name: name of the bound struct_ops instance, "" when unbound
+ * @stats: counters
+ */
+struct ublk_bpf_dev_info {
+	__u32	abi_version;
+	__u32	flags;
+	__u32	ops_id;
+	__u32	nr_files;
+	char	ops_name[UBLK_BPF_OPS_NAME_LEN];
+	struct ublk_bpf_dev_stats stats;
+};
+
+/*
+ * Return value of ublk_bpf_ops.queue_io_cmd() and .queue_io_cmd_daemon(),
+ * called with the number of bytes of the request already handled:
+ *
+ * UBLK_BPF_IO_QUEUED: the program owns the IO and will call
+ *	ublk_bpf_complete_io() exactly once (it may have done so already).
+ * UBLK_BPF_IO_REDIRECT: the program does not handle this IO; it goes on to
+ *	queue_io_cmd_daemon() when called from queue_io_cmd() and that member
+ *	is set, else to the ublk server. Only allowed before any byte was
+ *	handled and any aio was submitted for the IO.
+ * UBLK_BPF_IO_CONTINUE | n (see ublk_bpf_io_continue()): the next n bytes
+ *	are handled (aios submitted for them); call again for the rest. When
+ *	all bytes of the request are handled the IO completes by itself as
+ *	soon as its aios have completed, with the first aio error, if any.
+ *	A request without data (flush) is handled by CONTINUE | 0.
+ * A negative errno: fail the IO with it (after its aios have completed).
+ */
+#define UBLK_BPF_IO_DISP_SHIFT		28
+#define UBLK_BPF_IO_DISP_MASK		(0x7 << UBLK_BPF_IO_DISP_SHIFT)
+#define UBLK_BPF_IO_BYTES_MASK		((1 << UBLK_BPF_IO_DISP_SHIFT) - 1)
+#define UBLK_BPF_IO_QUEUED		(0 << UBLK_BPF_IO_DISP_SHIFT)
+#define UBLK_BPF_IO_REDIRECT		(1 << UBLK_BPF_IO_DISP_SHIFT)
+#define UBLK_BPF_IO_CONTINUE		(2 << UBLK_BPF_IO_DISP_SHIFT)
+
+#define ublk_bpf_io_continue(bytes)	\
+	(UBLK_BPF_IO_CONTINUE | ((bytes) & UBLK_BPF_IO_BYTES_MASK))
+
+/*
+ * Operations of ublk_bpf_aio_submit(). READ and WRITE need a slice of the
+ * request attached first (ublk_bpf_aio_attach()); a READ aio is only allowed
+ * on a READ request and a WRITE aio only on a WRITE request. DISCARD
+ * (fallocate PUNCH_HOLE | KEEP_SIZE) and WRITE_ZEROES (fallocate ZERO_RANGE |
+ * KEEP_SIZE) take their length from the attached slice. FSYNC and FDATASYNC
+ * need no slice.
+ */
+#define UBLK_BPF_AIO_OP_READ		0
+#define UBLK_BPF_AIO_OP_WRITE		1
+#define UBLK_BPF_AIO_OP_FSYNC		2
+#define UBLK_BPF_AIO_OP_FDATASYNC	3
+#define UBLK_BPF_AIO_OP_DISCARD		4
+#define UBLK_BPF_AIO_OP_WRITE_ZEROES	5
+#define UBLK_BPF_AIO_OP_MASK		0xff
+/* Flag for WRITE: the data is durable when the aio completes (RWF_DSYNC). */
+#define UBLK_BPF_AIO_F_FUA		(1U << 8)
+
+/*
+ * Return value of ublk_bpf_ops.aio_complete(): 0 lets a failed aio fail its
+ * IO; UBLK_BPF_AIO_HANDLED means the program dealt with the failure (for
+ * example it submitted the slice again to another file) and the IO does not
+ * fail because of this aio.
+ */
+#define UBLK_BPF_AIO_HANDLED		1
+
+/*
+ * Slices of a READ request that no aio reads are zero-filled before the
+ * request completes. The module tracks the read slices as at most this many
+ * disjoint ranges (adjacent and overlapping slices merge); a READ submission
+ * that would need more is refused with -E2BIG.
+ */
+#define UBLK_BPF_MAX_READ_RANGES	8
+
+#endif /* UBLK_BPF_UAPI_H */

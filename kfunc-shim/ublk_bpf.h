@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ublk-bpf: the hooks the patched ublk_drv.c calls.
+ *
+ * This is the only header ublk_drv-hooks.patch includes. Everything the
+ * driver needs from the BPF side goes through these functions, so the patch
+ * stays a list of one-line calls and the driver's own structures stay
+ * private to ublk_drv.c.
+ */
+#ifndef UBLK_BPF_H
+#define UBLK_BPF_H
+
+#include <linux/types.h>
+#include <linux/blk-mq.h>
+#include <linux/mutex.h>
+#include <linux/io_uring/cmd.h>
+#include <uapi/linux/ublk_cmd.h>
+#include "ublk_bpf_uapi.h"
+
+struct ublk_bpf_dev;
+
+int ublk_bpf_init(void);
+void ublk_bpf_exit(void);
+
+int ublk_bpf_check_dev_flags(u64 flags);
+int ublk_bpf_ctrl_cmd(struct ublk_bpf_dev **pbd,
+		      const struct ublksrv_ctrl_dev_info *info,
+		      struct mutex *dev_mutex, struct io_uring_cmd *cmd);
+int ublk_bpf_dev_start(struct ublk_bpf_dev *bd, u64 dev_flags);
+void ublk_bpf_dev_stop(struct ublk_bpf_dev *bd);
+void ublk_bpf_dev_free(struct ublk_bpf_dev *bd);
+
+bool ublk_bpf_queue_rq(struct ublk_bpf_dev *bd, struct request *rq,
+		       const struct ublksrv_io_desc *iod, u16 q_id);
+bool ublk_bpf_task_work(struct ublk_bpf_dev *bd, struct request *rq,
+			const struct ublksrv_io_desc *iod, u16 q_id);
+bool ublk_bpf_commit_retry(struct ublk_bpf_dev *bd, struct request *rq,
+			   int res);
+bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
+		      enum blk_eh_timer_return *ret);
+
+#endif /* UBLK_BPF_H */

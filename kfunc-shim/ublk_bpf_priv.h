@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ublk-bpf: types shared by the shim's own files (never by ublk_drv.c).
+ */
+#ifndef UBLK_BPF_PRIV_H
+#define UBLK_BPF_PRIV_H
+
+#include <linux/atomic.h>
+#include <linux/bpf.h>
+#include <linux/blk-mq.h>
+#include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/srcu.h>
+#include <linux/workqueue.h>
+#include "ublk_bpf.h"
+
+struct ublk_bpf_io;
+struct ublk_bpf_aio;
+
+/**
+ * struct ublk_bpf_ops - a ublk target written in BPF
+ * @id: number user space names in struct ublk_param_bpf to use this
+ *	instance; unique among registered instances
+ * @name: NUL-terminated name, reported by UBLK_U_CMD_BPF_GET_INFO
+ * @queue_io_cmd: offered every IO first, from the block layer's
+ *	->queue_rq(); must not sleep. @offset is the number of bytes of the
+ *	request already handled (see UBLK_BPF_IO_CONTINUE). Returns a
+ *	UBLK_BPF_IO_* disposition or a negative errno.
+ * @queue_io_cmd_daemon: offered the IOs @queue_io_cmd redirected, or every
+ *	IO when @queue_io_cmd is not set, from the ublk server's task; must be
+ *	a sleepable program. Same arguments and return value.
+ * @release_io_cmd: the IO's last reference is gone and the request is
+ *	about to complete; called once for each IO the program kept. Must
+ *	not sleep; the IO can no longer be used with any kfunc.
+ * @aio_complete: an aio of @io completed with @res (bytes or -errno);
+ *	called from a kernel worker, must not sleep. For a READ, a short or
+ *	failed read has already been zero-filled. May submit more aios for
+ *	@io or complete it. Returns 0, or UBLK_BPF_AIO_HANDLED to keep a
+ *	failed aio from failing @io.
+ * @attach_dev: device @dev_id is starting to use this instance (on
+ *	START_DEV, or on registration while the device runs). A non-zero
+ *	return refuses the device. May sleep.
+ * @detach_dev: device @dev_id stopped using this instance: it was
+ *	stopped, or this instance is being unregistered. May sleep.
+ */
+struct ublk_bpf_ops {
+	u32 id;
+	char name[UBLK_BPF_OPS_NAME_LEN];
+	int (*queue_io_cmd)(struct ublk_bpf_io *io, u32 offset);
+	int (*queue_io_cmd_daemon)(struct ublk_bpf_io *io, u32 offset);
+	void (*release_io_cmd)(struct ublk_bpf_io *io);
+	int (*aio_complete)(struct ublk_bpf_io *io, struct ublk_bpf_aio *aio,
+			    int res);
+	int (*attach_dev)(u32 dev_id);
+	void (*detach_dev)(u32 dev_id);
+};
+
+/* Bits of ublk_bpf_io.flags. */
+enum {
+	/* the state describes a request the BPF path holds */
+	UBLK_BPF_IO_ACTIVE,
+	/* the ownership reference is held (by a stage or by the program) */
+	UBLK_BPF_IO_OWNED,
+	/* ublk_bpf_complete_io() was called */
+	UBLK_BPF_IO_COMPLETED,
+	/* at least one aio was submitted */
+	UBLK_BPF_IO_AIO_USED,
+	/* requeue the request instead of ending it */
+	UBLK_BPF_IO_REQUEUE,
+	/* routed to queue_io_cmd_daemon(), waiting for the task work */
+	UBLK_BPF_IO_TO_DAEMON,
+};
+
+/**
+ * struct ublk_bpf_range - a byte range [@start, @end) of a request
+ * @start: first byte
+ * @end: one past the last byte
+ */
+struct ublk_bpf_range {
+	u32 start;
+	u32 end;
+};
+
+/**
+ * struct ublk_bpf_io - the BPF side of one ublk request
+ * @dev: the device
+ * @rq: the block layer request
+ * @iod: the request's descriptor, as the ublk server would see it
+ * @gen: binding generation of the program that was offered the IO
+ * @flags: UBLK_BPF_IO_* bits
+ * @refs: references: the ownership reference, one per program call in
+ *	progress and one per aio; the request completes when the last is put
+ * @res: first error recorded for the IO, 0 if none
+ * @bytes: size of the request in bytes
+ * @done: bytes handled so far through UBLK_BPF_IO_CONTINUE
+ * @q_id: hardware queue index
+ * @tag: tag of the request in its queue
+ * @op: REQ_OP_* of the request
+ * @nr_ranges: entries used in @ranges
+ * @lock: protects @ranges and @nr_ranges
+ * @ranges: slices of a READ request that aios read into
+ *
+ * Programs get a pointer to this as an opaque handle; the kfuncs are the
+ * only interface, the fields are not ABI.
+ */
+struct ublk_bpf_io {
+	struct ublk_bpf_dev *dev;
+	struct request *rq;
+	const struct ublksrv_io_desc *iod;
+	u64 gen;
+	unsigned long flags;
+	atomic_t refs;
+	int res;
+	u32 bytes;
+	u32 done;
+	u16 q_id;
+	u16 tag;
+	u8 op;
+	u8 nr_ranges;
+	spinlock_t lock;
+	struct ublk_bpf_range ranges[UBLK_BPF_MAX_READ_RANGES];
+};
+
+#define UBLK_BPF_AIO_INLINE_BVECS	4
+
+/**
+ * struct ublk_bpf_aio - one file operation submitted by a program
+ * @op: UBLK_BPF_AIO_OP_* and UBLK_BPF_AIO_F_* given to submit
+ * @file_idx: index of the registered backing file
+ * @pos: offset in the file
+ * @off: start of the attached slice of the request
+ * @len: length of the attached slice
+ * @res: result: bytes transferred or -errno; valid in aio_complete()
+ * @io: the IO this aio belongs to (holds a reference on it)
+ * @file: the backing file
+ * @attached: a slice was attached
+ * @write_started: freeze protection was taken for a write
+ * @iocb: the kiocb of READ and WRITE
+ * @submit_work: runs the operation
+ * @done_work: completes an operation that finished asynchronously
+ * @bvec: the slice as a bio_vec array
+ * @inline_bvec: storage for small slices
+ *
+ * Programs may read @op through @res in aio_complete(); the rest is
+ * private to the module.
+ */
+struct ublk_bpf_aio {
+	u32 op;
+	u32 file_idx;
+	u64 pos;
+	u32 off;
+	u32 len;
+	int res;
+	struct ublk_bpf_io *io;
+	struct file *file;
+	bool attached;
+	bool write_started;
+	struct kiocb iocb;
+	struct work_struct submit_work;
+	struct work_struct done_work;
+	struct bio_vec *bvec;
+	struct bio_vec inline_bvec[UBLK_BPF_AIO_INLINE_BVECS];
+};
+
+/**
+ * struct ublk_bpf_binding - a device bound to a struct_ops instance
+ * @ops: the instance
+ * @gen: number of this binding, unique for the module's lifetime; an IO
+ *	records it so that callbacks only reach the program it was given to
+ */
+struct ublk_bpf_binding {
+	const struct ublk_bpf_ops *ops;
+	u64 gen;
+};
+
+/**
+ * struct ublk_bpf_dev - the BPF side of one ublk device
+ * @node: entry in the list of BPF devices, under ublk_bpf_mutex
+ * @binding: the program the IO path calls, read under ublk_bpf_srcu,
+ *	changed under ublk_bpf_mutex
+ * @unbinding: a binding being taken down, under ublk_bpf_mutex
+ * @dev_id: ublk device id
+ * @ops_id: id of the struct_ops instance the device wants
+ * @nr_queues: number of hardware queues
+ * @depth: depth of each queue
+ * @params_set: UBLK_U_CMD_BPF_SET_PARAMS was done
+ * @started: START_DEV succeeded; parameters and files are frozen
+ * @stopped: the device was stopped; it is never bound again
+ * @nr_files: entries in @files
+ * @files: registered backing files, referenced until the device is freed
+ * @stats: per-CPU counters
+ * @ios: @nr_queues * @depth request states
+ */
+struct ublk_bpf_dev {
+	struct list_head node;
+	struct ublk_bpf_binding __rcu *binding;
+	struct ublk_bpf_binding *unbinding;
+	u32 dev_id;
+	u32 ops_id;
+	u16 nr_queues;
+	u16 depth;
+	bool params_set;
+	bool started;
+	bool stopped;
+	u32 nr_files;
+	struct file **files;
+	struct ublk_bpf_dev_stats __percpu *stats;
+	struct ublk_bpf_io *ios;
+};
+
+#define ublk_bpf_stat_inc(bd, field)	this_cpu_inc((bd)->stats->field)
+#define ublk_bpf_stat_add(bd, field, n)	this_cpu_add((bd)->stats->field, (n))
+
+extern struct srcu_struct ublk_bpf_srcu;
+
+static inline struct ublk_bpf_io *ublk_bpf_io_of(struct ublk_bpf_dev *bd,
+						 u16 q_id, u16 tag)
+{
+	return &bd->ios[(u32)q_id * bd->depth + tag];
+}
+
+/* True while @io may be used by kfuncs: its request is held by BPF. */
+static inline bool ublk_bpf_io_live(const struct ublk_bpf_io *io)
+{
+	return test_bit(UBLK_BPF_IO_ACTIVE, &io->flags);
+}
+
+static inline void ublk_bpf_io_get(struct ublk_bpf_io *io)
+{
+	atomic_inc(&io->refs);
+}
+
+void ublk_bpf_io_put(struct ublk_bpf_io *io);
+bool ublk_bpf_io_finish(struct ublk_bpf_io *io, int res);
+void ublk_bpf_io_set_error(struct ublk_bpf_io *io, int err);
+int ublk_bpf_io_add_read_range(struct ublk_bpf_io *io, u32 off, u32 len);
+u32 ublk_bpf_rq_zero(struct request *rq, u32 off, u32 len);
+void ublk_bpf_dev_abandon_ios(struct ublk_bpf_dev *bd, u64 gen);
+
+int ublk_bpf_aio_init(void);
+void ublk_bpf_aio_exit(void);
+
+int ublk_bpf_kfunc_init(void);
+bool ublk_bpf_prog_is_ours(const struct bpf_prog *prog);
+
+int ublk_bpf_struct_ops_init(void);
+
+#endif /* UBLK_BPF_PRIV_H */

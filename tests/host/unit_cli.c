@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Option parsing of every verb: what is accepted, and what is refused. */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "unit.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(fn, opts, ...) fn(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), opts)
+
+/* The refusals print one line each on stderr; keep the TAP stream clean. */
+static void quiet(void)
+{
+	if (!freopen("/dev/null", "w", stderr))
+		perror("freopen");
+}
+
+UNIT_TEST(size_suffixes)
+{
+	unsigned long long v = 0;
+
+	ASSERT_EQ(ublk_parse_size("4096", &v), 0);
+	ASSERT_EQ(v, 4096);
+	ASSERT_EQ(ublk_parse_size("64k", &v), 0);
+	ASSERT_EQ(v, 64 << 10);
+	ASSERT_EQ(ublk_parse_size("64KiB", &v), 0);
+	ASSERT_EQ(v, 64 << 10);
+	ASSERT_EQ(ublk_parse_size("1M", &v), 0);
+	ASSERT_EQ(v, 1 << 20);
+	ASSERT_EQ(ublk_parse_size("250G", &v), 0);
+	ASSERT_EQ(v, 250ULL << 30);
+	ASSERT_EQ(ublk_parse_size("2T", &v), 0);
+	ASSERT_EQ(v, 2ULL << 40);
+}
+
+UNIT_TEST(size_refused)
+{
+	unsigned long long v = 7;
+
+	ASSERT_EQ(ublk_parse_size("", &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_size("-1", &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_size("12x", &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_size("1kk", &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_size("99999999999999999999", &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_size("16777216T", &v), -EINVAL);
+	ASSERT_EQ(v, 7);
+}
+
+UNIT_TEST(uint_range)
+{
+	unsigned int v = 0;
+
+	ASSERT_EQ(ublk_parse_uint("5", "x", 1, 10, &v), 0);
+	ASSERT_EQ(v, 5);
+	ASSERT_EQ(ublk_parse_uint("0", "x", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_uint("11", "x", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_uint("3a", "x", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_uint("-3", "x", 0, 10, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_uint("", "x", 0, 10, &v), -EINVAL);
+}
+
+UNIT_TEST(add_defaults)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null"), 0);
+	ASSERT_STR_EQ(o.target, "null");
+	ASSERT_EQ(o.dev_id, -1);
+	ASSERT_EQ(o.nr_queues, 1);
+	ASSERT_EQ(o.queue_depth, UBLK_DEFAULT_DEPTH);
+	ASSERT_EQ(o.nr_files, 0);
+	ASSERT_EQ(o.size, 0);
+	ASSERT_TRUE(!o.buffered);
+}
+
+UNIT_TEST(add_everything)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "--type", "loop", "-n", "7", "-q", "4",
+			"-d", "1024", "--file", "a.img", "-f", "b.img", "--size", "1G",
+			"--buffered"), 0);
+	ASSERT_STR_EQ(o.target, "loop");
+	ASSERT_EQ(o.dev_id, 7);
+	ASSERT_EQ(o.nr_queues, 4);
+	ASSERT_EQ(o.queue_depth, 1024);
+	ASSERT_EQ(o.nr_files, 2);
+	ASSERT_STR_EQ(o.files[0], "a.img");
+	ASSERT_STR_EQ(o.files[1], "b.img");
+	ASSERT_EQ(o.size, 1ULL << 30);
+	ASSERT_TRUE(o.buffered);
+}
+
+UNIT_TEST(add_refused)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "nosuch"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--bogus"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "stray"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-q", "0"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-q", "65"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-d", "0"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-d", "1025"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-n", "x"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--size", "1000"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--size", "0"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "-f", "1", "-f", "2",
+			"-f", "3", "-f", "4", "-f", "5", "-f", "6", "-f", "7", "-f", "8",
+			"-f", "9"), -EINVAL);
+}
+
+UNIT_TEST(del_and_list)
+{
+	struct ublk_sel_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "-n", "3"), 0);
+	ASSERT_EQ(o.dev_id, 3);
+	ASSERT_TRUE(!o.all);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "-a"), 0);
+	ASSERT_TRUE(o.all);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "-a", "-n", "1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "--json", "-a"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list"), 0);
+	ASSERT_EQ(o.dev_id, -1);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "--json", "-n", "2"), 0);
+	ASSERT_TRUE(o.json);
+	ASSERT_EQ(o.dev_id, 2);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "-a"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_none, NULL, "features"), 0);
+	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "x"), "features"), -EINVAL);
+	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "--x"), "features"), -EINVAL);
+}
+
+int main(void)
+{
+	static const struct unit_case cases[] = {
+		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
+		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
+		UNIT_CASE(del_and_list),
+	};
+
+	quiet();
+	return unit_main("cli", cases, sizeof(cases) / sizeof(cases[0]));
+}

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs the VM tests (test_<group>_<NN>.sh beside this file) as a kselftest-style TAP
+# stream, inside the VM:
+#   tests/vm/run.sh tests/ublk/run_all.sh                  (our QEMU runner)
+#   vng --run <vmlinuz> --disable-kvm --rwdir=. --exec tests/ublk/run_all.sh
+# UBLK_TEST_FILTER (a grep -E pattern) picks tests by name; each test gets
+# UBLK_TEST_TIMEOUT seconds (default 300). Exit 1 when any test failed.
+cd "$(dirname "$0")" || exit 1
+mapfile -t tests < <(ls test_*_[0-9][0-9].sh | grep -E "${UBLK_TEST_FILTER:-.}")
+[ ${#tests[@]} -gt 0 ] || { echo "run_all.sh: no test matches '${UBLK_TEST_FILTER:-.}'" >&2; exit 1; }
+pass=0 fail=0 skip=0 n=0
+echo "TAP version 13"
+echo "1..${#tests[@]}"
+for t in "${tests[@]}"; do
+	n=$((n + 1))
+	start=$(date +%s)
+	out=$(timeout -k 10 "${UBLK_TEST_TIMEOUT:-300}" bash "./$t" 2>&1)
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	[ -n "$out" ] && echo "$out" | sed 's/^/# /; s/^# # /# /'
+	name=${t%.sh}
+	case $rc in
+	0) pass=$((pass + 1)); echo "ok $n $name # ${secs}s" ;;
+	4) skip=$((skip + 1)); echo "ok $n $name # SKIP" ;;
+	124|137) fail=$((fail + 1)); echo "not ok $n $name # TIMEOUT after ${secs}s" ;;
+	*) fail=$((fail + 1)); echo "not ok $n $name # exit $rc, ${secs}s" ;;
+	esac
+done
+echo "# vm: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
