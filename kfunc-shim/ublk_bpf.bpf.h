@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ublk-bpf: what a BPF target program needs from the kfunc-shim module,
+ * for BPF code only. Include after the kernel types (vmlinux.h, or
+ * <linux/types.h> with <linux/bpf.h>) and <bpf/bpf_helpers.h>.
+ *
+ * A target defines its ublk_bpf_ops instance with UBLK_BPF_OPS() and its
+ * callbacks with UBLK_BPF_OPS_PROG() / UBLK_BPF_OPS_PROG_SLEEPABLE():
+ *
+ *	int UBLK_BPF_OPS_PROG(null_queue, struct ublk_bpf_io *io, __u32 off)
+ *	{
+ *		ublk_bpf_complete_io(io, 0);
+ *		return UBLK_BPF_IO_QUEUED;
+ *	}
+ *	UBLK_BPF_OPS(null_ops, 1, "null", .queue_io_cmd = (void *)null_queue);
+ */
+#ifndef UBLK_BPF_BPF_H
+#define UBLK_BPF_BPF_H
+
+#ifndef __bpf__
+#error "ublk_bpf.bpf.h is for BPF programs only"
+#endif
+
+#include <bpf/bpf_tracing.h>
+#include "ublk_bpf_uapi.h"
+
+/*
+ * An IO, as the callbacks receive it: an opaque handle for the kfuncs. It is
+ * defined (empty) rather than declared because libbpf only matches a kfunc's
+ * prototype against the module's when pointed-to types are both structs.
+ * For the same reason a program calling ublk_bpf_get_iod() includes
+ * <linux/ublk_cmd.h> (or defines struct ublksrv_io_desc) first.
+ */
+struct ublk_bpf_io {
+};
+
+struct ublksrv_io_desc;
+
+/*
+ * The public part of an aio, readable in aio_complete(); CO-RE relocates the
+ * fields against the module's BTF.
+ */
+struct ublk_bpf_aio {
+	__u32 op;
+	__u32 file_idx;
+	__u64 pos;
+	__u32 off;
+	__u32 len;
+	int res;
+} __attribute__((preserve_access_index));
+
+/* Members are matched by name by libbpf; see kfunc-shim/ublk_bpf_priv.h. */
+struct ublk_bpf_ops {
+	__u32 id;
+	char name[UBLK_BPF_OPS_NAME_LEN];
+	int (*queue_io_cmd)(struct ublk_bpf_io *io, __u32 offset);
+	int (*queue_io_cmd_daemon)(struct ublk_bpf_io *io, __u32 offset);
+	void (*release_io_cmd)(struct ublk_bpf_io *io);
+	int (*aio_complete)(struct ublk_bpf_io *io, struct ublk_bpf_aio *aio,
+			    int res);
+	int (*attach_dev)(__u32 dev_id);
+	void (*detach_dev)(__u32 dev_id);
+};
+
+extern const struct ublksrv_io_desc *
+ublk_bpf_get_iod(struct ublk_bpf_io *io) __ksym;
+extern int ublk_bpf_get_io_tag(struct ublk_bpf_io *io) __ksym;
+extern int ublk_bpf_get_queue_id(struct ublk_bpf_io *io) __ksym;
+extern int ublk_bpf_get_dev_id(struct ublk_bpf_io *io) __ksym;
+extern int ublk_bpf_complete_io(struct ublk_bpf_io *io, int res) __ksym;
+
+extern struct ublk_bpf_aio *ublk_bpf_aio_alloc(struct ublk_bpf_io *io) __ksym;
+extern int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, __u32 off,
+			       __u32 len) __ksym;
+extern int ublk_bpf_aio_submit(struct ublk_bpf_aio *aio, __u32 op,
+			       __u32 file_idx, __u64 pos) __ksym;
+extern void ublk_bpf_aio_release(struct ublk_bpf_aio *aio) __ksym;
+
+/* A ublk_bpf_ops callback; the arguments as in struct ublk_bpf_ops. */
+#define UBLK_BPF_OPS_PROG(name, args...)				\
+	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+
+/* A sleepable callback: queue_io_cmd_daemon (attach/detach_dev may be). */
+#define UBLK_BPF_OPS_PROG_SLEEPABLE(name, args...)			\
+	SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+/* The ublk_bpf_ops instance, registered through a bpf_link. */
+#define UBLK_BPF_OPS(var, ops_id, ops_name, members...)		\
+	SEC(".struct_ops.link") struct ublk_bpf_ops var = {		\
+		.id = (ops_id),						\
+		.name = ops_name,					\
+		members							\
+	}
+
+#endif /* UBLK_BPF_BPF_H */
