@@ -68,7 +68,13 @@ $(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(USER_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(USER_OBJS) $(LIBS) -o $@
 
-unit: $(UNIT_BINS)
+# Helpers the VM tests run (from the host's tree, visible in the guest).
+$(OUTPUT)/tests/stripe_check: tests/host/stripe_check.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
+
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check
 
 check: all unit
 	$(Q)tests/run_tests.sh

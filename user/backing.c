@@ -94,11 +94,11 @@ static bool backing_has_fallocate(int fd, unsigned long long size, int mode)
 }
 
 int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
-		      unsigned int min_files, unsigned int max_files)
+		      unsigned int min_files, unsigned int max_files,
+		      unsigned long long *min_size)
 {
-	unsigned long long size, min_size = 0;
-	unsigned int i, lbs, max_lbs = 512;
-	bool punch = true;
+	unsigned long long size;
+	unsigned int i, lbs;
 	int ret;
 
 	if (opts->nr_files < min_files || opts->nr_files > max_files) {
@@ -110,6 +110,8 @@ int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
 				 min_files, max_files, opts->nr_files);
 		return -EINVAL;
 	}
+	*min_size = 0;
+	dev->lbs = 512;
 	for (i = 0; i < opts->nr_files; i++) {
 		ret = backing_open_one(opts->files[i], opts->buffered, &dev->fds[i],
 				       &size, &lbs);
@@ -118,23 +120,31 @@ int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
 			return ret;
 		}
 		dev->nr_fds++;
-		if (!min_size || size < min_size)
-			min_size = size;
-		if (lbs > max_lbs)
-			max_lbs = lbs;
-		punch = punch && backing_has_fallocate(dev->fds[i], size, FALLOC_FL_PUNCH_HOLE);
+		if (!*min_size || size < *min_size)
+			*min_size = size;
+		if (lbs > dev->lbs)
+			dev->lbs = lbs;
 	}
-	dev->zero_in_place = true;
-	for (i = 0; i < dev->nr_fds; i++)
-		dev->zero_in_place = dev->zero_in_place &&
-			backing_has_fallocate(dev->fds[i], min_size, FALLOC_FL_ZERO_RANGE);
+	*min_size -= *min_size % dev->lbs;
+	return 0;
+}
 
-	min_size -= min_size % max_lbs;
-	ublk_params_init(&dev->params, min_size, __builtin_ctz(max_lbs), UBLK_IO_BUF_BYTES);
+void ublk_backing_params(struct ublk_dev *dev, unsigned long long size)
+{
+	bool punch = true;
+	unsigned int i;
+
+	/* Probed past the end of the data each file holds for the device. */
+	dev->zero_in_place = true;
+	for (i = 0; i < dev->nr_fds; i++) {
+		punch = punch && backing_has_fallocate(dev->fds[i], size, FALLOC_FL_PUNCH_HOLE);
+		dev->zero_in_place = dev->zero_in_place &&
+			backing_has_fallocate(dev->fds[i], size, FALLOC_FL_ZERO_RANGE);
+	}
+	ublk_params_init(&dev->params, size, __builtin_ctz(dev->lbs), UBLK_IO_BUF_BYTES);
 	ublk_params_set_cache(&dev->params);
 	if (punch)
 		ublk_params_set_discard(&dev->params, 4096, UBLK_IO_BUF_BYTES);
-	return 0;
 }
 
 void ublk_close_backing(struct ublk_dev *dev)
@@ -143,12 +153,70 @@ void ublk_close_backing(struct ublk_dev *dev)
 		close(dev->fds[--dev->nr_fds]);
 }
 
-int ublk_backing_fallocate_mode(const struct ublk_dev *dev, unsigned int op,
-				unsigned int op_flags)
+/* fallocate mode serving a discard or write-zeroes IO. */
+static int backing_fallocate_mode(const struct ublk_dev *dev, unsigned int op,
+				  unsigned int op_flags)
 {
 	/* A punched hole reads back as zeroes; NOUNMAP asks to keep the blocks. */
 	if (op == UBLK_IO_OP_WRITE_ZEROES && (op_flags & UBLK_IO_F_NOUNMAP) &&
 	    dev->zero_in_place)
 		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+}
+
+void ublk_backing_rw(struct ublk_queue *q, unsigned int tag,
+		     const struct ublksrv_io_desc *iod, unsigned int piece,
+		     unsigned int file, unsigned long long file_off,
+		     unsigned int buf_off, unsigned int len)
+{
+	unsigned int op = ublksrv_get_op(iod);
+	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
+	char *buf = (char *)ublk_io_buf(q, tag) + buf_off;
+	int fd = q->dev->fds[file];
+
+	switch (op) {
+	case UBLK_IO_OP_READ:
+		io_uring_prep_read(sqe, fd, buf, len, file_off);
+		break;
+	case UBLK_IO_OP_WRITE:
+		io_uring_prep_write(sqe, fd, buf, len, file_off);
+		if (iod->op_flags & UBLK_IO_F_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	default:	/* UBLK_IO_OP_DISCARD, UBLK_IO_OP_WRITE_ZEROES */
+		io_uring_prep_fallocate(sqe, fd, backing_fallocate_mode(q->dev, op, iod->op_flags),
+					file_off, len);
+		break;
+	}
+	ublk_queue_tgt_io(q, sqe, tag, op, piece);
+}
+
+void ublk_backing_flush(struct ublk_queue *q, unsigned int tag)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->dev->nr_fds; i++) {
+		struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
+
+		io_uring_prep_fsync(sqe, q->dev->fds[i], IORING_FSYNC_DATASYNC);
+		ublk_queue_tgt_io(q, sqe, tag, UBLK_IO_OP_FLUSH, i);
+	}
+}
+
+int ublk_backing_check(const struct io_uring_cqe *cqe, unsigned int want)
+{
+	unsigned int op = ublk_ud_op(cqe->user_data);
+
+	if (cqe->res < 0)
+		return cqe->res;
+	if ((op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE) && (unsigned int)cqe->res != want)
+		return -EIO;
+	return 0;
+}
+
+/* The ops a file-backed target serves; others fail with -EOPNOTSUPP. */
+bool ublk_backing_op_supported(unsigned int op)
+{
+	return op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE || op == UBLK_IO_OP_FLUSH ||
+	       op == UBLK_IO_OP_DISCARD || op == UBLK_IO_OP_WRITE_ZEROES;
 }

@@ -50,6 +50,19 @@ int ublk_parse_uint(const char *s, const char *what, unsigned int min,
 	return 0;
 }
 
+int ublk_parse_chunk(const char *s, unsigned int *shift)
+{
+	unsigned long long v;
+
+	if (ublk_parse_size(s, &v) || v < (1ULL << UBLK_STRIPE_MIN_CHUNK_SHIFT) ||
+	    v > (1ULL << UBLK_STRIPE_MAX_CHUNK_SHIFT) || (v & (v - 1))) {
+		ublk_err("--chunk must be a power of two from 4k to 512k, got '%s'", s);
+		return -EINVAL;
+	}
+	*shift = (unsigned int)__builtin_ctzll(v);
+	return 0;
+}
+
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
 static int ublk_bad_option(const char *verb, int c, char **argv)
 {
@@ -89,6 +102,7 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 		{ "file", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
 		{ "buffered", no_argument, NULL, 'b' },
+		{ "chunk", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int v;
@@ -136,6 +150,10 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 		case 'b':
 			o->buffered = true;
 			break;
+		case 'c':
+			if (ublk_parse_chunk(optarg, &o->chunk_shift))
+				return -EINVAL;
+			break;
 		default:
 			return ublk_bad_option("add", c, argv);
 		}
@@ -147,7 +165,11 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 		return -EINVAL;
 	}
 	if (!ublk_find_target(o->target)) {
-		ublk_err("add: unknown target '%s'", o->target);
+		ublk_err("add: unknown target '%s' (null, loop, stripe, mirror)", o->target);
+		return -EINVAL;
+	}
+	if (o->chunk_shift && strcmp(o->target, "stripe")) {
+		ublk_err("add: --chunk is for the stripe target only");
 		return -EINVAL;
 	}
 	return 0;

@@ -11,9 +11,11 @@ static void ublk_usage(void)
 	printf(
 		"usage: ublk-bpf VERB [OPTIONS]\n"
 		"\n"
-		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE] [--buffered]\n"
+		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
+		"      [--chunk SIZE] [--buffered]\n"
 		"        create /dev/ublkbID served in the background; prints 'dev id ID'\n"
-		"        targets: null (--size, default 250G), loop (one --file)\n"
+		"        targets: null (--size, default 250G), loop (one --file),\n"
+		"        stripe (2-8 --file, --chunk 4k-512k, default 64k), mirror (2-4 --file)\n"
 		"  del -n ID | -a     stop and delete one device, or all\n"
 		"  list [-n ID] [--json]\n"
 		"  features           the running ublk driver's feature bits, by name\n"

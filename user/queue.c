@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -26,9 +27,17 @@ struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 
-	if (!sqe) {
-		/* The ring holds two SQEs per tag; flush and retry once. */
-		io_uring_submit(&q->ring);
+	/*
+	 * The SQ holds two entries per tag; an IO split in many pieces may
+	 * fill it: hand what is queued to the kernel and take a fresh one.
+	 */
+	while (!sqe) {
+		int ret = io_uring_submit(&q->ring);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			ublk_err("queue %u: io_uring_submit: %s", q->q_id, strerror(-ret));
+			abort();
+		}
 		sqe = io_uring_get_sqe(&q->ring);
 	}
 	return sqe;
@@ -53,10 +62,26 @@ static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
 }
 
 void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
-		       unsigned int tag, unsigned int tgt_op)
+		       unsigned int tag, unsigned int op, unsigned int piece)
 {
-	io_uring_sqe_set_data64(sqe, ublk_tgt_user_data(tag, tgt_op));
+	io_uring_sqe_set_data64(sqe, ublk_tgt_user_data(tag, op, piece));
+	q->ios[tag].pending++;
 	q->tgt_inflight++;
+}
+
+static void ublk_tgt_io_done(struct ublk_queue *q, unsigned int tag,
+			     const struct io_uring_cqe *cqe)
+{
+	struct ublk_io *io = &q->ios[tag];
+	int res = q->dev->tgt->io_done(q, tag, cqe);
+
+	if (res < 0 && !io->err)
+		io->err = res;
+	if (--io->pending)
+		return;
+	res = io->err ? io->err : (int)ublk_iod_bytes(ublk_get_iod(q, tag));
+	io->err = 0;
+	ublk_complete_io(q, tag, res);
 }
 
 void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res)
@@ -70,7 +95,7 @@ static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 
 	if (cqe->user_data & UBLK_UD_TGT) {
 		q->tgt_inflight--;
-		q->dev->tgt->io_done(q, tag, cqe);
+		ublk_tgt_io_done(q, tag, cqe);
 		return;
 	}
 	q->cmds_inflight--;
@@ -146,7 +171,13 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
 		q->bufs = NULL;
 		return -errno;
 	}
-	/* One ublk command and at most one backing SQE per tag. */
+	q->ios = calloc(q->depth, sizeof(*q->ios));
+	if (!q->ios)
+		return -ENOMEM;
+	/*
+	 * One ublk command and most often one backing SQE per tag; an IO
+	 * that needs more (stripe, mirror) flushes the SQ when it is full.
+	 */
 	ret = io_uring_queue_init(2 * q->depth, &q->ring, 0);
 	if (ret < 0)
 		return ret;
@@ -164,6 +195,8 @@ static void ublk_queue_free(struct ublk_queue *q)
 		munmap((void *)q->iods, q->iods_len);
 	if (q->ready_fd >= 0)
 		close(q->ready_fd);
+	free(q->ios);
+	q->ios = NULL;
 	q->bufs = NULL;
 	q->iods = NULL;
 	q->ready_fd = -1;

@@ -6,91 +6,52 @@
  * as fallocate.
  */
 #include <errno.h>
-#include <stdbool.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/uio.h>
 
-#include "log.h"
-#include "params.h"
 #include "ublk.h"
 
 static int loop_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 {
-	return ublk_open_backing(dev, opts, 1, 1);
-}
+	unsigned long long size;
+	int ret = ublk_open_backing(dev, opts, 1, 1, &size);
 
-static void loop_deinit(struct ublk_dev *dev)
-{
-	ublk_close_backing(dev);
-}
-
-/* Prepares the backing SQE for @iod; false for an op loop does not serve. */
-static bool loop_prep_io(struct ublk_queue *q, unsigned int tag,
-			 const struct ublksrv_io_desc *iod)
-{
-	unsigned int op = ublksrv_get_op(iod);
-	unsigned long long off = iod->start_sector << 9;
-	unsigned int len = iod->nr_sectors << 9;
-	int fd = q->dev->fds[0];
-	struct io_uring_sqe *sqe;
-	int mode;
-
-	switch (op) {
-	case UBLK_IO_OP_READ:
-		sqe = ublk_queue_get_sqe(q);
-		io_uring_prep_read(sqe, fd, ublk_io_buf(q, tag), len, off);
-		break;
-	case UBLK_IO_OP_WRITE:
-		sqe = ublk_queue_get_sqe(q);
-		io_uring_prep_write(sqe, fd, ublk_io_buf(q, tag), len, off);
-		if (iod->op_flags & UBLK_IO_F_FUA)
-			sqe->rw_flags = RWF_DSYNC;
-		break;
-	case UBLK_IO_OP_FLUSH:
-		sqe = ublk_queue_get_sqe(q);
-		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-		break;
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_ZEROES:
-		mode = ublk_backing_fallocate_mode(q->dev, op, iod->op_flags);
-		sqe = ublk_queue_get_sqe(q);
-		io_uring_prep_fallocate(sqe, fd, mode | FALLOC_FL_KEEP_SIZE, off, len);
-		break;
-	default:
-		return false;
-	}
-	ublk_queue_tgt_io(q, sqe, tag, op);
-	return true;
+	if (ret == 0)
+		ublk_backing_params(dev, size);
+	return ret;
 }
 
 static void loop_queue_io(struct ublk_queue *q, unsigned int tag,
 			  const struct ublksrv_io_desc *iod)
 {
-	if (!loop_prep_io(q, tag, iod))
+	unsigned int op = ublksrv_get_op(iod);
+
+	if (!ublk_backing_op_supported(op))
 		ublk_complete_io(q, tag, -EOPNOTSUPP);
+	else if (op == UBLK_IO_OP_FLUSH)
+		ublk_backing_flush(q, tag);
+	else
+		ublk_backing_rw(q, tag, iod, 0, 0, iod->start_sector << 9, 0,
+				ublk_iod_bytes(iod));
 }
 
-static void loop_io_done(struct ublk_queue *q, unsigned int tag,
-			 const struct io_uring_cqe *cqe)
+static int loop_io_done(struct ublk_queue *q, unsigned int tag,
+			const struct io_uring_cqe *cqe)
 {
-	const struct ublksrv_io_desc *iod = ublk_get_iod(q, tag);
-	unsigned int len = iod->nr_sectors << 9;
-	unsigned int op = ublk_ud_tgt_op(cqe->user_data);
-	int res = cqe->res;
+	unsigned int len = ublk_iod_bytes(ublk_get_iod(q, tag));
 
-	if (op == UBLK_IO_OP_READ && res >= 0 && (unsigned int)res < len) {
-		/* Past the end of the file: zeroes, never stale buffer bytes. */
-		memset((char *)ublk_io_buf(q, tag) + res, 0, len - res);
-		res = len;
+	if (ublk_ud_op(cqe->user_data) == UBLK_IO_OP_READ && cqe->res >= 0 &&
+	    (unsigned int)cqe->res < len) {
+		/* The file ends early (it shrank): zeroes, never stale bytes. */
+		memset((char *)ublk_io_buf(q, tag) + cqe->res, 0, len - cqe->res);
+		return 0;
 	}
-	ublk_complete_io(q, tag, res);
+	return ublk_backing_check(cqe, len);
 }
 
 const struct ublk_tgt_ops ublk_tgt_loop = {
 	.name = "loop",
 	.init = loop_init,
-	.deinit = loop_deinit,
+	.deinit = ublk_close_backing,
 	.queue_io = loop_queue_io,
 	.io_done = loop_io_done,
 };

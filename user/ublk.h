@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ublk_tgt_common.h"
+
 #define UBLK_MAX_FILES		8
 #define UBLK_MAX_DEPTH		1024
 #define UBLK_MAX_QUEUES		64
@@ -31,6 +33,7 @@ struct ublk_dev_opts {
 	unsigned int queue_depth;
 	const char *files[UBLK_MAX_FILES];
 	unsigned int nr_files;
+	unsigned int chunk_shift;	/* stripe: log2 of the chunk; 0: default */
 	unsigned long long size;	/* bytes; 0: the target decides */
 	bool buffered;			/* loop: page cache instead of O_DIRECT */
 };
@@ -54,8 +57,19 @@ struct ublk_tgt_ops {
 	 */
 	void (*queue_io)(struct ublk_queue *q, unsigned int tag,
 			 const struct ublksrv_io_desc *iod);
-	void (*io_done)(struct ublk_queue *q, unsigned int tag,
-			const struct io_uring_cqe *cqe);
+	/*
+	 * One backing SQE of @tag completed: 0 when it did its part, or a
+	 * negative errno. The IO completes when its last SQE has: with the
+	 * first error, or else with its full length.
+	 */
+	int (*io_done)(struct ublk_queue *q, unsigned int tag,
+		       const struct io_uring_cqe *cqe);
+};
+
+/* Backing SQEs of one IO still in flight, and the first error among them. */
+struct ublk_io {
+	unsigned int pending;
+	int err;
 };
 
 struct ublk_queue {
@@ -66,6 +80,7 @@ struct ublk_queue {
 	const struct ublksrv_io_desc *iods;	/* mmap of the driver's array */
 	size_t iods_len;
 	char *bufs;				/* depth * UBLK_IO_BUF_BYTES */
+	struct ublk_io *ios;			/* depth entries */
 	unsigned int cmds_inflight;		/* ublk commands the driver holds */
 	unsigned int tgt_inflight;		/* backing SQEs not yet completed */
 	pthread_t thread;
@@ -82,6 +97,9 @@ struct ublk_dev {
 	int fds[UBLK_MAX_FILES];		/* backing files */
 	unsigned int nr_fds;
 	bool zero_in_place;			/* fallocate ZERO_RANGE works */
+	unsigned int lbs;			/* logical block size */
+	unsigned int chunk_shift;		/* stripe */
+	unsigned long leg_errors;		/* mirror: failed leg IOs */
 	void *tgt_data;
 	struct ublk_queue *queues;
 	unsigned int nr_started;		/* queues with a running thread */
@@ -98,25 +116,41 @@ static inline void *ublk_io_buf(const struct ublk_queue *q, unsigned int tag)
 	return q->bufs + (size_t)tag * UBLK_IO_BUF_BYTES;
 }
 
-/* user_data of an SQE: bit 63 tells a target's backing IO from a ublk command. */
+/*
+ * user_data of an SQE: bit 63 tells a target's backing IO from a ublk
+ * command; then the tag (bits 0-15), the IO's op (16-23) and the index of
+ * the piece of the IO the SQE serves (24-39).
+ */
 #define UBLK_UD_TGT	(1ULL << 63)
 #define UBLK_UD_TAG(ud)	((unsigned int)((ud) & 0xffff))
 
-static inline uint64_t ublk_tgt_user_data(unsigned int tag, unsigned int tgt_op)
+static inline uint64_t ublk_tgt_user_data(unsigned int tag, unsigned int op,
+					  unsigned int piece)
 {
-	return UBLK_UD_TGT | ((uint64_t)tgt_op << 16) | tag;
+	return UBLK_UD_TGT | ((uint64_t)(piece & 0xffff) << 24) |
+	       ((uint64_t)(op & 0xff) << 16) | tag;
 }
 
-static inline unsigned int ublk_ud_tgt_op(uint64_t ud)
+static inline unsigned int ublk_ud_op(uint64_t ud)
 {
-	return (unsigned int)((ud >> 16) & 0xffff);
+	return (unsigned int)((ud >> 16) & 0xff);
+}
+
+static inline unsigned int ublk_ud_piece(uint64_t ud)
+{
+	return (unsigned int)((ud >> 24) & 0xffff);
+}
+
+static inline unsigned int ublk_iod_bytes(const struct ublksrv_io_desc *iod)
+{
+	return iod->nr_sectors << 9;
 }
 
 /* queue.c */
 struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
-/* Tags a prepared SQE as backing IO of @tag, so io_done() receives its CQE. */
+/* Marks a prepared SQE as piece @piece of @tag's IO; io_done() gets its CQE. */
 void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
-		       unsigned int tag, unsigned int tgt_op);
+		       unsigned int tag, unsigned int op, unsigned int piece);
 void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
 void ublk_queue_join(struct ublk_queue *q);
@@ -126,11 +160,22 @@ const struct ublk_tgt_ops *ublk_find_target(const char *name);
 extern const struct ublk_tgt_ops *const ublk_targets[];
 
 /* backing.c: open and size the backing files of file-based targets */
+/* Opens @opts->files; *min_size: the smallest, in whole logical blocks. */
 int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
-		      unsigned int min_files, unsigned int max_files);
+		      unsigned int min_files, unsigned int max_files,
+		      unsigned long long *min_size);
+/* Parameters of a device of @size bytes over the open backing files. */
+void ublk_backing_params(struct ublk_dev *dev, unsigned long long size);
+/* Queues one read/write/fallocate of @len bytes at @file_off on file @file. */
+void ublk_backing_rw(struct ublk_queue *q, unsigned int tag,
+		     const struct ublksrv_io_desc *iod, unsigned int piece,
+		     unsigned int file, unsigned long long file_off,
+		     unsigned int buf_off, unsigned int len);
+/* Queues an fdatasync of every backing file. */
+void ublk_backing_flush(struct ublk_queue *q, unsigned int tag);
+/* A backing read or write that moved fewer bytes than asked: -EIO. */
+int ublk_backing_check(const struct io_uring_cqe *cqe, unsigned int want);
 void ublk_close_backing(struct ublk_dev *dev);
-/* fallocate mode serving a discard or write-zeroes IO. */
-int ublk_backing_fallocate_mode(const struct ublk_dev *dev, unsigned int op,
-				unsigned int op_flags);
+bool ublk_backing_op_supported(unsigned int op);
 
 #endif

@@ -115,6 +115,26 @@ UNIT_TEST(add_refused)
 			"-f", "9"), -EINVAL);
 }
 
+UNIT_TEST(stripe_chunk)
+{
+	struct ublk_dev_opts o;
+	unsigned int shift = 0;
+
+	ASSERT_EQ(ublk_parse_chunk("4k", &shift), 0);
+	ASSERT_EQ(shift, 12);
+	ASSERT_EQ(ublk_parse_chunk("512k", &shift), 0);
+	ASSERT_EQ(shift, 19);
+	ASSERT_EQ(ublk_parse_chunk("2k", &shift), -EINVAL);
+	ASSERT_EQ(ublk_parse_chunk("1M", &shift), -EINVAL);
+	ASSERT_EQ(ublk_parse_chunk("48k", &shift), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk", "64k",
+			"-f", "a", "-f", "b"), 0);
+	ASSERT_EQ(o.chunk_shift, 16);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "-f", "a"), 0);
+	ASSERT_EQ(o.chunk_shift, 0);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "--chunk", "64k"), -EINVAL);
+}
+
 UNIT_TEST(del_and_list)
 {
 	struct ublk_sel_opts o;
@@ -143,7 +163,7 @@ int main(void)
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
-		UNIT_CASE(del_and_list),
+		UNIT_CASE(stripe_chunk), UNIT_CASE(del_and_list),
 	};
 
 	quiet();

@@ -50,6 +50,8 @@ UNIT_TEST(target_table)
 
 	ASSERT_STR_EQ(ublk_find_target("null")->name, "null");
 	ASSERT_STR_EQ(ublk_find_target("loop")->name, "loop");
+	ASSERT_STR_EQ(ublk_find_target("stripe")->name, "stripe");
+	ASSERT_STR_EQ(ublk_find_target("mirror")->name, "mirror");
 	ASSERT_TRUE(ublk_find_target("nosuch") == NULL);
 	ASSERT_TRUE(ublk_find_target(NULL) == NULL);
 	for (i = 0; ublk_targets[i]; i++) {
@@ -57,7 +59,7 @@ UNIT_TEST(target_table)
 		ASSERT_TRUE(ublk_targets[i]->queue_io != NULL);
 		ASSERT_TRUE(ublk_find_target(ublk_targets[i]->name) == ublk_targets[i]);
 	}
-	ASSERT_TRUE(i >= 2);
+	ASSERT_TRUE(i >= 4);
 }
 
 UNIT_TEST(feature_names)
@@ -73,11 +75,12 @@ UNIT_TEST(feature_names)
 
 UNIT_TEST(user_data)
 {
-	uint64_t ud = ublk_tgt_user_data(1023, UBLK_IO_OP_WRITE);
+	uint64_t ud = ublk_tgt_user_data(1023, UBLK_IO_OP_WRITE, 129);
 
 	ASSERT_TRUE(ud & UBLK_UD_TGT);
 	ASSERT_EQ(UBLK_UD_TAG(ud), 1023);
-	ASSERT_EQ(ublk_ud_tgt_op(ud), UBLK_IO_OP_WRITE);
+	ASSERT_EQ(ublk_ud_op(ud), UBLK_IO_OP_WRITE);
+	ASSERT_EQ(ublk_ud_piece(ud), 129);
 	ASSERT_TRUE(!(5 & UBLK_UD_TGT));
 }
 

@@ -120,3 +120,28 @@ _fio_verify() {
 	    --output="$UBLK_TMP/fio.log" || { cat "$UBLK_TMP/fio.log"; return 1; }
 	grep -q 'err= 0' "$UBLK_TMP/fio.log"
 }
+
+# _fs_roundtrip DEV: mkfs.ext4, mount, write 8 MiB of random data, umount,
+# mount again: the file reads back identical and fsck finds nothing.
+_fs_roundtrip() {
+	local dev=$1 mnt=$UBLK_TMP/mnt
+	mkdir -p "$mnt"
+	head -c 8M /dev/urandom >"$UBLK_TMP/fsdata"
+	mkfs.ext4 -q -F "$dev" || { echo "# mkfs.ext4 $dev failed"; return 1; }
+	mount "$dev" "$mnt" || { echo "# mount $dev failed"; return 1; }
+	cp "$UBLK_TMP/fsdata" "$mnt/data" && umount "$mnt" || { umount "$mnt"; return 1; }
+	mount "$dev" "$mnt" || { echo "# second mount of $dev failed"; return 1; }
+	cmp -s "$UBLK_TMP/fsdata" "$mnt/data" || { umount "$mnt"; echo "# file differs after remount"; return 1; }
+	umount "$mnt" || return 1
+	fsck.ext4 -n -f "$dev" >/dev/null 2>&1 || { echo "# fsck.ext4 $dev found errors"; return 1; }
+}
+
+# _check_stripe_layout DEV CHUNK FILE...: every chunk of DEV sits where the
+# stripe mapping puts it (chunk k in file k % N at (k / N) * CHUNK).
+_check_stripe_layout() {
+	local dev=$1 chunk=$2
+	shift 2
+	dd if="$dev" of="$UBLK_TMP/dev.img" bs=1M iflag=direct status=none || return 1
+	"$UBLK_REPO/.output/tests/stripe_check" "$UBLK_TMP/dev.img" "$chunk" "$@" | sed 's/^/# /'
+	[ "${PIPESTATUS[0]}" -eq 0 ]
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Target arithmetic shared by the BPF targets (bpf/) and their io_uring
+ * twins (user/), written once so both paths place every byte alike.
+ * Plain __u32/__u64 and static inline only: no vmlinux or libc types.
+ */
+#ifndef UBLK_TGT_COMMON_H
+#define UBLK_TGT_COMMON_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define UBLK_STRIPE_MIN_FILES		2
+#define UBLK_STRIPE_MAX_FILES		8
+#define UBLK_STRIPE_MIN_CHUNK_SHIFT	12	/* 4 KiB */
+#define UBLK_STRIPE_MAX_CHUNK_SHIFT	19	/* 512 KiB */
+#define UBLK_STRIPE_DEFAULT_CHUNK_SHIFT	16	/* 64 KiB */
+
+#define UBLK_MIRROR_MIN_FILES		2
+#define UBLK_MIRROR_MAX_FILES		4
+/* Reads alternate between legs every 128 KiB of device offset. */
+#define UBLK_MIRROR_READ_SHIFT		17
+
+/* Where one piece of a striped IO lives: a file, an offset, a length. */
+struct ublk_stripe_piece {
+	__u32 file;
+	__u32 len;
+	__u64 file_off;
+};
+
+/*
+ * The piece of an IO at device offset @off with @len bytes left: the piece
+ * ends at the next chunk boundary or at the end of the IO. Chunk k of the
+ * device is chunk k / nr_files of file k % nr_files.
+ */
+static inline void ublk_stripe_map(__u64 off, __u32 len, __u32 chunk_shift,
+				   __u32 nr_files, struct ublk_stripe_piece *p)
+{
+	__u64 chunk = off >> chunk_shift;
+	__u32 in_chunk = (__u32)(off & ((1ULL << chunk_shift) - 1));
+	__u32 room = (1U << chunk_shift) - in_chunk;
+
+	p->file = (__u32)(chunk % nr_files);
+	p->file_off = ((chunk / nr_files) << chunk_shift) + in_chunk;
+	p->len = len < room ? len : room;
+}
+
+/* Device size of a stripe over files of at least @min_file_size bytes. */
+static inline __u64 ublk_stripe_dev_size(__u64 min_file_size, __u32 chunk_shift,
+					 __u32 nr_files)
+{
+	return ((min_file_size >> chunk_shift) << chunk_shift) * nr_files;
+}
+
+/* The leg that serves a read at device offset @off. */
+static inline __u32 ublk_mirror_read_leg(__u64 off, __u32 nr_files)
+{
+	return (__u32)((off >> UBLK_MIRROR_READ_SHIFT) % nr_files);
+}
+
+#endif

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stripe: the device is split in chunks (a power of two, 4 KiB to 512 KiB)
+ * laid round-robin over 2 to 8 backing files. An IO becomes one SQE per
+ * chunk piece it touches, mapped by ublk_stripe_map() (shared with the BPF
+ * target); a flush becomes an fdatasync of every file. The IO completes
+ * when all its pieces have, failing with the first error.
+ */
+#include <errno.h>
+
+#include "log.h"
+#include "ublk.h"
+
+static int stripe_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+{
+	unsigned int shift = opts->chunk_shift ? opts->chunk_shift :
+			     UBLK_STRIPE_DEFAULT_CHUNK_SHIFT;
+	unsigned long long min_size, size;
+	int ret;
+
+	ret = ublk_open_backing(dev, opts, UBLK_STRIPE_MIN_FILES,
+				UBLK_STRIPE_MAX_FILES, &min_size);
+	if (ret < 0)
+		return ret;
+	size = ublk_stripe_dev_size(min_size, shift, dev->nr_fds);
+	if (!size) {
+		ublk_err("stripe: every file needs at least one %u KiB chunk", (1U << shift) >> 10);
+		ublk_close_backing(dev);
+		return -EINVAL;
+	}
+	dev->chunk_shift = shift;
+	ublk_backing_params(dev, size);
+	return 0;
+}
+
+static void stripe_queue_io(struct ublk_queue *q, unsigned int tag,
+			    const struct ublksrv_io_desc *iod)
+{
+	unsigned int op = ublksrv_get_op(iod), done = 0, len = ublk_iod_bytes(iod);
+	unsigned long long off = iod->start_sector << 9;
+	struct ublk_stripe_piece p;
+	unsigned int piece;
+
+	if (!ublk_backing_op_supported(op)) {
+		ublk_complete_io(q, tag, -EOPNOTSUPP);
+		return;
+	}
+	if (op == UBLK_IO_OP_FLUSH) {
+		ublk_backing_flush(q, tag);
+		return;
+	}
+	for (piece = 0; done < len; piece++) {
+		ublk_stripe_map(off + done, len - done, q->dev->chunk_shift,
+				q->dev->nr_fds, &p);
+		ublk_backing_rw(q, tag, iod, piece, p.file, p.file_off, done, p.len);
+		done += p.len;
+	}
+}
+
+/* Length of piece @piece of @iod: the mapping again, up to that piece. */
+static unsigned int stripe_piece_len(const struct ublk_dev *dev,
+				     const struct ublksrv_io_desc *iod,
+				     unsigned int piece)
+{
+	unsigned long long off = iod->start_sector << 9;
+	unsigned int done = 0, len = ublk_iod_bytes(iod), i;
+	struct ublk_stripe_piece p = { 0 };
+
+	for (i = 0; i <= piece && done < len; i++) {
+		ublk_stripe_map(off + done, len - done, dev->chunk_shift, dev->nr_fds, &p);
+		done += p.len;
+	}
+	return p.len;
+}
+
+static int stripe_io_done(struct ublk_queue *q, unsigned int tag,
+			  const struct io_uring_cqe *cqe)
+{
+	const struct ublksrv_io_desc *iod = ublk_get_iod(q, tag);
+
+	return ublk_backing_check(cqe, stripe_piece_len(q->dev, iod,
+							ublk_ud_piece(cqe->user_data)));
+}
+
+const struct ublk_tgt_ops ublk_tgt_stripe = {
+	.name = "stripe",
+	.init = stripe_init,
+	.deinit = ublk_close_backing,
+	.queue_io = stripe_queue_io,
+	.io_done = stripe_io_done,
+};
