@@ -32,17 +32,28 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
-CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser
-LIBS := -luring -lpthread
+CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser -I$(UBLK_LIBBPF_INCLUDE)
+LIBS := $(UBLK_LIBBPF_A) -luring -lelf -lz -lpthread
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/host/unit_*.c)
 UNIT_BINS := $(patsubst tests/host/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 UAPI := $(OUTPUT)/include/linux/ublk_cmd.h
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
+	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
+	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup check demo unit clean
-all: $(OUTPUT)/bin/ublk-bpf
+all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool
+
+# bpftool 7.5 from the kernel's source (bookworm's 7.1 predates module BTF
+# struct_ops), beside the tool so the VM tests and users find it.
+$(OUTPUT)/bin/bpftool: $(KERNEL_ENV)
+	$(Q)mkdir -p $(@D)
+	$(Q)ln -sf $(UBLK_BPFTOOL) $@
 
 setup $(KERNEL_ENV):
 	$(Q)scripts/setup.sh
@@ -57,6 +68,12 @@ $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h include/*.h) $(UAPI)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
+
+# The BPF targets; `ublk-bpf load .output/bpf/stripe.bpf.o ...`.
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ublk_bpf.bpf.h $(UAPI)
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)

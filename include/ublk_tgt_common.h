@@ -22,6 +22,44 @@
 /* Reads alternate between legs every 128 KiB of device offset. */
 #define UBLK_MIRROR_READ_SHIFT		17
 
+/*
+ * Configuration of a BPF target, a `const volatile` global the loader sets
+ * before the object is loaded (so the verifier sees constants); pinned as
+ * the object's .rodata map, bpftool prints it by field.
+ */
+struct ublk_tgt_config {
+	__u32 dev_id;
+	__u32 nr_files;		/* backing files registered with the device */
+	__u32 chunk_shift;	/* stripe: log2 of the chunk size */
+	__u32 lbs_shift;	/* log2 of the logical block size */
+};
+
+/* Latency buckets: bucket i counts IOs of [2^i, 2^(i+1)) microseconds. */
+#define UBLK_LAT_BUCKETS	24
+
+/*
+ * Counters of a BPF target, one per-CPU copy in the pinned "stats" map;
+ * `ublk-bpf stats` sums them.
+ */
+struct ublk_tgt_stats {
+	__u64 read_ios;
+	__u64 read_bytes;
+	__u64 write_ios;
+	__u64 write_bytes;
+	__u64 flush_ios;
+	__u64 discard_ios;
+	__u64 discard_bytes;
+	__u64 write_zeroes_ios;
+	__u64 write_zeroes_bytes;
+	__u64 other_ios;
+	__u64 completed_in_kernel;	/* IOs the program served */
+	__u64 redirected;		/* IOs handed to the io_uring server */
+	__u64 io_errors;		/* IOs the program failed */
+	__u64 aio_errors;		/* aios that failed (a leg, for mirror) */
+	__u64 dir_refused;		/* aios refused for their direction */
+	__u64 lat_us_log2[UBLK_LAT_BUCKETS];
+};
+
 /* Where one piece of a striped IO lives: a file, an offset, a length. */
 struct ublk_stripe_piece {
 	__u32 file;

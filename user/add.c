@@ -18,11 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bpf_obj.h"
 #include "commands.h"
 #include "ctrl.h"
 #include "log.h"
 #include "state.h"
 #include "ublk.h"
+#include "ublk_bpf_uapi.h"
 
 static int ublk_open_cdev(unsigned int dev_id)
 {
@@ -115,6 +117,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 {
 	struct ublk_dev dev = { .cdev_fd = -1 };
 	struct ublk_ctrl ctrl = { .fd = -1 };
+	struct ublk_bpf_obj bo = { 0 };
 	bool added = false, self_stop = false;
 	sigset_t set;
 	char msg[32];
@@ -133,6 +136,8 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	dev.info.dev_id = opts->dev_id;
 	dev.info.ublksrv_pid = getpid();
 	dev.info.flags = UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_URING_CMD_COMP_IN_TASK;
+	if (opts->bpf_obj)
+		dev.info.flags |= UBLK_F_BPF;
 	ret = ublk_ctrl_add_dev(&ctrl, &dev.info);
 	if (ret < 0) {
 		if (ret == -EEXIST)
@@ -146,6 +151,16 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	if (ret < 0) {
 		ublk_err("UBLK_U_CMD_SET_PARAMS failed: %s", strerror(-ret));
 		goto out;
+	}
+	if (opts->bpf_obj) {
+		ret = -EOPNOTSUPP;
+		if (!(dev.info.flags & UBLK_F_BPF)) {
+			ublk_err("the ublk driver dropped UBLK_F_BPF: it is not the kfunc-shim");
+			goto out;
+		}
+		ret = ublk_bpf_dev_attach(&ctrl, &dev, opts->bpf_obj, &bo);
+		if (ret < 0)
+			goto out;
 	}
 	dev.cdev_fd = ublk_open_cdev(dev.info.dev_id);
 	if (dev.cdev_fd < 0)
@@ -179,7 +194,12 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		ublk_ctrl_stop_dev(&ctrl, dev.info.dev_id);
 		goto out;
 	}
-	/* Let go of the caller's stdout first, or `$(ublk-bpf add ...)` never ends. */
+	/*
+	 * Let go of the caller's folder (relative paths were opened by now)
+	 * and stdout, or `$(ublk-bpf add ...)` would never end.
+	 */
+	if (chdir("/"))
+		ublk_err("chdir /: %s", strerror(errno));
 	ublk_detach_stdio();
 	snprintf(msg, sizeof(msg), "%u\n", dev.info.dev_id);
 	if (write(ready_fd, msg, strlen(msg)) < 0)
@@ -203,6 +223,7 @@ out:
 		ublk_ctrl_del_dev(&ctrl, dev.info.dev_id);
 		ublk_state_remove(dev.info.dev_id);
 	}
+	ublk_bpf_dev_detach(&dev, &bo);
 	ublk_ctrl_close(&ctrl);
 	free(dev.queues);
 	if (dev.tgt->deinit)
@@ -212,16 +233,14 @@ out:
 
 int ublk_cmd_add(const struct ublk_dev_opts *opts)
 {
-	struct ublk_ctrl ctrl;
 	char buf[32] = "";
 	int pipefd[2], status;
 	ssize_t n;
 	pid_t pid;
 
 	/* Fail here, before forking, when there is no driver at all. */
-	if (ublk_ctrl_open(&ctrl))
+	if (ublk_ctrl_probe())
 		return 1;
-	ublk_ctrl_close(&ctrl);
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		ublk_err("pipe: %s", strerror(errno));
@@ -236,8 +255,6 @@ int ublk_cmd_add(const struct ublk_dev_opts *opts)
 	if (pid == 0) {
 		close(pipefd[0]);
 		setsid();
-		if (chdir("/"))
-			_exit(1);
 		/* Until it is live, the daemon's errors go to the user's stderr. */
 		signal(SIGPIPE, SIG_IGN);
 		status = ublk_daemon(opts, pipefd[1]);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_obj.h"
 #include "commands.h"
 #include "ctrl.h"
 #include "log.h"
@@ -85,6 +86,7 @@ static int ublk_del_one(struct ublk_ctrl *ctrl, unsigned int dev_id)
 	for (i = 0; i < 500 && ublk_pid_alive(info.ublksrv_pid); i++)
 		nanosleep(&ts, NULL);
 	ublk_state_remove(dev_id);
+	ublk_unpin_dev(dev_id);
 	return 0;
 }
 

@@ -92,8 +92,10 @@ static int ublk_no_extra_args(int argc, char **argv, const char *verb)
 	return 0;
 }
 
-int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
+/* Options of add and load; load takes OBJ instead of -t, and --[no|require]-bpf. */
+static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool is_load)
 {
+	const char *verb = is_load ? "load" : "add";
 	static const struct option longopts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "number", required_argument, NULL, 'n' },
@@ -103,6 +105,8 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "buffered", no_argument, NULL, 'b' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "no-bpf", no_argument, NULL, 'N' },
+		{ "require-bpf", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int v;
@@ -113,10 +117,21 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 	o->nr_queues = 1;
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
 	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":t:n:q:d:f:s:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_load ? ":n:q:d:f:s:" : ":t:n:q:d:f:s:",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->target = optarg;
+			break;
+		case 'N':
+		case 'R':
+			if (!is_load)
+				return ublk_bad_option(verb, '?', argv);
+			if (o->bpf_mode != UBLK_BPF_AUTO) {
+				ublk_err("load: --no-bpf and --require-bpf exclude each other");
+				return -EINVAL;
+			}
+			o->bpf_mode = c == 'N' ? UBLK_BPF_NO : UBLK_BPF_REQUIRE;
 			break;
 		case 'n':
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
@@ -155,10 +170,38 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 				return -EINVAL;
 			break;
 		default:
-			return ublk_bad_option("add", c, argv);
+			return ublk_bad_option(verb, c, argv);
 		}
 	}
-	if (ublk_no_extra_args(argc, argv, "add"))
+	if (is_load) {
+		if (optind >= argc) {
+			ublk_err("load: which BPF object? (ublk-bpf load OBJ.bpf.o ...)");
+			return -EINVAL;
+		}
+		o->bpf_obj = argv[optind++];
+	}
+	if (ublk_no_extra_args(argc, argv, verb))
+		return -EINVAL;
+	return 0;
+}
+
+int ublk_parse_load(int argc, char **argv, struct ublk_dev_opts *o)
+{
+	return ublk_parse_dev(argc, argv, o, true);
+}
+
+int ublk_check_target_opts(const struct ublk_dev_opts *o)
+{
+	if (o->chunk_shift && strcmp(o->target, "stripe")) {
+		ublk_err("--chunk is for the stripe target only");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
+{
+	if (ublk_parse_dev(argc, argv, o, false))
 		return -EINVAL;
 	if (!o->target) {
 		ublk_err("add: which target? (-t null|loop)");
@@ -168,11 +211,7 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 		ublk_err("add: unknown target '%s' (null, loop, stripe, mirror)", o->target);
 		return -EINVAL;
 	}
-	if (o->chunk_shift && strcmp(o->target, "stripe")) {
-		ublk_err("add: --chunk is for the stripe target only");
-		return -EINVAL;
-	}
-	return 0;
+	return ublk_check_target_opts(o);
 }
 
 static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,

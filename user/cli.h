@@ -24,6 +24,10 @@ int ublk_parse_uint(const char *s, const char *what, unsigned int min,
 int ublk_parse_chunk(const char *s, unsigned int *shift);
 
 int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o);
+/* load: like add, with the BPF object instead of -t (its target is read later). */
+int ublk_parse_load(int argc, char **argv, struct ublk_dev_opts *o);
+/* Options that only some targets take (--chunk), once the target is known. */
+int ublk_check_target_opts(const struct ublk_dev_opts *o);
 int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_none(int argc, char **argv, const char *verb);

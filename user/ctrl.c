@@ -38,6 +38,16 @@ int ublk_ctrl_open(struct ublk_ctrl *c)
 	return ret;
 }
 
+int ublk_ctrl_probe(void)
+{
+	struct ublk_ctrl c;
+	int ret = ublk_ctrl_open(&c);
+
+	if (ret == 0)
+		ublk_ctrl_close(&c);
+	return ret;
+}
+
 void ublk_ctrl_close(struct ublk_ctrl *c)
 {
 	if (c->fd < 0)
@@ -146,4 +156,12 @@ int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id)
 	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
 
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_DEL_DEV, &cmd);
+}
+
+int ublk_ctrl_cmd_buf(struct ublk_ctrl *c, unsigned int op, unsigned int dev_id,
+		      void *buf, unsigned int len)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, buf, len);
+
+	return ublk_ctrl_cmd(c, op, &cmd);
 }

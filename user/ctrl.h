@@ -17,6 +17,8 @@ struct ublk_ctrl {
 /* Opens the control device; prints why on failure. Negative errno. */
 int ublk_ctrl_open(struct ublk_ctrl *c);
 void ublk_ctrl_close(struct ublk_ctrl *c);
+/* Can the control device be opened? Says why not; negative errno. */
+int ublk_ctrl_probe(void);
 
 int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features);
 int ublk_ctrl_add_dev(struct ublk_ctrl *c, struct ublksrv_ctrl_dev_info *info);
@@ -29,5 +31,8 @@ int ublk_ctrl_get_info(struct ublk_ctrl *c, unsigned int dev_id,
 int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
 int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id);
 int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id);
+/* A command whose payload is @len bytes at @buf (the kfunc-shim's ones). */
+int ublk_ctrl_cmd_buf(struct ublk_ctrl *c, unsigned int op, unsigned int dev_id,
+		      void *buf, unsigned int len);
 
 #endif

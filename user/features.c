@@ -6,7 +6,9 @@
 
 #include "commands.h"
 #include "ctrl.h"
+#include "bpf_obj.h"
 #include "log.h"
+#include "ublk_bpf_uapi.h"
 
 #define UBLK_FEATURE(name) { UBLK_F_##name, #name }
 
@@ -23,6 +25,7 @@ static const struct {
 	UBLK_FEATURE(CMD_IOCTL_ENCODE),
 	UBLK_FEATURE(USER_COPY),
 	UBLK_FEATURE(ZONED),
+	UBLK_FEATURE(BPF),	/* the kfunc-shim's, include/ublk_bpf_uapi.h */
 };
 
 const char *ublk_feature_name(uint64_t flag)
@@ -61,5 +64,10 @@ int ublk_cmd_features(void)
 		else
 			printf("  bit %-2u unknown to this build\n", bit);
 	}
+	if (ublk_bpf_shim_abi())
+		printf("kfunc-shim loaded, ABI version %u (this tool: %u)\n", ublk_bpf_shim_abi(),
+		       UBLK_BPF_ABI_VERSION);
+	else
+		printf("kfunc-shim not loaded: BPF targets run on the io_uring path\n");
 	return 0;
 }

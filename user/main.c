@@ -16,6 +16,11 @@ static void ublk_usage(void)
 		"        create /dev/ublkbID served in the background; prints 'dev id ID'\n"
 		"        targets: null (--size, default 250G), loop (one --file),\n"
 		"        stripe (2-8 --file, --chunk 4k-512k, default 64k), mirror (2-4 --file)\n"
+		"  load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
+		"      [--chunk SIZE] [--buffered] [--no-bpf | --require-bpf]\n"
+		"        the same, served in the kernel by the BPF target OBJ (its io_uring\n"
+		"        twin serves what it redirects, or everything without BPF support);\n"
+		"        maps pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk)\n"
 		"  del -n ID | -a     stop and delete one device, or all\n"
 		"  list [-n ID] [--json]\n"
 		"  features           the running ublk driver's feature bits, by name\n"
@@ -43,6 +48,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(verb, "add"))
 		return ublk_parse_add(argc, argv, &dev_opts) ? 2 : ublk_cmd_add(&dev_opts);
+	if (!strcmp(verb, "load"))
+		return ublk_parse_load(argc, argv, &dev_opts) ? 2 : ublk_cmd_load(&dev_opts);
 	if (!strcmp(verb, "del"))
 		return ublk_parse_del(argc, argv, &sel) ? 2 : ublk_cmd_del(&sel);
 	if (!strcmp(verb, "list"))

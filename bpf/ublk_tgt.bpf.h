@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every BPF target shares, BPF only: its configuration (set by the
+ * loader before load), its stats map, and the steps each IO takes:
+ * ublk_tgt_begin() when the program first sees it, ublk_tgt_submit() for
+ * each slice sent to a backing file, and the release/aio_complete callbacks
+ * that count and time it. A target includes this once and defines its ops
+ * with UBLK_TGT_OPS().
+ */
+#ifndef UBLK_TGT_BPF_H
+#define UBLK_TGT_BPF_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/errno.h>
+#include <linux/ublk_cmd.h>
+#include <bpf/bpf_helpers.h>
+#include "ublk_bpf.bpf.h"
+#include "ublk_tgt_common.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct ublk_tgt_config config;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ublk_tgt_stats);
+} stats SEC(".maps");
+
+/* Start time of each IO in flight, by queue and tag. */
+#define UBLK_TGT_MAX_TAGS	(64 * 1024)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UBLK_TGT_MAX_TAGS);
+	__type(key, __u32);
+	__type(value, __u64);
+} io_start_ns SEC(".maps");
+
+static __always_inline struct ublk_tgt_stats *ublk_tgt_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+#define ublk_tgt_count(field, n) do {					\
+	struct ublk_tgt_stats *__s = ublk_tgt_stats();			\
+	if (__s)							\
+		__s->field += (n);					\
+} while (0)
+
+static __always_inline __u32 ublk_tgt_io_key(struct ublk_bpf_io *io)
+{
+	return ((__u32)ublk_bpf_get_queue_id(io) << 10 | ublk_bpf_get_io_tag(io)) &
+	       (UBLK_TGT_MAX_TAGS - 1);
+}
+
+static __always_inline __u32 ublk_tgt_op(const struct ublksrv_io_desc *iod)
+{
+	return iod->op_flags & 0xff;
+}
+
+/* First sight of an IO: count it by op and note when it started. */
+static __always_inline void ublk_tgt_begin(struct ublk_bpf_io *io,
+					   const struct ublksrv_io_desc *iod)
+{
+	struct ublk_tgt_stats *s = ublk_tgt_stats();
+	__u64 bytes = (__u64)iod->nr_sectors << 9, now = bpf_ktime_get_ns();
+	__u32 key = ublk_tgt_io_key(io);
+
+	bpf_map_update_elem(&io_start_ns, &key, &now, BPF_ANY);
+	if (!s)
+		return;
+	switch (ublk_tgt_op(iod)) {
+	case UBLK_IO_OP_READ:
+		s->read_ios++;
+		s->read_bytes += bytes;
+		break;
+	case UBLK_IO_OP_WRITE:
+		s->write_ios++;
+		s->write_bytes += bytes;
+		break;
+	case UBLK_IO_OP_FLUSH:
+		s->flush_ios++;
+		break;
+	case UBLK_IO_OP_DISCARD:
+		s->discard_ios++;
+		s->discard_bytes += bytes;
+		break;
+	case UBLK_IO_OP_WRITE_ZEROES:
+		s->write_zeroes_ios++;
+		s->write_zeroes_bytes += bytes;
+		break;
+	default:
+		s->other_ios++;
+	}
+}
+
+/* The aio operation serving a ublk op; -EOPNOTSUPP when there is none. */
+static __always_inline int ublk_tgt_aio_op(const struct ublksrv_io_desc *iod)
+{
+	switch (ublk_tgt_op(iod)) {
+	case UBLK_IO_OP_READ:
+		return UBLK_BPF_AIO_OP_READ;
+	case UBLK_IO_OP_WRITE:
+		return UBLK_BPF_AIO_OP_WRITE |
+		       (iod->op_flags & UBLK_IO_F_FUA ? UBLK_BPF_AIO_F_FUA : 0);
+	case UBLK_IO_OP_FLUSH:
+		return UBLK_BPF_AIO_OP_FDATASYNC;
+	case UBLK_IO_OP_DISCARD:
+		return UBLK_BPF_AIO_OP_DISCARD;
+	case UBLK_IO_OP_WRITE_ZEROES:
+		return UBLK_BPF_AIO_OP_WRITE_ZEROES;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * Send bytes [off, off + len) of the IO (none for a flush) to backing file
+ * @file at @pos. 0, or a negative errno (the aio is then already freed).
+ */
+static __always_inline int ublk_tgt_submit(struct ublk_bpf_io *io, int aio_op,
+					   __u32 off, __u32 len, __u32 file, __u64 pos)
+{
+	struct ublk_bpf_aio *aio;
+	int ret;
+
+	aio = ublk_bpf_aio_alloc(io);
+	if (!aio)
+		return -ENOMEM;
+	if (len && ublk_bpf_aio_attach(aio, off, len)) {
+		ublk_bpf_aio_release(aio);
+		return -EINVAL;
+	}
+	ret = ublk_bpf_aio_submit(aio, aio_op, file, pos);
+	if (ret == -EPERM)
+		ublk_tgt_count(dir_refused, 1);
+	return ret;
+}
+
+/* An fdatasync of every backing file: a flush. */
+static __always_inline int ublk_tgt_flush_all(struct ublk_bpf_io *io)
+{
+	__u32 i;
+	int ret;
+
+	for (i = 0; i < UBLK_STRIPE_MAX_FILES && i < config.nr_files; i++) {
+		ret = ublk_tgt_submit(io, UBLK_BPF_AIO_OP_FDATASYNC, 0, 0, i, 0);
+		if (ret)
+			return ret;
+	}
+	return ublk_bpf_io_continue(0);
+}
+
+/* The disposition of an IO the program could not serve. */
+static __always_inline int ublk_tgt_fail(int err)
+{
+	ublk_tgt_count(io_errors, 1);
+	return err;
+}
+
+static __always_inline __u32 ublk_tgt_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	while (v > 1 && r < UBLK_LAT_BUCKETS - 1) {
+		v >>= 1;
+		r++;
+	}
+	return r;
+}
+
+/* The IO ended in the kernel: count it and its latency. */
+int UBLK_BPF_OPS_PROG(ublk_tgt_release, struct ublk_bpf_io *io)
+{
+	struct ublk_tgt_stats *s = ublk_tgt_stats();
+	__u32 key = ublk_tgt_io_key(io);
+	__u64 *start = bpf_map_lookup_elem(&io_start_ns, &key);
+	__u32 bucket;
+
+	if (!s)
+		return 0;
+	s->completed_in_kernel++;
+	if (start && *start) {
+		bucket = ublk_tgt_log2((bpf_ktime_get_ns() - *start) / 1000);
+		if (bucket < UBLK_LAT_BUCKETS)
+			s->lat_us_log2[bucket]++;
+	}
+	return 0;
+}
+
+/* A failed aio fails its IO; count it. */
+int UBLK_BPF_OPS_PROG(ublk_tgt_aio_complete, struct ublk_bpf_io *io,
+		      struct ublk_bpf_aio *aio, int res)
+{
+	if (res < 0)
+		ublk_tgt_count(aio_errors, 1);
+	return 0;
+}
+
+/* Hand the IO to the io_uring twin, counting it. */
+static __always_inline int ublk_tgt_redirect(void)
+{
+	ublk_tgt_count(redirected, 1);
+	return UBLK_BPF_IO_REDIRECT;
+}
+
+/*
+ * The target's ublk_bpf_ops. @name says which target this is: `ublk-bpf
+ * load` picks the io_uring twin of that name. The id is the loader's to set.
+ */
+#define UBLK_TGT_OPS(var, tgt_name, queue_prog)				\
+	UBLK_BPF_OPS(var, 0, tgt_name,					\
+		.queue_io_cmd = (void *)queue_prog,			\
+		.release_io_cmd = (void *)ublk_tgt_release,		\
+		.aio_complete = (void *)ublk_tgt_aio_complete,		\
+	)
+
+#endif
