@@ -264,7 +264,8 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 	}
 	if ((file->f_mode & need) != need)
 		return -EBADF;
-	if (pos > LLONG_MAX - aio->len)
+	/* FSYNC and FDATASYNC ignore @pos and the slice */
+	if (aio->attached && (pos > LLONG_MAX || pos > LLONG_MAX - aio->len))
 		return -EINVAL;
 
 	aio->op = op;

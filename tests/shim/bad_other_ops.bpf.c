@@ -11,7 +11,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct ublk_bpf_io;
+struct ublk_bpf_io {
+};
 struct bpf_dummy_ops_state;
 extern int ublk_bpf_get_io_tag(struct ublk_bpf_io *io) __ksym;
 

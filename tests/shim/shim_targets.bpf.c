@@ -8,6 +8,8 @@
  *   LOOP         one aio per IO on file 0, UBLK_BPF_IO_CONTINUE of all bytes:
  *                the IO completes by itself when the aio is done
  *   LOOP_QUEUED  same aio, UBLK_BPF_IO_QUEUED, completed from aio_complete()
+ *                except IOs starting in sectors [cfg[CFG_HOLD], + 1024): the
+ *                program keeps those until it is unregistered
  *   STRIPE       cfg[CFG_CHUNK] bytes per file over cfg[CFG_NR_FILES] files,
  *                one slice per queue_io_cmd() call (CONTINUE | slice)
  *   DAEMON       queue_io_cmd() redirects, queue_io_cmd_daemon() (sleepable,
@@ -17,7 +19,8 @@
  *                the server then commits -EAGAIN and BPF gets the IO again
  *   BAD_DIR      also try to read into every WRITE request (refused), LOOP
  *   DOUBLE       complete every IO twice (the second call is refused), NULL
- *   LOSE         never complete the first READ (the block timeout must)
+ *   LOSE         never complete the first READ of sector LOSE_SECTOR (the
+ *                block timeout must), complete everything else at once
  *
  * Counters in cnt[] tell the loader what the program saw.
  */
@@ -111,8 +114,9 @@ static __always_inline int do_loop(struct ublk_bpf_io *io, int continue_mode)
 	__u32 bytes = iod->nr_sectors << 9;
 	int ret;
 
+	/* a flush has no position */
 	ret = submit_slice(io, ublk_op, iod->op_flags, 0, bytes, 0,
-			   iod->start_sector << 9);
+			   bytes ? iod->start_sector << 9 : 0);
 	if (ret)
 		return ret;
 	return continue_mode ? ublk_bpf_io_continue(bytes) : UBLK_BPF_IO_QUEUED;
@@ -201,7 +205,8 @@ int UBLK_BPF_OPS_PROG(shim_queue_io_cmd, struct ublk_bpf_io *io, __u32 off)
 			cnt_inc(CNT_EALREADY);
 		return UBLK_BPF_IO_QUEUED;
 	case MODE_LOSE:
-		if (ublk_op == UBLK_IO_OP_READ && !cfg_get(CFG_LOST)) {
+		if (ublk_op == UBLK_IO_OP_READ && iod->start_sector == LOSE_SECTOR &&
+		    !cfg_get(CFG_LOST)) {
 			__u32 key = CFG_LOST;
 			__u64 one = 1;
 
@@ -233,6 +238,7 @@ int UBLK_BPF_OPS_PROG(shim_aio_complete, struct ublk_bpf_io *io,
 		      struct ublk_bpf_aio *aio, int res)
 {
 	const struct ublksrv_io_desc *iod;
+	__u64 hold;
 
 	cnt_inc(CNT_AIO_DONE);
 	if (res < 0)
@@ -240,6 +246,9 @@ int UBLK_BPF_OPS_PROG(shim_aio_complete, struct ublk_bpf_io *io,
 	if (cfg_get(CFG_MODE) != MODE_LOOP_QUEUED)
 		return 0;
 	iod = ublk_bpf_get_iod(io);
+	hold = cfg_get(CFG_HOLD);
+	if (hold && iod->start_sector >= hold && iod->start_sector < hold + 1024)
+		return 0;
 	ublk_bpf_complete_io(io, res < 0 ? res : iod->nr_sectors << 9);
 	return 0;
 }

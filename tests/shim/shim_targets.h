@@ -4,6 +4,7 @@
 #define SHIM_TARGETS_H
 
 #define SHIM_TARGETS_OPS_ID	4242
+#define LOSE_SECTOR		800
 
 /* cfg[] keys */
 enum {
@@ -12,6 +13,7 @@ enum {
 	CFG_NR_FILES,
 	CFG_RETRY_OK,
 	CFG_LOST,
+	CFG_HOLD,
 	CFG_MAX = 8,
 };
 

@@ -389,6 +389,7 @@ static int run_cmd(struct shim *s)
 	}
 	for (;;) {
 		pid_t r = waitpid(child, &status, 0);
+		int err = errno;
 
 		if (link_request == 1 && s->link) {
 			detach_ops(s);
@@ -400,8 +401,8 @@ static int run_cmd(struct shim *s)
 		link_request = 0;
 		if (r == child)
 			break;
-		if (r < 0 && errno != EINTR)
-			die("waitpid: %s", strerror(errno));
+		if (r < 0 && err != EINTR)
+			die("waitpid: %s", strerror(err));
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -569,8 +570,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "shim_test: START_DEV: %s\n", strerror(-ret));
 		rc = 1;
 	} else if (s.cmd) {
-		signal(SIGUSR1, on_signal);
-		signal(SIGUSR2, on_signal);
+		/* no SA_RESTART: the signal must interrupt waitpid() */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
 		rc = run_cmd(&s);
 	}
 

@@ -1,0 +1,335 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM tests of the kfunc-shim module through shim_test and the BPF programs
+# of this folder (kselftest style: TAP lines, exit 0 pass, 1 fail, 4 skip).
+# Run as root in a VM booting the stock kernel, e.g.
+#   tests/vm/run.sh --module shim tests/shim/test_shim.sh
+# SHIM_TESTS="name ..." runs only the named tests.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+OUT=$REPO/.output/tests/shim
+KO=${UBLK_BPF_SHIM_KO:-$REPO/.output/kfunc-shim/ublk_drv.ko}
+SHIM=$OUT/shim_test
+TMP=$(mktemp -d /tmp/shim-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+nr=0 failed=0
+
+[ "$(id -u)" -eq 0 ] || { echo "# SKIP: needs root"; exit 4; }
+[ -x "$SHIM" ] || { echo "# SKIP: $SHIM not built (make -C tests/shim)"; exit 4; }
+if [ ! -e /sys/module/ublk_drv/parameters/bpf_abi_version ]; then
+	modprobe -r ublk_drv 2>/dev/null
+	insmod "$KO" || { echo "# SKIP: cannot load $KO"; exit 4; }
+fi
+
+# get KEY FILE: the value of a "KEY=value" line of shim_test's output
+get() { sed -n "s/^$1=//p" "$2" | tail -n1; }
+
+# expect FILE KEY OP VALUE: compare a counter, print it on failure
+expect() {
+	local v
+	v=$(get "$2" "$1")
+	[ -n "$v" ] && [ "$v" "$3" "$4" ] && return 0
+	echo "# $2=$v, expected $3 $4"
+	return 1
+}
+
+klog_mark() { echo "shim-test: $1" >/dev/kmsg; }
+
+# no WARN/BUG/oops since the last mark
+klog_clean() {
+	dmesg | sed -n "/shim-test: $1\$/,\$p" |
+		grep -E 'WARNING:|BUG:|Oops|general protection|hung_task|blocked for more' && return 1
+	return 0
+}
+
+run_test() {
+	local name=$1
+	shift
+	if [ -n "${SHIM_TESTS:-}" ] && [[ " $SHIM_TESTS " != *" $name "* ]]; then
+		return
+	fi
+	nr=$((nr + 1))
+	klog_mark "$name"
+	if "$@" && klog_clean "$name"; then
+		echo "ok $nr - $name"
+	else
+		echo "not ok $nr - $name"
+		failed=$((failed + 1))
+	fi
+}
+
+# shim_test with its output in $TMP/out, shown on failure
+shim() {
+	"$SHIM" "$@" >"$TMP/out" 2>&1
+	local rc=$?
+	[ $rc -eq 0 ] || { sed 's/^/#   /' "$TMP/out"; echo "# shim_test exit $rc"; }
+	return $rc
+}
+
+mkfile() { rm -f "$1"; truncate -s "$2" "$1"; }
+
+fio_verify() {
+	fio --name=verify --filename="$UBLK_DEV" --direct=1 --ioengine=libaio \
+		--iodepth=16 --rw=randwrite --bs=4k-128k --size=${1:-16M} \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--randrepeat=0 --output=/dev/null
+}
+# verify while writing, for SECONDS
+fio_timed() {
+	fio --name=timed --filename="$UBLK_DEV" --direct=1 --ioengine=libaio \
+		--iodepth=16 --rw=randwrite --bs=4k-64k --size=32M \
+		--time_based --runtime="$1" --verify=crc32c --verify_backlog=32 \
+		--verify_fatal=1 --randrepeat=0 --output=/dev/null
+}
+export -f fio_verify fio_timed
+
+# --- must not load ---------------------------------------------------------
+
+t_verifier_leak() {
+	shim -F "Unreleased reference" "$OUT/bad_leak.bpf.o"
+}
+
+t_verifier_sleepable() {
+	shim -F "attach to unsupported member queue_io_cmd" "$OUT/bad_sleepable.bpf.o"
+}
+
+t_kfunc_filter() {
+	shim -F "calling kernel function ublk_bpf_get_io_tag is not allowed" \
+		"$OUT/bad_other_ops.bpf.o"
+}
+
+# --- in-kernel IO ----------------------------------------------------------
+
+t_null_min() {
+	shim "$OUT/null_min.bpf.o" -- bash -c '
+		dd if=/dev/urandom of=$UBLK_DEV bs=64k count=32 oflag=direct 2>/dev/null &&
+		cmp -n 2097152 $UBLK_DEV /dev/zero' &&
+	expect "$TMP/out" io_bpf -gt 0 && expect "$TMP/out" io_redirected -eq 0 &&
+	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" zero_filled_bytes -gt 0 &&
+	expect "$TMP/out" ops_name = null_min
+}
+
+# MODE_* of shim_targets.h
+NULL=0 LOOP=1 LOOP_QUEUED=2 STRIPE=3 DAEMON=4 REDIRECT_ODD=5 RETRY=6 BAD_DIR=7
+DOUBLE=8 LOSE=9
+
+loop_mode() {
+	local mode=$1
+	shift
+	mkfile "$TMP/a.img" 64M
+	shim -f "$TMP/a.img" -c 0=$mode "$@" "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 16M &&
+		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img"
+}
+
+t_loop_continue() {
+	loop_mode $LOOP && expect "$TMP/out" io_bpf -gt 0 &&
+	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" aio_submitted -gt 0 &&
+	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" prog_attach -eq 1 &&
+	expect "$TMP/out" prog_detach -eq 1
+}
+
+t_loop_queued() {
+	loop_mode $LOOP_QUEUED && expect "$TMP/out" io_bpf -gt 0 &&
+	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" double_complete -eq 0
+}
+
+t_loop_daemon() {
+	loop_mode $DAEMON && expect "$TMP/out" prog_daemon -gt 0 &&
+	expect "$TMP/out" io_bpf -gt 0 && expect "$TMP/out" srv_ios -eq 0
+}
+
+t_redirect() {
+	loop_mode $REDIRECT_ODD && expect "$TMP/out" io_bpf -gt 0 &&
+	expect "$TMP/out" srv_ios -gt 0 && expect "$TMP/out" io_redirected -gt 0
+}
+
+t_retry() {
+	loop_mode $RETRY -r && expect "$TMP/out" io_retried -eq 1 &&
+	expect "$TMP/out" srv_ios -eq 1 && expect "$TMP/out" io_bpf -gt 0
+}
+
+# O_DIRECT on a block device: the aio completes through ->ki_complete()
+t_loop_async() {
+	local dev
+	modprobe loop 2>/dev/null
+	mkfile "$TMP/lo.img" 64M
+	dev=$(losetup --direct-io=on -f --show "$TMP/lo.img") || {
+		echo "# SKIP: no loop device"; return 0; }
+	shim -d -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$dev"
+	local rc=$?
+	losetup -d "$dev"
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_submitted -gt 0 &&
+	expect "$TMP/out" io_failed -eq 0
+}
+
+t_stripe() {
+	mkfile "$TMP/a.img" 32M
+	mkfile "$TMP/b.img" 32M
+	shim -f "$TMP/a.img" -f "$TMP/b.img" -s $((64 << 20)) \
+		-c 0=$STRIPE -c 1=65536 -c 2=2 "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 32M &&
+		dd if=$UBLK_DEV of='"$TMP"'/dev.img bs=1M count=64 iflag=direct 2>/dev/null' &&
+	expect "$TMP/out" io_bpf -gt 0 && expect "$TMP/out" srv_ios -eq 0 || return 1
+	# chunk i of the device is chunk i/2 of file i%2
+	python3 - "$TMP/dev.img" "$TMP/a.img" "$TMP/b.img" <<'EOF'
+import sys
+dev = open(sys.argv[1], 'rb').read()
+files = [open(f, 'rb').read() for f in sys.argv[2:]]
+c = 65536
+for i in range(len(dev) // c):
+    f = files[i % 2]
+    j = i // 2
+    if dev[i*c:(i+1)*c] != f[j*c:(j+1)*c]:
+        sys.exit('chunk %d differs' % i)
+EOF
+}
+
+# a READ past the end of the backing file reads zeros (short read)
+t_short_read() {
+	mkfile "$TMP/a.img" 1M
+	dd if=/dev/urandom of="$TMP/a.img" bs=1M count=1 conv=notrunc 2>/dev/null
+	shim -f "$TMP/a.img" -s $((4 << 20)) -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of='"$TMP"'/dev.img bs=512k count=8 iflag=direct 2>/dev/null' &&
+	expect "$TMP/out" zero_filled_bytes -ge $((3 << 20)) || return 1
+	cmp -n 1048576 "$TMP/dev.img" "$TMP/a.img" &&
+	cmp -i 1048576:0 -n 3145728 "$TMP/dev.img" /dev/zero
+}
+
+# discard and write-zeroes become fallocate() on the backing file, here a
+# loop device (tmpfs files cannot ZERO_RANGE), flush becomes fdatasync()
+t_discard_zeroes_flush() {
+	local dev rc
+	modprobe loop 2>/dev/null
+	mkfile "$TMP/lo.img" 16M
+	dd if=/dev/urandom of="$TMP/lo.img" bs=1M count=16 conv=notrunc 2>/dev/null
+	dev=$(losetup -f --show "$TMP/lo.img") || { echo "# SKIP: no loop device"; return 0; }
+	shim -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		blkdiscard -o 0 -l 1048576 $UBLK_DEV &&
+		blkdiscard -z -o 1048576 -l 1048576 $UBLK_DEV &&
+		dd if=/dev/urandom of=$UBLK_DEV bs=4k count=1 seek=1024 oflag=direct,sync 2>/dev/null &&
+		blockdev --flushbufs $UBLK_DEV &&
+		cmp -n 2097152 $UBLK_DEV /dev/zero'
+	rc=$?
+	losetup -d "$dev"
+	[ $rc -eq 0 ] && expect "$TMP/out" io_failed -eq 0 &&
+	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" refused -eq 0
+}
+
+t_dir_refused() {
+	loop_mode $BAD_DIR && expect "$TMP/out" dir_refused -gt 0 &&
+	expect "$TMP/out" prog_eperm -gt 0 && expect "$TMP/out" io_failed -eq 0
+}
+
+t_double_complete() {
+	shim -c 0=$DOUBLE "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of=/dev/null bs=4k count=64 iflag=direct 2>/dev/null' &&
+	expect "$TMP/out" double_complete -gt 0 && expect "$TMP/out" prog_ealready -gt 0 &&
+	expect "$TMP/out" io_failed -eq 0
+}
+
+# a READ the program never completes fails at the block layer timeout
+t_lost_io() {
+	shim -c 0=$LOSE "$OUT/shim_targets.bpf.o" -- bash -c '
+		echo 2000 >/sys/block/$(basename $UBLK_DEV)/queue/io_timeout
+		! dd if=$UBLK_DEV of=/dev/null bs=512 count=1 skip=800 iflag=direct 2>/dev/null &&
+		dd if=$UBLK_DEV of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null' &&
+	expect "$TMP/out" io_timeout -eq 1 && expect "$TMP/out" prog_lost -eq 1
+}
+
+# unregister the program: its device goes on through the ublk server; then
+# register it again; then both under IO. LOOP_QUEUED keeps IOs owned by the
+# program while their aio runs, so unregistering has IOs to take back.
+t_unreg_rereg() {
+	mkfile "$TMP/a.img" 64M
+	shim -f "$TMP/a.img" -c 0=$LOOP_QUEUED "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 8M || exit 1
+		kill -USR1 $UBLK_SHIM_PID; sleep 1
+		fio_verify 8M || exit 1
+		kill -USR2 $UBLK_SHIM_PID; sleep 1
+		fio_verify 8M || exit 1
+		fio_timed 8 & f=$!
+		sleep 2; kill -USR1 $UBLK_SHIM_PID
+		sleep 2; kill -USR2 $UBLK_SHIM_PID
+		sleep 2; kill -USR1 $UBLK_SHIM_PID
+		wait $f && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
+	grep -E "^(io_|srv_|prog_(attach|detach))" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	echo
+	expect "$TMP/out" srv_ios -gt 0 && expect "$TMP/out" io_bpf -gt 0 &&
+	expect "$TMP/out" prog_attach -eq 3 && expect "$TMP/out" prog_detach -eq 3 &&
+	expect "$TMP/out" io_failed -eq 0
+}
+
+# IOs the program keeps and never completes are taken back when it is
+# unregistered: requeued, then served by the ublk server
+t_unreg_requeue() {
+	mkfile "$TMP/a.img" 16M
+	dd if=/dev/urandom of="$TMP/a.img" bs=1M count=16 conv=notrunc 2>/dev/null
+	shim -f "$TMP/a.img" -c 0=$LOOP_QUEUED -c 5=1024 "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of='"$TMP"'/dev.img bs=64k count=16 skip=8 iflag=direct 2>/dev/null & d=$!
+		sleep 2
+		kill -0 $d 2>/dev/null || { echo "# dd completed while held"; exit 1; }
+		kill -USR1 $UBLK_SHIM_PID
+		wait $d' || return 1
+	expect "$TMP/out" io_requeued -ge 1 && expect "$TMP/out" srv_ios -ge 1 &&
+	expect "$TMP/out" io_failed -eq 0 &&
+	cmp -n 1048576 "$TMP/dev.img" <(dd if="$TMP/a.img" bs=64k skip=8 count=16 2>/dev/null)
+}
+
+# the server dies with IO in flight: every IO ends, the device goes away
+t_kill_server() {
+	mkfile "$TMP/a.img" 64M
+	"$SHIM" -f "$TMP/a.img" -c 0=$REDIRECT_ODD "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 48M >/dev/null 2>&1 & sleep 3; kill -9 $UBLK_SHIM_PID; wait' \
+		>"$TMP/out" 2>&1
+	sleep 2
+	# the kernel stops the device once the server is gone; delete it
+	local id
+	id=$(get dev_id "$TMP/out")
+	[ -n "$id" ] || return 1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -e "/dev/ublkb$id" ] || break
+		sleep 1
+	done
+	[ ! -e "/dev/ublkb$id" ] || { echo "# /dev/ublkb$id still there"; return 1; }
+	# shim_test died before DEL_DEV: delete with the ublk-bpf tool
+	if [ -x "$REPO/.output/bin/ublk-bpf" ]; then
+		"$REPO/.output/bin/ublk-bpf" del -n "$id" || return 1
+		[ ! -e "/dev/ublkc$id" ] || { echo "# /dev/ublkc$id still there"; return 1; }
+	fi
+	return 0
+}
+
+t_abi_version() {
+	[ "$(cat /sys/module/ublk_drv/parameters/bpf_abi_version)" = 1 ]
+}
+
+run_test verifier_leak t_verifier_leak
+run_test verifier_sleepable t_verifier_sleepable
+run_test kfunc_filter t_kfunc_filter
+run_test abi_version t_abi_version
+run_test null_min t_null_min
+run_test loop_continue t_loop_continue
+run_test loop_queued t_loop_queued
+run_test loop_daemon t_loop_daemon
+run_test loop_async t_loop_async
+run_test redirect t_redirect
+run_test retry t_retry
+run_test stripe t_stripe
+run_test short_read t_short_read
+run_test discard_zeroes_flush t_discard_zeroes_flush
+run_test dir_refused t_dir_refused
+run_test double_complete t_double_complete
+run_test lost_io t_lost_io
+run_test unreg_rereg t_unreg_rereg
+run_test unreg_requeue t_unreg_requeue
+run_test kill_server t_kill_server
+
+echo "1..$nr"
+[ $failed -eq 0 ] || { echo "# $failed of $nr failed"; exit 1; }
+exit 0
