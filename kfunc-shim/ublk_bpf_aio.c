@@ -96,7 +96,7 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 		u32 zeroed = ublk_bpf_rq_zero(io->rq, aio->off + have,
 					      aio->len - have);
 
-		ublk_bpf_stat_add(bd, zero_filled_bytes, zeroed);
+		this_cpu_add(bd->stats->zero_filled_bytes, zeroed);
 	}
 
 	if (ret < 0)
@@ -104,7 +104,7 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 	else if (op == UBLK_BPF_AIO_OP_WRITE && ret < (long)aio->len)
 		err = -EIO;
 	if (err)
-		ublk_bpf_stat_inc(bd, aio_failed);
+		this_cpu_inc(bd->stats->aio_failed);
 
 	idx = srcu_read_lock(&ublk_bpf_srcu);
 	b = srcu_dereference(bd->binding, &ublk_bpf_srcu);
@@ -238,7 +238,7 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 	case UBLK_BPF_AIO_OP_WRITE:
 		if (io->op != (kind == UBLK_BPF_AIO_OP_READ ? REQ_OP_READ :
 							      REQ_OP_WRITE)) {
-			ublk_bpf_stat_inc(bd, dir_refused);
+			this_cpu_inc(bd->stats->dir_refused);
 			pr_warn_ratelimited("ublk_bpf: dev %u: %s aio on a %s request refused\n",
 					    bd->dev_id,
 					    kind == UBLK_BPF_AIO_OP_READ ? "read" : "write",
@@ -294,7 +294,7 @@ __bpf_kfunc struct ublk_bpf_aio *ublk_bpf_aio_alloc(struct ublk_bpf_io *io)
 
 	if (!ublk_bpf_io_live(io) ||
 	    test_bit(UBLK_BPF_IO_COMPLETED, &io->flags)) {
-		ublk_bpf_stat_inc(io->dev, refused);
+		this_cpu_inc(io->dev->stats->refused);
 		return NULL;
 	}
 	aio = kmem_cache_zalloc(ublk_bpf_aio_cache, GFP_NOWAIT | __GFP_NOWARN);
@@ -323,7 +323,7 @@ __bpf_kfunc int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, u32 off, u32 len)
 
 	if (!len || off > io->bytes || len > io->bytes - off ||
 	    ((off | len) & (SECTOR_SIZE - 1))) {
-		ublk_bpf_stat_inc(io->dev, refused);
+		this_cpu_inc(io->dev->stats->refused);
 		return -EINVAL;
 	}
 	aio->off = off;
@@ -360,13 +360,13 @@ __bpf_kfunc int ublk_bpf_aio_submit(struct ublk_bpf_aio *aio, u32 op,
 		ret = ublk_bpf_io_add_read_range(io, aio->off, aio->len);
 	if (ret) {
 		if (ret != -EPERM)
-			ublk_bpf_stat_inc(bd, refused);
+			this_cpu_inc(bd->stats->refused);
 		ublk_bpf_aio_free(aio);
 		return ret;
 	}
 
 	set_bit(UBLK_BPF_IO_AIO_USED, &io->flags);
-	ublk_bpf_stat_inc(bd, aio_submitted);
+	this_cpu_inc(bd->stats->aio_submitted);
 	INIT_WORK(&aio->submit_work, ublk_bpf_aio_submit_work);
 	queue_work(ublk_bpf_aio_wq, &aio->submit_work);
 	return 0;

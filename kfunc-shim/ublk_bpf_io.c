@@ -83,7 +83,7 @@ static void ublk_bpf_io_zero_unread(struct ublk_bpf_io *io)
 	if (pos < io->bytes)
 		zeroed += ublk_bpf_rq_zero(io->rq, pos, io->bytes - pos);
 	if (zeroed)
-		ublk_bpf_stat_add(io->dev, zero_filled_bytes, zeroed);
+		this_cpu_add(io->dev->stats->zero_filled_bytes, zeroed);
 }
 
 /**
@@ -169,12 +169,12 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 	WRITE_ONCE(io->flags, 0);
 
 	if (requeue) {
-		ublk_bpf_stat_inc(bd, io_requeued);
+		this_cpu_inc(bd->stats->io_requeued);
 		blk_mq_requeue_request(rq, true);
 		return;
 	}
 	if (res)
-		ublk_bpf_stat_inc(bd, io_failed);
+		this_cpu_inc(bd->stats->io_failed);
 	/* Same reason as the driver's ublk_end_request(). */
 	local_bh_disable();
 	blk_mq_end_request(rq, errno_to_blk_status(res));
@@ -325,7 +325,7 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 			break;
 		}
 bad:
-		ublk_bpf_stat_inc(bd, bad_disposition);
+		this_cpu_inc(bd->stats->bad_disposition);
 		pr_warn_ratelimited("ublk_bpf: dev %u: bad return value %#x from %s\n",
 				    bd->dev_id, ret,
 				    daemon ? "queue_io_cmd_daemon" : "queue_io_cmd");
@@ -365,7 +365,7 @@ bool ublk_bpf_queue_rq(struct ublk_bpf_dev *bd, struct request *rq,
 	if (ops->queue_io_cmd) {
 		ublk_bpf_io_start(io, rq, iod, b->gen);
 		if (ublk_bpf_run_stage(io, ops, false) == UBLK_BPF_STAGE_KEPT) {
-			ublk_bpf_stat_inc(bd, io_bpf);
+			this_cpu_inc(bd->stats->io_bpf);
 			consumed = true;
 			goto out;
 		}
@@ -375,7 +375,7 @@ bool ublk_bpf_queue_rq(struct ublk_bpf_dev *bd, struct request *rq,
 		goto out;
 	}
 to_server:
-	ublk_bpf_stat_inc(bd, io_redirected);
+	this_cpu_inc(bd->stats->io_redirected);
 out:
 	srcu_read_unlock(&ublk_bpf_srcu, idx);
 	return consumed;
@@ -407,12 +407,12 @@ bool ublk_bpf_task_work(struct ublk_bpf_dev *bd, struct request *rq,
 	if (b && b->ops->queue_io_cmd_daemon) {
 		ublk_bpf_io_start(io, rq, iod, b->gen);
 		if (ublk_bpf_run_stage(io, b->ops, true) == UBLK_BPF_STAGE_KEPT) {
-			ublk_bpf_stat_inc(bd, io_bpf);
+			this_cpu_inc(bd->stats->io_bpf);
 			consumed = true;
 			goto out;
 		}
 	}
-	ublk_bpf_stat_inc(bd, io_redirected);
+	this_cpu_inc(bd->stats->io_redirected);
 out:
 	srcu_read_unlock(&ublk_bpf_srcu, idx);
 	return consumed;
@@ -435,7 +435,7 @@ bool ublk_bpf_commit_retry(struct ublk_bpf_dev *bd, struct request *rq,
 {
 	if (res != -EAGAIN)
 		return false;
-	ublk_bpf_stat_inc(bd, io_retried);
+	this_cpu_inc(bd->stats->io_retried);
 	blk_mq_requeue_request(rq, true);
 	return true;
 }
@@ -461,7 +461,7 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 	if (!ublk_bpf_io_live(io))
 		return false;
 	if (ublk_bpf_io_finish(io, -ETIMEDOUT)) {
-		ublk_bpf_stat_inc(bd, io_timeout);
+		this_cpu_inc(bd->stats->io_timeout);
 		pr_warn_ratelimited("ublk_bpf: dev %u: program did not complete tag %u of queue %u in time\n",
 				    bd->dev_id, rq->tag, q_id);
 		*ret = BLK_EH_DONE;

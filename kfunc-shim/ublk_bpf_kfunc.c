@@ -79,7 +79,7 @@ __bpf_kfunc int ublk_bpf_complete_io(struct ublk_bpf_io *io, int res)
 	if (!ublk_bpf_io_live(io) ||
 	    test_and_set_bit(UBLK_BPF_IO_COMPLETED, &io->flags) ||
 	    !ublk_bpf_io_finish(io, min(res, 0))) {
-		ublk_bpf_stat_inc(io->dev, double_complete);
+		this_cpu_inc(io->dev->stats->double_complete);
 		pr_warn_ratelimited("ublk_bpf: dev %u: tag %u of queue %u completed twice\n",
 				    io->dev->dev_id, io->tag, io->q_id);
 		return -EALREADY;

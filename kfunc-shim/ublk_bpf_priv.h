@@ -120,7 +120,7 @@ struct ublk_bpf_io {
 	u16 tag;
 	u8 op;
 	u8 nr_ranges;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects ranges and nr_ranges */
 	struct ublk_bpf_range ranges[UBLK_BPF_MAX_READ_RANGES];
 };
 
@@ -210,9 +210,6 @@ struct ublk_bpf_dev {
 	struct ublk_bpf_dev_stats __percpu *stats;
 	struct ublk_bpf_io *ios;
 };
-
-#define ublk_bpf_stat_inc(bd, field)	this_cpu_inc((bd)->stats->field)
-#define ublk_bpf_stat_add(bd, field, n)	this_cpu_add((bd)->stats->field, (n))
 
 extern struct srcu_struct ublk_bpf_srcu;
 
