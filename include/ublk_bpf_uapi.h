@@ -70,7 +70,12 @@
  *	before START_DEV. The module takes a reference on each file, so the
  *	caller may close the fds afterwards; the references are dropped when
  *	the device is deleted. A BPF program names a file by its index in
- *	this array.
+ *	this array. Each must be a regular file or a block device, not
+ *	opened with O_APPEND; its open mode decides which aio ops work on it.
+ *
+ * All three return 0 or a negative errno: -EOPNOTSUPP for a device without
+ * UBLK_F_BPF, -EBUSY after START_DEV (and for a second REG_FILES),
+ * -EINVAL for malformed arguments, -EBADF for a bad fd.
  */
 #define UBLK_BPF_CMD_SET_PARAMS		0xb0
 #define UBLK_BPF_CMD_GET_INFO		0xb1

@@ -285,10 +285,14 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 	struct ublk_bpf_dev *bd = io->dev;
 	int ret;
 
+	/*
+	 * One call reference for the whole stage: between two calls the
+	 * program's aio_complete() may complete the IO on another CPU.
+	 */
+	ublk_bpf_io_get(io);
 	for (;;) {
 		u32 disp, bytes;
 
-		ublk_bpf_io_get(io);
 		if (daemon)
 			ret = ops->queue_io_cmd_daemon(io, io->done);
 		else
@@ -314,7 +318,6 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 				ublk_bpf_io_finish(io, 0);
 				break;
 			}
-			ublk_bpf_io_put(io);
 			continue;
 		}
 		if (disp == UBLK_BPF_IO_REDIRECT) {

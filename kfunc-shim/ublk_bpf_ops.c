@@ -446,7 +446,9 @@ static int ublk_bpf_ctrl_reg_files(struct ublk_bpf_dev **pbd,
 			goto fail;
 		mode = file_inode(files[i])->i_mode;
 		ret = -EINVAL;
-		if (!S_ISREG(mode) && !S_ISBLK(mode))
+		/* O_APPEND would move every write to the end of the file */
+		if ((!S_ISREG(mode) && !S_ISBLK(mode)) ||
+		    (files[i]->f_flags & O_APPEND))
 			goto fail;
 	}
 	kfree(fds);
