@@ -102,10 +102,12 @@ int ublk_bpf_io_add_read_range(struct ublk_bpf_io *io, u32 off, u32 len)
 	struct ublk_bpf_range merged[UBLK_BPF_MAX_READ_RANGES];
 	struct ublk_bpf_range add = { .start = off, .end = off + len };
 	bool placed = false;
+	unsigned long flags;
 	int i, n = 0;
 	int ret = 0;
 
-	spin_lock(&io->lock);
+	/* ->queue_rq() may run in softirq context, aio_complete() does not */
+	spin_lock_irqsave(&io->lock, flags);
 	for (i = 0; i < io->nr_ranges; i++) {
 		struct ublk_bpf_range r = io->ranges[i];
 
@@ -139,7 +141,7 @@ int ublk_bpf_io_add_read_range(struct ublk_bpf_io *io, u32 off, u32 len)
 too_many:
 	ret = -E2BIG;
 unlock:
-	spin_unlock(&io->lock);
+	spin_unlock_irqrestore(&io->lock, flags);
 	return ret;
 }
 

@@ -23,6 +23,7 @@
  *                and commit -EAGAIN (the IO must come back through BPF)
  *   -F TEXT      expect loading BPF_OBJ to fail with TEXT in the verifier
  *                log; exit 0 if so, 1 otherwise
+ *   -x FLAGS     more UBLK_F_* flags for ADD_DEV
  *
  * While CMD runs, SIGUSR1 detaches the struct_ops link (the program is
  * unregistered) and SIGUSR2 attaches it again; CMD gets our pid in
@@ -63,6 +64,7 @@ struct shim {
 	bool direct;
 	bool retry;
 	uint64_t size;
+	uint64_t extra_flags;
 	unsigned int depth;
 	uint64_t cfg[CFG_MAX];
 	bool cfg_set[CFG_MAX];
@@ -411,7 +413,7 @@ static void parse_args(struct shim *s, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:")) != -1) {
 		switch (opt) {
 		case 'f':
 			if (s->nr_files == MAX_FILES)
@@ -442,6 +444,9 @@ static void parse_args(struct shim *s, int argc, char **argv)
 			break;
 		case 'F':
 			s->expect_fail = optarg;
+			break;
+		case 'x':
+			s->extra_flags = strtoull(optarg, NULL, 0);
 			break;
 		default:
 			exit(2);
@@ -505,12 +510,22 @@ int main(int argc, char **argv)
 	if (io_uring_queue_init(4, &s.ctrl_ring, IORING_SETUP_SQE128))
 		die("cannot set up the control ring");
 
+	{
+		uint64_t features = 0;
+
+		ret = ctrl_cmd(&s, UBLK_U_CMD_GET_FEATURES, 0, &features,
+			       sizeof(features), 0);
+		if (ret)
+			die("GET_FEATURES: %s", strerror(-ret));
+		printf("features=%#llx\n", (unsigned long long)features);
+	}
+
 	s.info = (struct ublksrv_ctrl_dev_info) {
 		.nr_hw_queues = 1,
 		.queue_depth = s.depth,
 		.max_io_buf_bytes = MAX_IO_BYTES,
 		.dev_id = (uint32_t)-1,
-		.flags = UBLK_F_BPF | UBLK_F_CMD_IOCTL_ENCODE,
+		.flags = UBLK_F_BPF | UBLK_F_CMD_IOCTL_ENCODE | s.extra_flags,
 	};
 	ret = ctrl_cmd(&s, UBLK_U_CMD_ADD_DEV, (uint32_t)-1, &s.info,
 		       sizeof(s.info), 0);

@@ -309,10 +309,31 @@ t_abi_version() {
 	[ "$(cat /sys/module/ublk_drv/parameters/bpf_abi_version)" = 1 ]
 }
 
+# GET_FEATURES reports UBLK_F_BPF; UBLK_F_USER_COPY is refused with it
+t_features_flags() {
+	shim "$OUT/null_min.bpf.o" -- true || return 1
+	[ $(( $(get features "$TMP/out") >> 63 & 1 )) -eq 1 ] ||
+		{ echo "# features=$(get features "$TMP/out")"; return 1; }
+	! "$SHIM" -x 0x80 "$OUT/null_min.bpf.o" -- true >"$TMP/out" 2>&1 &&
+	grep -q "ADD_DEV: Invalid argument" "$TMP/out"
+}
+
+# after use, the module unloads and loads again
+t_rmmod() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		rmmod ublk_drv 2>/dev/null && break
+		sleep 1
+	done
+	grep -q '^ublk_drv ' /proc/modules && { echo "# ublk_drv still loaded"; return 1; }
+	insmod "$KO" && [ -e /dev/ublk-control ]
+}
+
 run_test verifier_leak t_verifier_leak
 run_test verifier_sleepable t_verifier_sleepable
 run_test kfunc_filter t_kfunc_filter
 run_test abi_version t_abi_version
+run_test features_flags t_features_flags
 run_test null_min t_null_min
 run_test loop_continue t_loop_continue
 run_test loop_queued t_loop_queued
@@ -329,6 +350,7 @@ run_test lost_io t_lost_io
 run_test unreg_rereg t_unreg_rereg
 run_test unreg_requeue t_unreg_requeue
 run_test kill_server t_kill_server
+run_test rmmod t_rmmod
 
 echo "1..$nr"
 [ $failed -eq 0 ] || { echo "# $failed of $nr failed"; exit 1; }
