@@ -8,7 +8,8 @@
  * it starts. An instance registered later binds every running device that
  * waits for its id; an instance that is unregistered unbinds its devices,
  * whose IO then goes to the ublk server until an instance with the same id
- * comes back.
+ * comes back. Updating a struct_ops link to a new instance with the same id
+ * moves the devices to it without that detour.
  *
  * Binding changes happen under ublk_bpf_mutex. The IO path reads a device's
  * binding under ublk_bpf_srcu, around the whole handling of one IO stage, so
@@ -169,6 +170,52 @@ static void ublk_bpf_ops_unreg(void *kdata, struct bpf_link *link)
 	mutex_unlock(&ublk_bpf_mutex);
 }
 
+/*
+ * Link update: @kdata replaces @old_kdata, which must have the same id. The
+ * devices move to the new instance at once; the IOs the old one kept are
+ * requeued and reach the new one from the start.
+ */
+static int ublk_bpf_ops_update(void *kdata, void *old_kdata,
+			       struct bpf_link *link)
+{
+	const struct ublk_bpf_ops *ops = kdata;
+	const struct ublk_bpf_ops *old = old_kdata;
+	struct ublk_bpf_dev *bd;
+	bool any = false;
+	int ret = 0;
+
+	if (ops->id != old->id)
+		return -EINVAL;
+
+	mutex_lock(&ublk_bpf_mutex);
+	if (xa_load(&ublk_bpf_ops_by_id, old->id) != old) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	xa_store(&ublk_bpf_ops_by_id, ops->id, (void *)ops, GFP_KERNEL);
+
+	list_for_each_entry(bd, &ublk_bpf_devs, node) {
+		struct ublk_bpf_binding *b;
+
+		b = rcu_dereference_protected(bd->binding,
+					      lockdep_is_held(&ublk_bpf_mutex));
+		if (!b || b->ops != old)
+			continue;
+		if (ublk_bpf_bind(bd, ops))
+			RCU_INIT_POINTER(bd->binding, NULL);
+		bd->unbinding = b;
+		any = true;
+	}
+	if (any) {
+		synchronize_srcu(&ublk_bpf_srcu);
+		list_for_each_entry(bd, &ublk_bpf_devs, node)
+			ublk_bpf_unbind_end(bd);
+	}
+unlock:
+	mutex_unlock(&ublk_bpf_mutex);
+	return ret;
+}
+
 static int ublk_bpf_ops_init(struct btf *btf)
 {
 	ublk_bpf_btf = btf;
@@ -288,6 +335,7 @@ static struct bpf_struct_ops ublk_bpf_struct_ops = {
 	.init_member = ublk_bpf_ops_init_member,
 	.reg = ublk_bpf_ops_reg,
 	.unreg = ublk_bpf_ops_unreg,
+	.update = ublk_bpf_ops_update,
 	.cfi_stubs = &ublk_bpf_ops_stubs,
 	.name = "ublk_bpf_ops",
 	.owner = THIS_MODULE,

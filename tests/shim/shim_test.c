@@ -26,8 +26,9 @@
  *   -x FLAGS     more UBLK_F_* flags for ADD_DEV
  *
  * While CMD runs, SIGUSR1 detaches the struct_ops link (the program is
- * unregistered) and SIGUSR2 attaches it again; CMD gets our pid in
- * UBLK_SHIM_PID.
+ * unregistered), SIGUSR2 attaches it again and SIGHUP loads BPF_OBJ anew
+ * and moves the link to the new instance (bpf_link__update_map()); CMD
+ * gets our pid in UBLK_SHIM_PID.
  */
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -90,7 +91,8 @@ struct shim {
 	uint64_t srv_ios;
 };
 
-static volatile sig_atomic_t link_request;	/* 1 detach, 2 attach */
+/* 1 detach, 2 attach, 3 replace */
+static volatile sig_atomic_t link_request;
 
 static void die(const char *fmt, ...)
 {
@@ -133,6 +135,7 @@ static int load_bpf(struct shim *s)
 	s->obj = bpf_object__open_file(s->obj_path, NULL);
 	if (!s->obj)
 		die("cannot open %s: %s", s->obj_path, strerror(errno));
+	s->ops_map = NULL;
 	bpf_object__for_each_map(map, s->obj)
 		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
 			s->ops_map = map;
@@ -152,6 +155,21 @@ static int load_bpf(struct shim *s)
 		if (s->cfg_set[k] && bpf_map_update_elem(s->cfg_fd, &k, &s->cfg[k], 0))
 			die("cannot set cfg[%u]: %s", k, strerror(errno));
 	return 0;
+}
+
+/* Load the object again and move the link to the new instance. */
+static void replace_ops(struct shim *s)
+{
+	struct bpf_object *old = s->obj;
+	int err;
+
+	err = load_bpf(s);
+	if (err)
+		die("cannot load %s again: %s", s->obj_path, strerror(-err));
+	err = bpf_link__update_map(s->link, s->ops_map);
+	if (err)
+		die("cannot update the struct_ops link: %s", strerror(-err));
+	bpf_object__close(old);
 }
 
 static void attach_ops(struct shim *s)
@@ -369,7 +387,7 @@ static void *queue_main(void *arg)
 
 static void on_signal(int sig)
 {
-	link_request = sig == SIGUSR1 ? 1 : 2;
+	link_request = sig == SIGUSR1 ? 1 : sig == SIGUSR2 ? 2 : 3;
 }
 
 static int run_cmd(struct shim *s)
@@ -399,6 +417,9 @@ static int run_cmd(struct shim *s)
 		} else if (link_request == 2 && !s->link) {
 			attach_ops(s);
 			fprintf(stderr, "shim_test: struct_ops attached\n");
+		} else if (link_request == 3 && s->link) {
+			replace_ops(s);
+			fprintf(stderr, "shim_test: struct_ops replaced\n");
 		}
 		link_request = 0;
 		if (r == child)
@@ -590,6 +611,7 @@ int main(int argc, char **argv)
 
 		sigaction(SIGUSR1, &sa, NULL);
 		sigaction(SIGUSR2, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
 		rc = run_cmd(&s);
 	}
 

@@ -265,6 +265,21 @@ t_unreg_rereg() {
 	expect "$TMP/out" io_failed -eq 0
 }
 
+# replace the program under IO through a link update: IO never detours
+# through the ublk server, the IOs the old program kept go to the new one
+t_replace() {
+	mkfile "$TMP/a.img" 64M
+	shim -f "$TMP/a.img" -c 0=$LOOP_QUEUED "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_timed 8 & f=$!
+		sleep 2; kill -HUP $UBLK_SHIM_PID
+		sleep 2; kill -HUP $UBLK_SHIM_PID
+		wait $f && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
+	grep -q "struct_ops replaced" "$TMP/out" &&
+	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" io_failed -eq 0 &&
+	expect "$TMP/out" prog_attach -eq 1 && expect "$TMP/out" prog_queue -gt 0 &&
+	expect "$TMP/out" ops_name = shim_targets
+}
+
 # IOs the program keeps and never completes are taken back when it is
 # unregistered: requeued, then served by the ublk server
 t_unreg_requeue() {
@@ -349,6 +364,7 @@ run_test double_complete t_double_complete
 run_test lost_io t_lost_io
 run_test unreg_rereg t_unreg_rereg
 run_test unreg_requeue t_unreg_requeue
+run_test replace t_replace
 run_test kill_server t_kill_server
 run_test rmmod t_rmmod
 
