@@ -42,12 +42,17 @@ UNIT_BINS := $(patsubst tests/host/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 UAPI := $(OUTPUT)/include/linux/ublk_cmd.h
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo unit clean
-all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool
+.PHONY: all setup check demo unit shim clean
+all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim
+
+# The drop-in ublk_drv.ko (kbuild decides what to rebuild).
+shim: $(KERNEL_ENV)
+	$(Q)$(MAKE) --no-print-directory -C kfunc-shim
 
 # bpftool 7.5 from the kernel's source (bookworm's 7.1 predates module BTF
 # struct_ops), beside the tool so the VM tests and users find it.
@@ -75,6 +80,12 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ub
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
 
+# Objects `load` must refuse, for the tests.
+$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(UAPI)
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
+
 $(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -91,7 +102,7 @@ $(OUTPUT)/tests/stripe_check: tests/host/stripe_check.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(TEST_BPF_OBJS)
 
 check: all unit
 	$(Q)tests/run_tests.sh

@@ -124,6 +124,7 @@ struct ublk_list_row {
 	const char *state;
 	unsigned long long size;
 	char target[32];
+	char path[16];
 	int pid;
 };
 
@@ -146,8 +147,10 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 	if (ublk_ctrl_get_params(ctrl, dev_id, &params) >= 0 &&
 	    (params.types & UBLK_PARAM_TYPE_BASIC))
 		row->size = params.basic.dev_sectors << 9;
-	if (ublk_state_target(dev_id, row->target, sizeof(row->target)) < 0)
+	if (ublk_state_get(dev_id, "target", row->target, sizeof(row->target)) < 0)
 		snprintf(row->target, sizeof(row->target), "-");
+	if (ublk_state_get(dev_id, "path", row->path, sizeof(row->path)) < 0)
+		snprintf(row->path, sizeof(row->path), "-");
 	return 0;
 }
 
@@ -155,16 +158,16 @@ static void ublk_print_row(const struct ublk_list_row *r, bool json, bool first)
 {
 	if (json) {
 		printf("%s{\"id\":%u,\"state\":\"%s\",\"queues\":%u,\"depth\":%u,"
-		       "\"size\":%llu,\"target\":\"%s\",\"pid\":%d}",
+		       "\"size\":%llu,\"target\":\"%s\",\"path\":\"%s\",\"pid\":%d}",
 		       first ? "" : ",", r->id, r->state, r->queues, r->depth, r->size,
-		       r->target, r->pid);
+		       r->target, r->path, r->pid);
 		return;
 	}
 	if (first)
-		printf("%-4s %-8s %6s %6s %14s %-8s %s\n", "ID", "STATE", "QUEUES",
-		       "DEPTH", "SIZE", "TARGET", "PID");
-	printf("%-4u %-8s %6u %6u %14llu %-8s %d\n", r->id, r->state, r->queues,
-	       r->depth, r->size, r->target, r->pid);
+		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %s\n", "ID", "STATE", "QUEUES",
+		       "DEPTH", "SIZE", "TARGET", "PATH", "PID");
+	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %d\n", r->id, r->state, r->queues,
+	       r->depth, r->size, r->target, r->path, r->pid);
 }
 
 int ublk_cmd_list(const struct ublk_sel_opts *opts)

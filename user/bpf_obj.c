@@ -25,33 +25,69 @@
 
 #define UBLK_SHIM_ABI_PATH "/sys/module/ublk_drv/parameters/bpf_abi_version"
 
-/* The last lines libbpf printed, shown only when something fails. */
-static char ublk_libbpf_log[8192];
+/* What libbpf printed (the verifier's log included), for the reason we show. */
+static char ublk_libbpf_log[64 * 1024];
 
 static int ublk_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	size_t used = strlen(ublk_libbpf_log);
-	char line[1024];
+	size_t used = strlen(ublk_libbpf_log), room = sizeof(ublk_libbpf_log) - used;
+	va_list copy;
+	int n;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (used + strlen(line) >= sizeof(ublk_libbpf_log))
-		used = 0;	/* keep the newest */
-	strcpy(ublk_libbpf_log + used, line);
+	if (getenv("UBLK_BPF_VERBOSE")) {
+		va_copy(copy, ap);
+		vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
+	n = vsnprintf(ublk_libbpf_log + used, room, fmt, ap);
+	if (n >= (int)room)	/* keep the start: the log's end is only summaries */
+		ublk_libbpf_log[sizeof(ublk_libbpf_log) - 1] = '\0';
 	return 0;
 }
 
-/* The verifier's or libbpf's last words, for the one line we print. */
+static bool ublk_starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/*
+ * The reason, for the one line we print: the verifier's last words when a
+ * program was refused (the log's last line that is not a summary), else
+ * libbpf's last line.
+ */
 static const char *ublk_libbpf_last_error(void)
 {
 	static char last[512];
-	char *p, *end = ublk_libbpf_log + strlen(ublk_libbpf_log);
+	char *line, *save = NULL, *prog = NULL, *reason = NULL, *fallback = NULL;
+	bool in_log = false;
 
-	while (end > ublk_libbpf_log && end[-1] == '\n')
-		*--end = '\0';
-	p = strrchr(ublk_libbpf_log, '\n');
-	snprintf(last, sizeof(last), "%s", p ? p + 1 : ublk_libbpf_log);
+	for (line = strtok_r(ublk_libbpf_log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "-- BEGIN PROG LOAD LOG --")) {
+			in_log = true;
+			prog = line;
+		} else if (strstr(line, "-- END PROG LOAD LOG --")) {
+			in_log = false;
+		} else if (in_log && *line && !ublk_starts_with(line, "processed ") &&
+			   !ublk_starts_with(line, "verification time") &&
+			   !ublk_starts_with(line, "stack depth")) {
+			reason = line;
+		} else if (!in_log) {
+			fallback = line;
+		}
+	}
+	if (reason && prog) {
+		char *end = strstr(prog, ": -- BEGIN");
+
+		if (end)
+			*end = '\0';
+		snprintf(last, sizeof(last), "%s: %s",
+			 ublk_starts_with(prog, "libbpf: ") ? prog + 8 : prog, reason);
+	} else {
+		snprintf(last, sizeof(last), "%s", fallback ? fallback : "unknown error");
+	}
 	return last;
 }
 

@@ -214,13 +214,17 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 	return ublk_check_target_opts(o);
 }
 
+/* Which options a verb on existing devices takes. */
+enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8 };
+
 static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
-			  const char *verb, bool is_list)
+			  const char *verb, unsigned int allowed)
 {
 	static const struct option longopts[] = {
 		{ "number", required_argument, NULL, 'n' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "watch", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int v;
@@ -229,7 +233,8 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 	memset(o, 0, sizeof(*o));
 	o->dev_id = -1;
 	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, is_list ? ":n:" : ":n:a", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, allowed & SEL_ALL ? ":n:a" : ":n:", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
@@ -237,16 +242,18 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			o->dev_id = (int)v;
 			break;
 		case 'a':
-			if (is_list)
-				return ublk_bad_option(verb, '?', argv);
 			o->all = true;
 			break;
 		case 'j':
-			if (!is_list) {
+		case 'w':
+			if (!(allowed & (c == 'j' ? SEL_JSON : SEL_WATCH))) {
 				optopt = 0;
 				return ublk_bad_option(verb, '?', argv);
 			}
-			o->json = true;
+			if (c == 'j')
+				o->json = true;
+			else
+				o->watch = true;
 			break;
 		default:
 			return ublk_bad_option(verb, c, argv);
@@ -254,8 +261,12 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 	}
 	if (ublk_no_extra_args(argc, argv, verb))
 		return -EINVAL;
-	if (!is_list && (o->dev_id < 0) == !o->all) {
+	if ((allowed & SEL_ALL) && (o->dev_id < 0) == !o->all) {
 		ublk_err("%s: give either -n ID or -a", verb);
+		return -EINVAL;
+	}
+	if ((allowed & SEL_NEED_ID) && o->dev_id < 0) {
+		ublk_err("%s: which device? (-n ID)", verb);
 		return -EINVAL;
 	}
 	return 0;
@@ -263,12 +274,17 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 
 int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "del", false);
+	return ublk_parse_sel(argc, argv, o, "del", SEL_ALL);
 }
 
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "list", true);
+	return ublk_parse_sel(argc, argv, o, "list", SEL_JSON);
+}
+
+int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o)
+{
+	return ublk_parse_sel(argc, argv, o, "stats", SEL_JSON | SEL_WATCH | SEL_NEED_ID);
 }
 
 int ublk_parse_none(int argc, char **argv, const char *verb)

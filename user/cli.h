@@ -12,6 +12,7 @@ struct ublk_sel_opts {
 	int dev_id;		/* -1: none given */
 	bool all;
 	bool json;
+	bool watch;
 };
 
 /* "64k", "1M", "2GiB", "4096": bytes into *out; -EINVAL if malformed. */
@@ -30,6 +31,7 @@ int ublk_parse_load(int argc, char **argv, struct ublk_dev_opts *o);
 int ublk_check_target_opts(const struct ublk_dev_opts *o);
 int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
+int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_none(int argc, char **argv, const char *verb);
 
 #endif

@@ -23,6 +23,8 @@ static void ublk_usage(void)
 		"        maps pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk)\n"
 		"  del -n ID | -a     stop and delete one device, or all\n"
 		"  list [-n ID] [--json]\n"
+		"  stats -n ID [--json] [--watch]\n"
+		"                     a BPF device's counters: the target's map and the shim's\n"
 		"  features           the running ublk driver's feature bits, by name\n"
 		"  help\n"
 		"\n"
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
 		return ublk_parse_del(argc, argv, &sel) ? 2 : ublk_cmd_del(&sel);
 	if (!strcmp(verb, "list"))
 		return ublk_parse_list(argc, argv, &sel) ? 2 : ublk_cmd_list(&sel);
+	if (!strcmp(verb, "stats"))
+		return ublk_parse_stats(argc, argv, &sel) ? 2 : ublk_cmd_stats(&sel);
 	if (!strcmp(verb, "features"))
 		return ublk_parse_none(argc, argv, "features") ? 2 : ublk_cmd_features();
 	ublk_err("unknown verb '%s' (try 'ublk-bpf help')", verb);

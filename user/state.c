@@ -51,6 +51,8 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 		return -errno;
 	fprintf(f, "{\"id\":%u,\"target\":", dev_id);
 	ublk_json_string(f, opts->target);
+	fprintf(f, ",\"path\":\"%s\",\"object\":", opts->bpf_obj ? "bpf" : "io_uring");
+	ublk_json_string(f, opts->bpf_obj ? opts->bpf_obj : "");
 	fprintf(f, ",\"pid\":%d,\"files\":[", pid);
 	for (i = 0; i < opts->nr_files; i++) {
 		char real[PATH_MAX];
@@ -67,9 +69,9 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 	return 0;
 }
 
-int ublk_state_target(unsigned int dev_id, char *buf, size_t len)
+int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len)
 {
-	char path[PATH_MAX], line[4096], *p, *end;
+	char path[PATH_MAX], line[4096], pattern[64], *p, *end;
 	FILE *f;
 
 	ublk_state_path(dev_id, "", path, sizeof(path));
@@ -78,10 +80,11 @@ int ublk_state_target(unsigned int dev_id, char *buf, size_t len)
 		return -ENOENT;
 	p = fgets(line, sizeof(line), f);
 	fclose(f);
-	p = p ? strstr(line, "\"target\":\"") : NULL;
+	snprintf(pattern, sizeof(pattern), "\"%s\":\"", key);
+	p = p ? strstr(line, pattern) : NULL;
 	if (!p)
 		return -ENOENT;
-	p += strlen("\"target\":\"");
+	p += strlen(pattern);
 	end = strchr(p, '"');
 	if (!end || (size_t)(end - p) >= len)
 		return -ENOENT;

@@ -12,8 +12,11 @@
 #include "ublk.h"
 
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
-/* The target recorded for @dev_id into @buf; -ENOENT when there is none. */
-int ublk_state_target(unsigned int dev_id, char *buf, size_t len);
+/*
+ * The string @key ("target", "path": bpf or io_uring, "object") recorded
+ * for @dev_id, into @buf; -ENOENT when there is none.
+ */
+int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
 void ublk_state_remove(unsigned int dev_id);
 
 #endif

@@ -4,26 +4,6 @@
 # exit, and nothing left behind (no device, no daemon, no state file).
 . "$(dirname "$0")/test_common.sh"
 _prep_test bad_01
-run_dir=${UBLK_BPF_RUN_DIR:-/run/ublk-bpf}
-
-_nothing_left() {
-	ls /dev/ublkb* /dev/ublkc* >/dev/null 2>&1 && _fail "$1: device left behind: $(ls /dev/ublk[bc]*)"
-	pgrep -f "ublk-bpf add" >/dev/null && _fail "$1: daemon left behind"
-	ls "$run_dir"/*.json >/dev/null 2>&1 && _fail "$1: state file left behind"
-	return 0
-}
-
-# _refused "MESSAGE PATTERN" ARGS...
-_refused() {
-	local pattern=$1 err rc
-	shift
-	err=$("$UBLK_PROG" "$@" 2>&1 >/dev/null); rc=$?
-	[ $rc -ne 0 ] || _fail "ublk-bpf $* succeeded"
-	echo "$err" | grep -qE "$pattern" || _fail "ublk-bpf $*: expected /$pattern/, got '$err'"
-	[ "$(echo "$err" | wc -l)" -eq 1 ] || _fail "ublk-bpf $*: more than one line: '$err'"
-	_log "refused as expected: $* -> $err"
-	_nothing_left "$*"
-}
 
 _refused "cannot open backing file .*No such file" add -t loop --file "$UBLK_TMP/missing.img"
 mkdir "$UBLK_TMP/dir"

@@ -65,10 +65,12 @@ _cleanup_test() {
 	UBLK_TMP=
 }
 
-# _add_ublk_dev ARGS...: runs `ublk-bpf add ARGS`, prints the new id.
+# _add_ublk_dev [add|load] ARGS...: runs `ublk-bpf add ARGS` (or load),
+# prints the new id.
 _add_ublk_dev() {
-	local out id
-	out=$("$UBLK_PROG" add "$@") || return 1
+	local out id verb=add
+	case "$1" in add|load) verb=$1; shift ;; esac
+	out=$("$UBLK_PROG" $verb "$@") || return 1
 	id=$(echo "$out" | sed -n '1s/^dev id \([0-9]*\)$/\1/p')
 	[ -n "$id" ] || { echo "# add printed '$out'" >&2; return 1; }
 	[ -b "/dev/ublkb$id" ] || { echo "# /dev/ublkb$id missing after add" >&2; return 1; }
@@ -78,15 +80,28 @@ _add_ublk_dev() {
 # _new_dev ARGS...: like _add_ublk_dev, but failing the test and recording
 # the device for cleanup. Sets UBLK_DEV_ID.
 _new_dev() {
-	UBLK_DEV_ID=$(_add_ublk_dev "$@") || _fail "ublk-bpf add $* failed"
+	UBLK_DEV_ID=$(_add_ublk_dev add "$@") || _fail "ublk-bpf add $* failed"
 	UBLK_DEVS+=("$UBLK_DEV_ID")
+}
+
+# _new_load ARGS...: _new_dev for `ublk-bpf load ARGS`.
+_new_load() {
+	UBLK_DEV_ID=$(_add_ublk_dev load "$@") || _fail "ublk-bpf load $* failed"
+	UBLK_DEVS+=("$UBLK_DEV_ID")
+}
+
+# _forget_dev ID: no longer delete device ID at cleanup.
+_forget_dev() {
+	local keep=() d
+	for d in "${UBLK_DEVS[@]}"; do [ "$d" = "$1" ] || keep+=("$d"); done
+	UBLK_DEVS=("${keep[@]}")
 }
 
 # _del_dev ID: delete and check the device is really gone.
 _del_dev() {
 	local id=$1 i
 	"$UBLK_PROG" del -n "$id" || _fail "del -n $id failed"
-	UBLK_DEVS=("${UBLK_DEVS[@]/$id}")
+	_forget_dev "$id"
 	for i in $(seq 50); do
 		[ -e "/dev/ublkb$id" ] || [ -e "/dev/ublkc$id" ] || break
 		sleep 0.1
@@ -144,4 +159,56 @@ _check_stripe_layout() {
 	dd if="$dev" of="$UBLK_TMP/dev.img" bs=1M iflag=direct status=none || return 1
 	"$UBLK_REPO/.output/tests/stripe_check" "$UBLK_TMP/dev.img" "$chunk" "$@" | sed 's/^/# /'
 	[ "${PIPESTATUS[0]}" -eq 0 ]
+}
+
+UBLK_BPF_OBJS=${UBLK_BPF_OBJS:-$UBLK_REPO/.output/bpf}
+UBLK_PIN_ROOT=${UBLK_BPF_PIN_ROOT:-/sys/fs/bpf/ublk}
+
+_shim_loaded() {
+	[ -e /sys/module/ublk_drv/parameters/bpf_abi_version ]
+}
+
+# _need_shim: skip the test unless the kfunc-shim is the loaded ublk_drv.
+_need_shim() {
+	_shim_loaded || _skip "the kfunc-shim ublk_drv is not loaded (UBLK_BPF_MODULE=$UBLK_BPF_MODULE)"
+}
+
+# _use_module stock|shim: swap the ublk driver (no device may exist).
+_use_module() {
+	modprobe -r ublk_drv 2>/dev/null || rmmod ublk_drv 2>/dev/null
+	grep -q '^ublk_drv ' /proc/modules && return 1
+	UBLK_BPF_MODULE=$1 _load_ublk_module
+}
+
+# _tgt_stat ID FIELD: a counter of `ublk-bpf stats --json` (target's first).
+_tgt_stat() {
+	"$UBLK_PROG" stats -n "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -n1
+}
+
+# _shim_stat ID FIELD: a counter of the kfunc-shim for the device.
+_shim_stat() {
+	"$UBLK_PROG" stats -n "$1" --json | sed -n "s/.*\"shim\":{.*\"$2\":\([0-9]*\).*/\1/p"
+}
+
+# _nothing_left WHAT: no device, daemon, state file or pin is left behind.
+_nothing_left() {
+	local run_dir=${UBLK_BPF_RUN_DIR:-/run/ublk-bpf}
+	ls /dev/ublkb* /dev/ublkc* >/dev/null 2>&1 && _fail "$1: device left behind: $(ls /dev/ublk[bc]*)"
+	pgrep -f "ublk-bpf (add|load)" >/dev/null && _fail "$1: daemon left behind"
+	ls "$run_dir"/*.json >/dev/null 2>&1 && _fail "$1: state file left behind"
+	ls -d "$UBLK_PIN_ROOT"/* >/dev/null 2>&1 && _fail "$1: pins left behind: $(ls "$UBLK_PIN_ROOT")"
+	return 0
+}
+
+# _refused "PATTERN" ARGS...: ublk-bpf ARGS fails with one line matching
+# PATTERN on stderr and, when the test holds no device, leaves nothing behind.
+_refused() {
+	local pattern=$1 err rc
+	shift
+	err=$("$UBLK_PROG" "$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -ne 0 ] || _fail "ublk-bpf $* succeeded"
+	echo "$err" | grep -qE -- "$pattern" || _fail "ublk-bpf $*: expected /$pattern/, got '$err'"
+	[ "$(echo "$err" | wc -l)" -eq 1 ] || _fail "ublk-bpf $*: more than one line: '$err'"
+	_log "refused as expected: $* -> $err"
+	[ ${#UBLK_DEVS[@]} -gt 0 ] || _nothing_left "$*"
 }

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Fallback: with the stock ublk_drv, `load` serves the same target on the
+# io_uring path (and says so), --require-bpf refuses; with the shim,
+# --no-bpf does the same as the stock driver would.
+. "$(dirname "$0")/test_common.sh"
+_prep_test bpf_03
+_need_shim
+
+_make_file "$UBLK_TMP/a.img" 16M
+_make_file "$UBLK_TMP/b.img" 16M
+_use_module stock || _fail "cannot switch to the stock ublk_drv"
+trap '_use_module shim' EXIT
+_shim_loaded && _fail "the shim is still loaded"
+_refused "no BPF support" load --require-bpf "$UBLK_BPF_OBJS/stripe.bpf.o" --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img"
+err=$("$UBLK_PROG" load "$UBLK_BPF_OBJS/stripe.bpf.o" --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img" 2>&1 >"$UBLK_TMP/out") ||
+	_fail "load on the stock driver failed: $err"
+echo "$err" | grep -q "io_uring path" || _fail "no word about the io_uring path: '$err'"
+id=$(sed -n 's/^dev id //p' "$UBLK_TMP/out")
+UBLK_DEVS+=("$id")
+"$UBLK_PROG" list -n "$id" | grep -qE "LIVE .* stripe +io_uring " || _fail "list: $("$UBLK_PROG" list -n "$id")"
+_fio_verify /dev/ublkb$id --size=16M || _fail "fallback stripe: fio verify"
+_check_stripe_layout /dev/ublkb$id 65536 "$UBLK_TMP/a.img" "$UBLK_TMP/b.img" || _fail "fallback stripe layout"
+_refused "io_uring path: it has no BPF stats" stats -n "$id"
+_del_dev "$id"
+_log "stock driver: stripe served on the io_uring path, verified"
+
+_use_module shim || _fail "cannot reload the shim"
+trap - EXIT
+err=$("$UBLK_PROG" load --no-bpf "$UBLK_BPF_OBJS/loop.bpf.o" --file "$UBLK_TMP/a.img" 2>&1 >"$UBLK_TMP/out") ||
+	_fail "load --no-bpf failed: $err"
+echo "$err" | grep -q -- "--no-bpf: serving target loop on the io_uring path" || _fail "--no-bpf: '$err'"
+id=$(sed -n 's/^dev id //p' "$UBLK_TMP/out")
+UBLK_DEVS+=("$id")
+_fio_verify /dev/ublkb$id --size=8M || _fail "--no-bpf loop: fio verify"
+_del_dev "$id"
+_check_dmesg
+_cleanup_test
+exit 0
