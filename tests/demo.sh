@@ -24,7 +24,7 @@ echo "-> /dev/ublkb$id"
 
 step "fio: 64 MiB of random writes (4k-256k) with crc32c, read back and verified"
 fio --name=demo --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
-    --rw=randwrite --bsrange=4k-256k --iodepth=32 --size=64M --verify=crc32c \
+    --rw=randwrite --bsrange=4k-256k --iodepth=32 --size=64M --verify=crc32c --verify_state_save=0 \
     --do_verify=1 --verify_fatal=1 --group_reporting --eta=never \
     --output="$UBLK_TMP/fio.log" || _fail "fio verify failed: $(cat "$UBLK_TMP/fio.log")"
 grep -E 'IOPS|err=' "$UBLK_TMP/fio.log"

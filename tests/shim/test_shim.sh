@@ -75,14 +75,14 @@ mkfile() { rm -f "$1"; truncate -s "$2" "$1"; }
 fio_verify() {
 	fio --name=verify --filename="$UBLK_DEV" --direct=1 --ioengine=libaio \
 		--iodepth=16 --rw=randwrite --bs=4k-128k --size=${1:-16M} \
-		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--verify=crc32c --verify_state_save=0 --verify_fatal=1 --do_verify=1 \
 		--randrepeat=0 --output=/dev/null
 }
 # verify while writing, for SECONDS
 fio_timed() {
 	fio --name=timed --filename="$UBLK_DEV" --direct=1 --ioengine=libaio \
 		--iodepth=16 --rw=randwrite --bs=4k-64k --size=32M \
-		--time_based --runtime="$1" --verify=crc32c --verify_backlog=32 \
+		--time_based --runtime="$1" --verify=crc32c --verify_state_save=0 --verify_backlog=32 \
 		--verify_fatal=1 --randrepeat=0 --output=/dev/null
 }
 export -f fio_verify fio_timed

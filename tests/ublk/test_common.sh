@@ -131,7 +131,7 @@ _fio_verify() {
 	shift
 	fio --name=verify --filename="$dev" --ioengine=io_uring --direct=1 \
 	    --rw=randwrite --bs=4k --iodepth=16 --size="$UBLK_FIO_SIZE" \
-	    --verify=crc32c --do_verify=1 --verify_fatal=1 "$@" \
+	    --verify=crc32c --verify_state_save=0 --do_verify=1 --verify_fatal=1 "$@" \
 	    --output="$UBLK_TMP/fio.log" || { cat "$UBLK_TMP/fio.log"; return 1; }
 	grep -q 'err= 0' "$UBLK_TMP/fio.log"
 }
