@@ -212,3 +212,29 @@ _refused() {
 	_log "refused as expected: $* -> $err"
 	[ ${#UBLK_DEVS[@]} -gt 0 ] || _nothing_left "$*"
 }
+
+# _busy_dev add|load ARGS...: a new device with fio running random IO on it
+# (60 s at most). Sets UBLK_DEV_ID, DAEMON_PID and FIO_PID.
+_busy_dev() {
+	local verb=$1
+	shift
+	if [ "$verb" = load ]; then _new_load "$@"; else _new_dev "$@"; fi
+	DAEMON_PID=$("$UBLK_PROG" list -n "$UBLK_DEV_ID" --json | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+	[ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" || _fail "no daemon pid for device $UBLK_DEV_ID"
+	fio --name=busy --filename=/dev/ublkb$UBLK_DEV_ID --ioengine=io_uring --direct=1 \
+	    --rw=randrw --bs=4k --iodepth=64 --numjobs=2 --runtime=60 --time_based \
+	    >"$UBLK_TMP/fio.log" 2>&1 &
+	FIO_PID=$!
+	sleep 2
+	kill -0 $FIO_PID || _fail "fio ended early: $(cat "$UBLK_TMP/fio.log")"
+}
+
+# _wait_fio_gone SECONDS WHY: fio must end within SECONDS; prints how long.
+_wait_fio_gone() {
+	local start i
+	start=$(date +%s)
+	for ((i = 0; i < $1 * 5; i++)); do kill -0 $FIO_PID 2>/dev/null || break; sleep 0.2; done
+	kill -0 $FIO_PID 2>/dev/null && { kill -9 $FIO_PID; _fail "fio still running $1 s after $2"; }
+	wait $FIO_PID
+	_log "fio ended $(( $(date +%s) - start )) s after $2"
+}
