@@ -189,6 +189,12 @@ struct ublk_bpf_dev_info {
  *	soon as its aios have completed, with the first aio error, if any.
  *	A request without data (flush) is handled by CONTINUE | 0.
  * A negative errno: fail the IO with it (after its aios have completed).
+ *
+ * The ublk server gives an IO it received back to the program by committing
+ * it (UBLK_U_IO_COMMIT_AND_FETCH_REQ) with result -EAGAIN: the request is
+ * requeued and offered to queue_io_cmd() again from the start, for example
+ * once the server has updated a map the program needed. With no program
+ * bound, -EAGAIN fails the IO as on the stock driver.
  */
 #define UBLK_BPF_IO_DISP_SHIFT		28
 #define UBLK_BPF_IO_DISP_MASK		(0x7 << UBLK_BPF_IO_DISP_SHIFT)

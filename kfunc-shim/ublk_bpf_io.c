@@ -433,12 +433,15 @@ out:
  * program again, from the start, for example after it updated a map the
  * program needed.
  *
+ * Without a program bound the request would only come back to the server,
+ * so it fails with -EAGAIN as on the stock driver.
+ *
  * Return: true if the request was requeued for that.
  */
 bool ublk_bpf_commit_retry(struct ublk_bpf_dev *bd, struct request *rq,
 			   int res)
 {
-	if (res != -EAGAIN)
+	if (res != -EAGAIN || !rcu_access_pointer(bd->binding))
 		return false;
 	this_cpu_inc(bd->stats->io_retried);
 	blk_mq_requeue_request(rq, true);
