@@ -116,7 +116,8 @@ struct ublk_param_bpf {
  * @io_bpf: IOs the BPF program kept (did not redirect)
  * @io_redirected: IOs handed to the ublk server
  * @io_retried: IOs the server committed with -EAGAIN, re-dispatched to BPF
- * @io_requeued: IOs requeued because their program was unregistered
+ * @io_requeued: IOs requeued because their program was unregistered or
+ *	asked to be called again later (-ENOMEM, -EBUSY)
  * @io_timeout: IOs failed by the block layer timeout while the program
  *	still owned them
  * @io_failed: IOs completed with an error by the BPF path
@@ -189,6 +190,9 @@ struct ublk_bpf_dev_info {
  *	soon as its aios have completed, with the first aio error, if any.
  *	A request without data (flush) is handled by CONTINUE | 0.
  * A negative errno: fail the IO with it (after its aios have completed).
+ *	Except -ENOMEM and -EBUSY before any byte was handled and any aio
+ *	submitted (for example ublk_bpf_aio_alloc() returned NULL): the
+ *	request is retried a few milliseconds later.
  *
  * The ublk server gives an IO it received back to the program by committing
  * it (UBLK_U_IO_COMMIT_AND_FETCH_REQ) with result -EAGAIN: the request is

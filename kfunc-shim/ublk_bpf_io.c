@@ -22,6 +22,9 @@
 #include <linux/minmax.h>
 #include "ublk_bpf_priv.h"
 
+/* Requeued IOs come back after this long, to let resources come back. */
+#define UBLK_BPF_REQUEUE_DELAY_MS	3
+
 /* What a stage did with the IO. */
 enum ublk_bpf_stage_res {
 	UBLK_BPF_STAGE_KEPT,		/* BPF owns the IO, caller must not touch it */
@@ -172,7 +175,8 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 
 	if (requeue) {
 		this_cpu_inc(bd->stats->io_requeued);
-		blk_mq_requeue_request(rq, true);
+		blk_mq_requeue_request(rq, false);
+		blk_mq_delay_kick_requeue_list(rq->q, UBLK_BPF_REQUEUE_DELAY_MS);
 		return;
 	}
 	if (res)
@@ -305,6 +309,12 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 		    !test_bit(UBLK_BPF_IO_OWNED, &io->flags))
 			break;
 		if (ret < 0) {
+			/* out of resources before anything started: retry */
+			if ((ret == -ENOMEM || ret == -EBUSY) && !io->done &&
+			    !test_bit(UBLK_BPF_IO_AIO_USED, &io->flags)) {
+				set_bit(UBLK_BPF_IO_REQUEUE, &io->flags);
+				ret = 0;
+			}
 			ublk_bpf_io_finish(io, ret);
 			break;
 		}

@@ -21,6 +21,8 @@
  *   DOUBLE       complete every IO twice (the second call is refused), NULL
  *   LOSE         never complete the first READ of sector LOSE_SECTOR (the
  *                block timeout must), complete everything else at once
+ *   BUSY         answer -EBUSY the first 5 times (the IO must be retried),
+ *                then NULL
  *
  * Counters in cnt[] tell the loader what the program saw.
  */
@@ -213,6 +215,17 @@ int UBLK_BPF_OPS_PROG(shim_queue_io_cmd, struct ublk_bpf_io *io, __u32 off)
 			bpf_map_update_elem(&cfg, &key, &one, BPF_ANY);
 			cnt_inc(CNT_LOST);
 			return UBLK_BPF_IO_QUEUED;
+		}
+		ublk_bpf_complete_io(io, bytes);
+		return UBLK_BPF_IO_QUEUED;
+	case MODE_BUSY:
+		if (cfg_get(CFG_LOST) < 5) {
+			__u32 key = CFG_LOST;
+			__u64 *v = bpf_map_lookup_elem(&cfg, &key);
+
+			if (v)
+				__sync_fetch_and_add(v, 1);
+			return -EBUSY;
 		}
 		ublk_bpf_complete_io(io, bytes);
 		return UBLK_BPF_IO_QUEUED;

@@ -29,6 +29,7 @@ enum {
 	MODE_BAD_DIR,
 	MODE_DOUBLE,
 	MODE_LOSE,
+	MODE_BUSY,
 };
 
 /* cnt[] keys */

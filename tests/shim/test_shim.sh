@@ -115,7 +115,7 @@ t_null_min() {
 
 # MODE_* of shim_targets.h
 NULL=0 LOOP=1 LOOP_QUEUED=2 STRIPE=3 DAEMON=4 REDIRECT_ODD=5 RETRY=6 BAD_DIR=7
-DOUBLE=8 LOSE=9
+DOUBLE=8 LOSE=9 BUSY=10
 
 loop_mode() {
 	local mode=$1
@@ -242,6 +242,13 @@ t_lost_io() {
 	expect "$TMP/out" io_timeout -eq 1 && expect "$TMP/out" prog_lost -eq 1
 }
 
+# -EBUSY before anything started: the IO is retried, not failed
+t_busy_retry() {
+	shim -c 0=$BUSY "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null' &&
+	expect "$TMP/out" io_requeued -ge 5 && expect "$TMP/out" io_failed -eq 0
+}
+
 # unregister the program: its device goes on through the ublk server; then
 # register it again; then both under IO. LOOP_QUEUED keeps IOs owned by the
 # program while their aio runs, so unregistering has IOs to take back.
@@ -362,6 +369,7 @@ run_test discard_zeroes_flush t_discard_zeroes_flush
 run_test dir_refused t_dir_refused
 run_test double_complete t_double_complete
 run_test lost_io t_lost_io
+run_test busy_retry t_busy_retry
 run_test unreg_rereg t_unreg_rereg
 run_test unreg_requeue t_unreg_requeue
 run_test replace t_replace
