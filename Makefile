@@ -47,7 +47,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo unit shim clean
+.PHONY: all setup check demo unit shim shim-tests clean
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim
 
 # The drop-in ublk_drv.ko (kbuild decides what to rebuild).
@@ -102,7 +102,11 @@ $(OUTPUT)/tests/stripe_check: tests/host/stripe_check.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(TEST_BPF_OBJS)
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(TEST_BPF_OBJS) shim-tests
+
+# The kfunc-shim's test programs (tests/shim), run by the VM tier.
+shim-tests: $(UAPI)
+	$(Q)$(MAKE) --no-print-directory -C tests/shim
 
 check: all unit
 	$(Q)tests/run_tests.sh

@@ -9,10 +9,8 @@
 # UBLK_TEST_TIMEOUT seconds (default 300). Exit 1 when any test failed.
 cd "$(dirname "$0")" || exit 1
 mapfile -t tests < <(ls test_*_[0-9][0-9].sh | grep -E "${UBLK_TEST_FILTER:-.}")
-[ ${#tests[@]} -gt 0 ] || { echo "run_all.sh: no test matches '${UBLK_TEST_FILTER:-.}'" >&2; exit 1; }
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
-echo "1..${#tests[@]}"
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
@@ -28,5 +26,32 @@ for t in "${tests[@]}"; do
 	*) fail=$((fail + 1)); echo "not ok $n $name # exit $rc, ${secs}s" ;;
 	esac
 done
+# The kfunc-shim's own suite (tests/shim), when built: its TAP lines join ours.
+shim_suite=../shim/test_shim.sh
+if [ -x ../../.output/tests/shim/shim_test ] && [ -f "$shim_suite" ] &&
+   { [ -z "${UBLK_TEST_FILTER:-}" ] || echo shim | grep -qE "$UBLK_TEST_FILTER"; }; then
+	shim_out=$(mktemp)
+	timeout -k 10 1200 bash "$shim_suite" >"$shim_out" 2>&1
+	shim_rc=$?
+	shim_failed=$fail
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*" - "*"# SKIP"*) n=$((n + 1)); skip=$((skip + 1))
+			echo "ok $n shim_${line#* - }" ;;
+		"ok "*" - "*) n=$((n + 1)); pass=$((pass + 1)); echo "ok $n shim_${line#* - }" ;;
+		"not ok "*" - "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n shim_${line#* - }" ;;
+		"1.."*|"TAP version"*) ;;
+		*) echo "# $line" | sed 's/^# # /# /' ;;
+		esac
+	done <"$shim_out"
+	rm -f "$shim_out"
+	# A suite that died or timed out without a failing line still fails.
+	if [ $shim_rc -ne 0 ] && [ $shim_rc -ne 4 ] && [ $fail -eq $shim_failed ]; then
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n shim_suite # exit $shim_rc"
+	fi
+fi
+echo "1..$n"
 echo "# vm: $pass passed, $fail failed, $skip skipped"
+[ $n -gt 0 ] || { echo "run_all.sh: no test matches '${UBLK_TEST_FILTER:-.}'" >&2; exit 1; }
 [ $fail -eq 0 ]

@@ -219,6 +219,10 @@ _busy_dev() {
 	local verb=$1
 	shift
 	if [ "$verb" = load ]; then _new_load "$@"; else _new_dev "$@"; fi
+	# The stock 6.12 driver fails the IO a dead server had taken only at
+	# the block timeout (30 s): shorten it, so nothing looks hung.
+	echo 5000 >/sys/block/ublkb$UBLK_DEV_ID/queue/io_timeout ||
+		_fail "cannot set io_timeout of ublkb$UBLK_DEV_ID"
 	DAEMON_PID=$("$UBLK_PROG" list -n "$UBLK_DEV_ID" --json | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
 	[ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" || _fail "no daemon pid for device $UBLK_DEV_ID"
 	fio --name=busy --filename=/dev/ublkb$UBLK_DEV_ID --ioengine=io_uring --direct=1 \

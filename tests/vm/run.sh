@@ -3,7 +3,8 @@
 #
 # Run a command as root inside a QEMU VM booting Debian's stock 6.12 kernel.
 #
-#   tests/vm/run.sh [--module stock|shim] [--timeout SEC] [--mem MB] CMD [ARG...]
+#   tests/vm/run.sh [--module stock|shim] [--timeout SEC] [--mem MB] [--icount]
+#                   CMD [ARG...]
 #
 # The guest sees the host's root read-only (under a throw-away overlay), the
 # repository and the current directory at their host paths, writable; so the
@@ -15,20 +16,23 @@
 #
 # --module picks the ublk_drv the tests load (exported to the guest as
 # UBLK_BPF_MODULE): "shim" is the one kfunc-shim/ builds, "stock" Debian's;
-# the default is shim when it has been built.
+# the default is shim when it has been built. --icount runs the guest on
+# QEMU's instruction-count clock (one vCPU thread, 1 ns per instruction):
+# slower, but the guest sees the same time for the same work on every run.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
-module="" timeout=1800 mem=2048
+module="" timeout=1800 mem=2048 icount=""
 
-usage() { echo "usage: $0 [--module stock|shim] [--timeout SEC] [--mem MB] CMD [ARG...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] CMD [ARG...]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--module) module=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
+	--icount) icount="-icount shift=0,sleep=off,align=off"; shift ;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) break ;;
@@ -64,6 +68,7 @@ echo "$UBLK_KROOT/lib/modules" >"$run/modules"
 	echo "UBLK_BPF_MODULE=$module"
 	echo "UBLK_BPF_SHIM_KO=$shim_ko"
 	echo "UBLK_BPF_IN_VM=1"
+	echo "UBLK_VM_MODE=${icount:+icount}${icount:-tcg}"
 	[ -n "${UBLK_TEST_FILTER:-}" ] && printf 'UBLK_TEST_FILTER=%q\n' "$UBLK_TEST_FILTER"
 	[ -n "${UBLK_BPF_CACHE:-}" ] && printf 'UBLK_BPF_CACHE=%q\n' "$UBLK_BPF_CACHE"
 	true
@@ -75,14 +80,17 @@ mkdir -p "$(dirname "$log")"
 # TCG only: on this kind of host /dev/kvm opens but KVM guests die, and
 # QEMU would not fall back. UBLK_VM_ACCEL=kvm where KVM really works.
 accel=${UBLK_VM_ACCEL:-tcg}
-[ "$accel" = tcg ] && accel=tcg,thread=multi
+if [ "$accel" = tcg ]; then
+	# icount needs the single-threaded TCG.
+	if [ -n "$icount" ]; then accel=tcg,thread=single; else accel=tcg,thread=multi; fi
+fi
 fsdev() { echo "-fsdev local,id=$1,path=$2,security_model=none$3 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
 
 set +e
 # shellcheck disable=SC2046
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-nodefaults -no-user-config -nographic -no-reboot \
-	-machine q35 -accel "$accel" -cpu max -smp 2 -m "$mem" \
+	-machine q35 -accel "$accel" -cpu max -smp 2 -m "$mem" $icount \
 	-kernel "$UBLK_VMLINUZ" -initrd "$initramfs" \
 	-append "console=ttyS0 panic=-1 rdinit=/init ublk.repo=$repo" \
 	-serial "file:$log" \
