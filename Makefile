@@ -5,6 +5,7 @@
 # make setup    install packages, the Debian 6.12 kernel and libbpf/bpftool
 # make check    every test: host unit tests, then the VM tests
 # make demo     the main job, in the VM
+# make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
 # V=1 shows the commands.
 
 .DELETE_ON_ERROR:
@@ -47,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo unit shim shim-tests clean
+.PHONY: all setup check demo bench unit shim shim-tests clean
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim
 
 # The drop-in ublk_drv.ko (kbuild decides what to rebuild).
@@ -113,6 +114,10 @@ check: all unit
 
 demo: all
 	$(Q)tests/vm/run.sh tests/demo.sh
+
+# Benchmarks (not tests): .output/bench/report.{md,json}.
+bench: all
+	$(Q)tests/bench/bench.sh
 
 clean:
 	rm -rf $(OUTPUT)

@@ -69,9 +69,10 @@ echo "$UBLK_KROOT/lib/modules" >"$run/modules"
 	echo "UBLK_BPF_SHIM_KO=$shim_ko"
 	echo "UBLK_BPF_IN_VM=1"
 	echo "UBLK_VM_MODE=${icount:+icount}${icount:-tcg}"
-	[ -n "${UBLK_TEST_FILTER:-}" ] && printf 'UBLK_TEST_FILTER=%q\n' "$UBLK_TEST_FILTER"
-	[ -n "${UBLK_BPF_CACHE:-}" ] && printf 'UBLK_BPF_CACHE=%q\n' "$UBLK_BPF_CACHE"
-	true
+	# The knobs of the tests and benchmarks travel with the command.
+	while IFS= read -r var; do
+		printf '%s=%q\n' "$var" "${!var}"
+	done < <(compgen -e | grep -E '^(UBLK_TEST_|UBLK_BPF_CACHE$|BENCH_)')
 } >"$run/env"
 
 log=${UBLK_VM_LOG:-$repo/.output/vm/kernel.log}
