@@ -49,7 +49,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup check demo bench unit shim shim-tests clean
-all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim
+all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h
+
+# Kernel types for ./vmlinux.h, from the BTF of the kernel we run on.
+$(OUTPUT)/include/vmlinux_gen.h: $(KERNEL_ENV)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(UBLK_BPFTOOL) btf dump file $(UBLK_KHEADERS)/vmlinux format c >$@
 
 # The drop-in ublk_drv.ko (kbuild decides what to rebuild).
 shim: $(KERNEL_ENV)
