@@ -98,44 +98,17 @@ static __always_inline void ublk_tgt_begin(struct ublk_bpf_io *io,
 	}
 }
 
-/* The aio operation serving a ublk op; -EOPNOTSUPP when there is none. */
 static __always_inline int ublk_tgt_aio_op(const struct ublksrv_io_desc *iod)
 {
-	switch (ublk_tgt_op(iod)) {
-	case UBLK_IO_OP_READ:
-		return UBLK_BPF_AIO_OP_READ;
-	case UBLK_IO_OP_WRITE:
-		return UBLK_BPF_AIO_OP_WRITE |
-		       (iod->op_flags & UBLK_IO_F_FUA ? UBLK_BPF_AIO_F_FUA : 0);
-	case UBLK_IO_OP_FLUSH:
-		return UBLK_BPF_AIO_OP_FDATASYNC;
-	case UBLK_IO_OP_DISCARD:
-		return UBLK_BPF_AIO_OP_DISCARD;
-	case UBLK_IO_OP_WRITE_ZEROES:
-		return UBLK_BPF_AIO_OP_WRITE_ZEROES;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return ublk_bpf_aio_op_of(iod->op_flags);
 }
 
-/*
- * Send bytes [off, off + len) of the IO (none for a flush) to backing file
- * @file at @pos. 0, or a negative errno (the aio is then already freed).
- */
+/* ublk_bpf_submit_slice(), counting refusals for their direction. */
 static __always_inline int ublk_tgt_submit(struct ublk_bpf_io *io, int aio_op,
 					   __u32 off, __u32 len, __u32 file, __u64 pos)
 {
-	struct ublk_bpf_aio *aio;
-	int ret;
+	int ret = ublk_bpf_submit_slice(io, aio_op, off, len, file, pos);
 
-	aio = ublk_bpf_aio_alloc(io);
-	if (!aio)
-		return -ENOMEM;
-	if (len && ublk_bpf_aio_attach(aio, off, len)) {
-		ublk_bpf_aio_release(aio);
-		return -EINVAL;
-	}
-	ret = ublk_bpf_aio_submit(aio, aio_op, file, pos);
 	if (ret == -EPERM)
 		ublk_tgt_count(dir_refused, 1);
 	return ret;

@@ -22,6 +22,8 @@
 #endif
 
 #include <bpf/bpf_tracing.h>
+#include <linux/errno.h>
+#include <linux/ublk_cmd.h>
 #include "ublk_bpf_uapi.h"
 
 /*
@@ -75,6 +77,48 @@ extern int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, __u32 off,
 extern int ublk_bpf_aio_submit(struct ublk_bpf_aio *aio, __u32 op,
 			       __u32 file_idx, __u64 pos) __ksym;
 extern void ublk_bpf_aio_release(struct ublk_bpf_aio *aio) __ksym;
+
+/*
+ * The aio operation that serves a ublk IO of @op_flags (its op and FUA);
+ * -EOPNOTSUPP for an op bpf-aio has no operation for.
+ */
+static __always_inline int ublk_bpf_aio_op_of(__u32 op_flags)
+{
+	switch (op_flags & 0xff) {
+	case UBLK_IO_OP_READ:
+		return UBLK_BPF_AIO_OP_READ;
+	case UBLK_IO_OP_WRITE:
+		return UBLK_BPF_AIO_OP_WRITE |
+		       (op_flags & UBLK_IO_F_FUA ? UBLK_BPF_AIO_F_FUA : 0);
+	case UBLK_IO_OP_FLUSH:
+		return UBLK_BPF_AIO_OP_FDATASYNC;
+	case UBLK_IO_OP_DISCARD:
+		return UBLK_BPF_AIO_OP_DISCARD;
+	case UBLK_IO_OP_WRITE_ZEROES:
+		return UBLK_BPF_AIO_OP_WRITE_ZEROES;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * One aio @aio_op for bytes [off, off + len) of @io (no bytes: a flush) on
+ * registered file @file at @pos. 0, or a negative errno (the aio is freed).
+ */
+static __always_inline int ublk_bpf_submit_slice(struct ublk_bpf_io *io, int aio_op,
+						 __u32 off, __u32 len, __u32 file,
+						 __u64 pos)
+{
+	struct ublk_bpf_aio *aio = ublk_bpf_aio_alloc(io);
+
+	if (!aio)
+		return -ENOMEM;
+	if (len && ublk_bpf_aio_attach(aio, off, len)) {
+		ublk_bpf_aio_release(aio);
+		return -EINVAL;
+	}
+	return ublk_bpf_aio_submit(aio, aio_op, file, pos);
+}
 
 /* A ublk_bpf_ops callback; the arguments as in struct ublk_bpf_ops. */
 #define UBLK_BPF_OPS_PROG(name, args...)				\

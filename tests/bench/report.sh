@@ -21,7 +21,7 @@ def ratio($a; $b): if $a == null or $b == null or $b == 0 then null
 | [.[] | select(.metric)] as $metrics
 | {
   results: ($runs | group_by([.group, .job])
-    | sort_by([(["null", "loop", "stripe", "mirror"] | index(.[0].group)), .[0].job]) | map(
+    | sort_by(.[0].group as $gr | [(["null", "loop", "stripe", "mirror"] | index($gr)), .[0].job]) | map(
     . as $g
     | (reduce ("bpf", "io_uring", "kernel") as $p ({};
         . + {($p): ([$g[] | select(.path == $p)] |

@@ -70,40 +70,11 @@ static void cnt_inc(__u32 key)
 static __always_inline int submit_slice(struct ublk_bpf_io *io, __u32 ublk_op, __u32 flags,
 			__u32 off, __u32 len, __u32 file, __u64 fpos)
 {
-	struct ublk_bpf_aio *aio;
-	__u32 op;
-	int ret;
+	int op = ublk_bpf_aio_op_of(ublk_op | flags), ret;
 
-	switch (ublk_op) {
-	case UBLK_IO_OP_READ:
-		op = UBLK_BPF_AIO_OP_READ;
-		break;
-	case UBLK_IO_OP_WRITE:
-		op = UBLK_BPF_AIO_OP_WRITE;
-		if (flags & UBLK_IO_F_FUA)
-			op |= UBLK_BPF_AIO_F_FUA;
-		break;
-	case UBLK_IO_OP_FLUSH:
-		op = UBLK_BPF_AIO_OP_FDATASYNC;
-		break;
-	case UBLK_IO_OP_DISCARD:
-		op = UBLK_BPF_AIO_OP_DISCARD;
-		break;
-	case UBLK_IO_OP_WRITE_ZEROES:
-		op = UBLK_BPF_AIO_OP_WRITE_ZEROES;
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
-
-	aio = ublk_bpf_aio_alloc(io);
-	if (!aio)
-		return -ENOMEM;
-	if (len && ublk_bpf_aio_attach(aio, off, len)) {
-		ublk_bpf_aio_release(aio);
-		return -EINVAL;
-	}
-	ret = ublk_bpf_aio_submit(aio, op, file, fpos);
+	if (op < 0)
+		return op;
+	ret = ublk_bpf_submit_slice(io, op, off, len, file, fpos);
 	if (ret)
 		cnt_inc(CNT_SUBMIT_ERR);
 	return ret;
