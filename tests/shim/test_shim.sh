@@ -72,6 +72,22 @@ shim() {
 
 mkfile() { rm -f "$1"; truncate -s "$2" "$1"; }
 
+# within SECS CMD...: CMD's status, or 1 when it still runs after SECS
+# seconds; then it is left behind, not waited for: an IO that never ends
+# (an uninterruptible task) must fail the test, not stall the suite
+within() {
+	local secs=$1 pid i
+	shift
+	"$@" &
+	pid=$!
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 $pid 2>/dev/null || { wait $pid; return; }
+		sleep 0.1
+	done
+	echo "# $1 still running after ${secs}s: an IO hangs"
+	return 1
+}
+
 fio_verify() {
 	fio --name=verify --filename="$UBLK_DEV" --direct=1 --ioengine=libaio \
 		--iodepth=16 --rw=randwrite --bs=4k-128k --size=${1:-16M} \
@@ -85,7 +101,21 @@ fio_timed() {
 		--time_based --runtime="$1" --verify=crc32c --verify_state_save=0 --verify_backlog=32 \
 		--verify_fatal=1 --randrepeat=0 --output=/dev/null
 }
-export -f fio_verify fio_timed
+# read_zeros BYTES: O_DIRECT reads of the first BYTES of $UBLK_DEV into a
+# buffer full of 0xa5 must leave only zeros: no byte stays unwritten
+read_zeros() {
+	python3 - "$UBLK_DEV" "$1" <<'EOF'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 1 << 20)
+for off in range(0, int(sys.argv[2]), len(buf)):
+    buf[:] = b'\xa5' * len(buf)
+    n = os.preadv(fd, [buf], off)
+    if n != len(buf) or buf[:] != bytes(len(buf)):
+        sys.exit('# read_zeros: stale bytes in the %d bytes read at %d' % (n, off))
+EOF
+}
+export -f fio_verify fio_timed read_zeros
 
 # --- must not load ---------------------------------------------------------
 
@@ -104,10 +134,12 @@ t_kfunc_filter() {
 
 # --- in-kernel IO ----------------------------------------------------------
 
+# READs return zeros: the module zero-fills what no aio read, even over a
+# reader's buffer that holds other bytes
 t_null_min() {
 	shim "$OUT/null_min.bpf.o" -- bash -c '
 		dd if=/dev/urandom of=$UBLK_DEV bs=64k count=32 oflag=direct 2>/dev/null &&
-		cmp -n 2097152 $UBLK_DEV /dev/zero' &&
+		cmp -n 2097152 $UBLK_DEV /dev/zero && read_zeros 2097152' &&
 	expect "$TMP/out" io_bpf -gt 0 && expect "$TMP/out" io_redirected -eq 0 &&
 	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" zero_filled_bytes -gt 0 &&
 	expect "$TMP/out" ops_name = null_min
@@ -233,9 +265,10 @@ t_double_complete() {
 	expect "$TMP/out" io_failed -eq 0
 }
 
-# a READ the program never completes fails at the block layer timeout
+# a READ the program never completes fails at the block layer timeout (2 s
+# here); if it is never failed the test fails, it does not hang
 t_lost_io() {
-	shim -c 0=$LOSE "$OUT/shim_targets.bpf.o" -- bash -c '
+	within 90 shim -c 0=$LOSE "$OUT/shim_targets.bpf.o" -- bash -c '
 		echo 2000 >/sys/block/$(basename $UBLK_DEV)/queue/io_timeout
 		! dd if=$UBLK_DEV of=/dev/null bs=512 count=1 skip=800 iflag=direct 2>/dev/null &&
 		dd if=$UBLK_DEV of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null' &&
@@ -303,15 +336,11 @@ t_unreg_requeue() {
 	cmp -n 1048576 "$TMP/dev.img" <(dd if="$TMP/a.img" bs=64k skip=8 count=16 2>/dev/null)
 }
 
-# the server dies with IO in flight: every IO ends, the device goes away
-t_kill_server() {
-	mkfile "$TMP/a.img" 64M
-	"$SHIM" -f "$TMP/a.img" -c 0=$REDIRECT_ODD "$OUT/shim_targets.bpf.o" -- bash -c '
-		fio_verify 48M >/dev/null 2>&1 & sleep 3; kill -9 $UBLK_SHIM_PID; wait' \
-		>"$TMP/out" 2>&1
-	sleep 2
-	# the kernel stops the device once the server is gone; delete it
+# shim_test (its output in $TMP/out) was killed: the kernel stops its
+# device once the server is gone; delete it
+server_gone() {
 	local id
+	sleep 2
 	id=$(get dev_id "$TMP/out")
 	[ -n "$id" ] || return 1
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -325,6 +354,41 @@ t_kill_server() {
 		[ ! -e "/dev/ublkc$id" ] || { echo "# /dev/ublkc$id still there"; return 1; }
 	fi
 	return 0
+}
+
+# the server dies with IO in flight: every IO ends, the device goes away
+t_kill_server() {
+	mkfile "$TMP/a.img" 64M
+	"$SHIM" -f "$TMP/a.img" -c 0=$REDIRECT_ODD "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 48M >/dev/null 2>&1 & sleep 3; kill -9 $UBLK_SHIM_PID; wait' \
+		>"$TMP/out" 2>&1
+	server_gone
+}
+
+# the server dies while the program keeps an IO it never completes: the dying
+# shim_test also unregisters the program, which takes the IO back (requeue);
+# it must end at once, not only at the block layer timeout (30 s)
+t_kill_server_held() {
+	local i
+	mkfile "$TMP/a.img" 16M
+	rm -f "$TMP/dd.rc"
+	"$SHIM" -f "$TMP/a.img" -c 0=$LOOP_QUEUED -c 5=1024 "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of=/dev/null bs=64k count=1 skip=8 iflag=direct 2>/dev/null & d=$!
+		sleep 2
+		kill -0 $d 2>/dev/null || { echo "# dd completed while held"; exit 1; }
+		kill -9 $UBLK_SHIM_PID
+		wait $d
+		echo $? >'"$TMP"'/dd.rc' >"$TMP/out" 2>&1
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$TMP/dd.rc" ] && break
+		sleep 0.1
+	done
+	[ -s "$TMP/dd.rc" ] || {
+		sed 's/^/#   /' "$TMP/out"
+		echo "# the kept IO did not end within 10s of the kill"
+		return 1
+	}
+	server_gone
 }
 
 t_abi_version() {
@@ -374,6 +438,7 @@ run_test unreg_rereg t_unreg_rereg
 run_test unreg_requeue t_unreg_requeue
 run_test replace t_replace
 run_test kill_server t_kill_server
+run_test kill_server_held t_kill_server_held
 run_test rmmod t_rmmod
 
 echo "1..$nr"
