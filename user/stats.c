@@ -19,12 +19,15 @@
 #include "log.h"
 #include "ublk_bpf_uapi.h"
 
-/* The target's counters by name, in struct order. */
-#define UBLK_TGT_STAT(f) { #f, __builtin_offsetof(struct ublk_tgt_stats, f) }
-static const struct {
+/* A __u64 counter of a stats struct, by name. */
+struct ublk_stat_field {
 	const char *name;
 	size_t off;
-} ublk_tgt_stat_fields[] = {
+};
+
+/* The target's counters by name, in struct order. */
+#define UBLK_TGT_STAT(f) { #f, __builtin_offsetof(struct ublk_tgt_stats, f) }
+static const struct ublk_stat_field ublk_tgt_stat_fields[] = {
 	UBLK_TGT_STAT(read_ios), UBLK_TGT_STAT(read_bytes), UBLK_TGT_STAT(write_ios),
 	UBLK_TGT_STAT(write_bytes), UBLK_TGT_STAT(flush_ios), UBLK_TGT_STAT(discard_ios),
 	UBLK_TGT_STAT(discard_bytes), UBLK_TGT_STAT(write_zeroes_ios),
@@ -34,10 +37,7 @@ static const struct {
 };
 
 #define UBLK_SHIM_STAT(f) { #f, __builtin_offsetof(struct ublk_bpf_dev_stats, f) }
-static const struct {
-	const char *name;
-	size_t off;
-} ublk_shim_stat_fields[] = {
+static const struct ublk_stat_field ublk_shim_stat_fields[] = {
 	UBLK_SHIM_STAT(io_bpf), UBLK_SHIM_STAT(io_redirected), UBLK_SHIM_STAT(io_retried),
 	UBLK_SHIM_STAT(io_requeued), UBLK_SHIM_STAT(io_timeout), UBLK_SHIM_STAT(io_failed),
 	UBLK_SHIM_STAT(aio_submitted), UBLK_SHIM_STAT(aio_failed),
@@ -47,6 +47,22 @@ static const struct {
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* @n counters of the struct at @base: "name":value pairs, or one per line. */
+static void ublk_print_fields(const struct ublk_stat_field *f, size_t n,
+			      const void *base, bool json)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned long long v = *(const unsigned long long *)((const char *)base + f[i].off);
+
+		if (json)
+			printf("%s\"%s\":%llu", i ? "," : "", f[i].name, v);
+		else
+			printf("    %-22s %llu\n", f[i].name, v);
+	}
+}
 
 static int ublk_read_tgt_stats(unsigned int dev_id, struct ublk_tgt_stats *sum)
 {
@@ -83,34 +99,27 @@ static void ublk_print_stats(unsigned int dev_id, const struct ublk_tgt_stats *t
 	if (json) {
 		printf("{\"id\":%u,\"ops\":\"%.*s\",\"target\":{", dev_id,
 		       UBLK_BPF_OPS_NAME_LEN, info->ops_name);
-		for (i = 0; i < ARRAY_LEN(ublk_tgt_stat_fields); i++)
-			printf("%s\"%s\":%llu", i ? "," : "", ublk_tgt_stat_fields[i].name,
-			       *(unsigned long long *)((char *)t + ublk_tgt_stat_fields[i].off));
+		ublk_print_fields(ublk_tgt_stat_fields, ARRAY_LEN(ublk_tgt_stat_fields), t, true);
 		printf(",\"lat_us_log2\":[");
 		for (i = 0; i < UBLK_LAT_BUCKETS; i++)
 			printf("%s%llu", i ? "," : "", (unsigned long long)t->lat_us_log2[i]);
 		printf("]},\"shim\":{");
-		for (i = 0; i < ARRAY_LEN(ublk_shim_stat_fields); i++)
-			printf("%s\"%s\":%llu", i ? "," : "", ublk_shim_stat_fields[i].name,
-			       *(unsigned long long *)((char *)&info->stats +
-						       ublk_shim_stat_fields[i].off));
+		ublk_print_fields(ublk_shim_stat_fields, ARRAY_LEN(ublk_shim_stat_fields),
+				  &info->stats, true);
 		printf("}}\n");
 		return;
 	}
 	printf("device %u, ops %.*s\n", dev_id, UBLK_BPF_OPS_NAME_LEN, info->ops_name);
 	printf("  target (BPF map)\n");
-	for (i = 0; i < ARRAY_LEN(ublk_tgt_stat_fields); i++)
-		printf("    %-22s %llu\n", ublk_tgt_stat_fields[i].name,
-		       *(unsigned long long *)((char *)t + ublk_tgt_stat_fields[i].off));
+	ublk_print_fields(ublk_tgt_stat_fields, ARRAY_LEN(ublk_tgt_stat_fields), t, false);
 	printf("    latency (us)\n");
 	for (i = 0; i < UBLK_LAT_BUCKETS; i++)
 		if (t->lat_us_log2[i])
 			printf("      %8llu .. %-8llu %llu\n", i ? 1ULL << i : 0ULL,
 			       (1ULL << (i + 1)) - 1, (unsigned long long)t->lat_us_log2[i]);
 	printf("  kfunc-shim\n");
-	for (i = 0; i < ARRAY_LEN(ublk_shim_stat_fields); i++)
-		printf("    %-22s %llu\n", ublk_shim_stat_fields[i].name,
-		       *(unsigned long long *)((char *)&info->stats + ublk_shim_stat_fields[i].off));
+	ublk_print_fields(ublk_shim_stat_fields, ARRAY_LEN(ublk_shim_stat_fields),
+			  &info->stats, false);
 }
 
 int ublk_cmd_stats(const struct ublk_sel_opts *opts)
