@@ -105,6 +105,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		{ "size", required_argument, NULL, 's' },
 		{ "buffered", no_argument, NULL, 'b' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "delay-us", required_argument, NULL, 'D' },
 		{ "no-bpf", no_argument, NULL, 'N' },
 		{ "require-bpf", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
@@ -169,6 +170,10 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			if (ublk_parse_chunk(optarg, &o->chunk_shift))
 				return -EINVAL;
 			break;
+		case 'D':
+			if (ublk_parse_uint(optarg, "--delay-us", 0, 60000000, &o->delay_us))
+				return -EINVAL;
+			break;
 		default:
 			return ublk_bad_option(verb, c, argv);
 		}
@@ -196,6 +201,10 @@ int ublk_check_target_opts(const struct ublk_dev_opts *o)
 		ublk_err("--chunk is for the stripe target only");
 		return -EINVAL;
 	}
+	if (o->delay_us && strcmp(o->target, "fault_inject")) {
+		ublk_err("--delay-us is for the fault_inject target only");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -208,7 +217,7 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 		return -EINVAL;
 	}
 	if (!ublk_find_target(o->target)) {
-		ublk_err("add: unknown target '%s' (null, loop, stripe, mirror)", o->target);
+		ublk_err("add: unknown target '%s' (null, loop, stripe, mirror, fault_inject)", o->target);
 		return -EINVAL;
 	}
 	return ublk_check_target_opts(o);

@@ -8,12 +8,14 @@ extern const struct ublk_tgt_ops ublk_tgt_null;
 extern const struct ublk_tgt_ops ublk_tgt_loop;
 extern const struct ublk_tgt_ops ublk_tgt_stripe;
 extern const struct ublk_tgt_ops ublk_tgt_mirror;
+extern const struct ublk_tgt_ops ublk_tgt_fault_inject;
 
 const struct ublk_tgt_ops *const ublk_targets[] = {
 	&ublk_tgt_null,
 	&ublk_tgt_loop,
 	&ublk_tgt_stripe,
 	&ublk_tgt_mirror,
+	&ublk_tgt_fault_inject,
 	NULL,
 };
 

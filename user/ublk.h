@@ -36,6 +36,7 @@ struct ublk_dev_opts {
 	unsigned int chunk_shift;	/* stripe: log2 of the chunk; 0: default */
 	unsigned long long size;	/* bytes; 0: the target decides */
 	bool buffered;			/* loop: page cache instead of O_DIRECT */
+	unsigned int delay_us;		/* fault_inject: per-IO delay */
 	const char *bpf_obj;		/* load: the BPF target object */
 	enum { UBLK_BPF_AUTO, UBLK_BPF_NO, UBLK_BPF_REQUIRE } bpf_mode;
 };

@@ -115,6 +115,20 @@ UNIT_TEST(add_refused)
 			"-f", "9"), -EINVAL);
 }
 
+UNIT_TEST(fault_inject_delay)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
+			"250000"), 0);
+	ASSERT_EQ(o.delay_us, 250000);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--delay-us", "5"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
+			"-1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
+			"60000001"), -EINVAL);
+}
+
 UNIT_TEST(stripe_chunk)
 {
 	struct ublk_dev_opts o;
@@ -163,7 +177,7 @@ int main(void)
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
-		UNIT_CASE(stripe_chunk), UNIT_CASE(del_and_list),
+		UNIT_CASE(fault_inject_delay), UNIT_CASE(stripe_chunk), UNIT_CASE(del_and_list),
 	};
 
 	quiet();

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault_inject: a null device whose every IO completes only after
+ * --delay-us microseconds, timed by an IORING_OP_TIMEOUT on the queue's
+ * ring so the queue thread keeps serving other tags meanwhile. It keeps IOs
+ * in the server for a known time: what the tests of a server killed while
+ * it holds IO need (kublk's selftests use a target of the same name).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "params.h"
+#include "ublk.h"
+
+struct fault_inject_data {
+	/* Read by the kernel when an SQE is submitted: lives with the device. */
+	struct __kernel_timespec delay;
+};
+
+static int fault_inject_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+{
+	unsigned long long size = opts->size ? opts->size : UBLK_NULL_DEFAULT_SIZE;
+	struct fault_inject_data *data;
+
+	if (opts->nr_files) {
+		ublk_err("target fault_inject takes no --file");
+		return -EINVAL;
+	}
+	data = calloc(1, sizeof(*data));
+	if (!data)
+		return -ENOMEM;
+	data->delay.tv_sec = opts->delay_us / 1000000;
+	data->delay.tv_nsec = (opts->delay_us % 1000000) * 1000;
+	dev->tgt_data = data;
+	ublk_params_init(&dev->params, size, 9, UBLK_IO_BUF_BYTES);
+	return 0;
+}
+
+static void fault_inject_deinit(struct ublk_dev *dev)
+{
+	free(dev->tgt_data);
+	dev->tgt_data = NULL;
+}
+
+static void fault_inject_queue_io(struct ublk_queue *q, unsigned int tag,
+				  const struct ublksrv_io_desc *iod)
+{
+	struct fault_inject_data *data = q->dev->tgt_data;
+	struct io_uring_sqe *sqe;
+
+	if (!data->delay.tv_sec && !data->delay.tv_nsec) {
+		ublk_complete_io(q, tag, (int)ublk_iod_bytes(iod));
+		return;
+	}
+	sqe = ublk_queue_get_sqe(q);
+	io_uring_prep_timeout(sqe, &data->delay, 0, 0);
+	ublk_queue_tgt_io(q, sqe, tag, ublksrv_get_op(iod), 0);
+}
+
+static int fault_inject_io_done(struct ublk_queue *q, unsigned int tag,
+				const struct io_uring_cqe *cqe)
+{
+	/* A timeout that expired reports -ETIME: the delay is over. */
+	return cqe->res == -ETIME || cqe->res == 0 ? 0 : cqe->res;
+}
+
+const struct ublk_tgt_ops ublk_tgt_fault_inject = {
+	.name = "fault_inject",
+	.init = fault_inject_init,
+	.deinit = fault_inject_deinit,
+	.queue_io = fault_inject_queue_io,
+	.io_done = fault_inject_io_done,
+};
