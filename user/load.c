@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `ublk-bpf load OBJ`: a device served by a BPF target inside the kernel,
- * with the target's io_uring twin behind it for what the program redirects.
- * Without the kfunc-shim (stock ublk_drv), or with --no-bpf, the same
- * device is served by the twin alone. This verb only decides the path;
- * dev.c runs the device, bpf_dev.c binds the program to it.
+ * `ublk-bpf load OBJ`: a device served by a BPF target inside the kernel.
+ * Any object with one ublk_bpf_ops loads. When the ops name a target of
+ * the table (its io_uring twin), the twin serves what the program
+ * redirects, and serves everything without the kfunc-shim (stock ublk_drv)
+ * or with --no-bpf. A target without a twin serves every IO in the kernel
+ * (what it redirects fails with -EIO), so it needs the kfunc-shim. This
+ * verb only decides the path; dev.c runs the device, bpf_dev.c binds the
+ * program to it.
  */
 #include <stdio.h>
 
@@ -20,7 +23,6 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 	static char target[UBLK_BPF_OPS_NAME_LEN + 1];
 	struct ublk_bpf_obj bo;
 	unsigned int abi;
-	char names[128];
 
 	if (ublk_bpf_obj_open(&bo, opts->bpf_obj))
 		return 1;
@@ -28,18 +30,21 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 	ublk_bpf_obj_close(&bo);
 	opts->target = target;
 	opts->tgt = ublk_find_target(target);
-	if (!opts->tgt) {
-		ublk_target_names(names, sizeof(names));
-		ublk_err("%s: target '%s' has no io_uring twin in this tool (%s)",
-			 opts->bpf_obj, target, names);
-		return 1;
-	}
+	if (!opts->tgt)
+		opts->tgt = &ublk_tgt_bpf_only;
 	if (ublk_ctrl_probe())
 		return 1;
 	if (ublk_tgt_check_args(opts->tgt, opts))
 		return 2;
 
 	abi = ublk_bpf_shim_abi();
+	if (opts->tgt->bpf_only && (opts->bpf_mode == UBLK_BPF_NO || abi != UBLK_BPF_ABI_VERSION)) {
+		ublk_err("%s: target '%s' has no io_uring twin, so it needs the kfunc-shim's BPF support (%s)",
+			 opts->bpf_obj, target, opts->bpf_mode == UBLK_BPF_NO ? "--no-bpf given" :
+			 abi ? "the loaded kfunc-shim speaks another ABI" :
+			 "the running ublk_drv has none");
+		return 1;
+	}
 	if (opts->bpf_mode == UBLK_BPF_REQUIRE && abi != UBLK_BPF_ABI_VERSION) {
 		if (abi)
 			ublk_err("--require-bpf: the loaded kfunc-shim speaks ABI %u, this tool %u",

@@ -71,6 +71,11 @@ struct ublk_tgt_option {
  */
 struct ublk_tgt_ops {
 	const char *name;
+	/*
+	 * No io_uring implementation: the BPF program serves every IO, and an
+	 * IO it redirects fails with -EIO (`list` and `stats` say so).
+	 */
+	bool bpf_only;
 	/* Its files and own options, for `ublk-bpf help`. */
 	const char *usage;
 	/* Its own options, ended by a { NULL } entry; NULL: none. */
@@ -205,6 +210,8 @@ int ublk_tgt_parse_args(const struct ublk_tgt_ops *tgt,
 			const struct ublk_dev_opts *opts, void *data);
 /* The same, only to check them, before anything is created. */
 int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, const struct ublk_dev_opts *opts);
+/* tgt_bpf_only.c: the io_uring side of a BPF target without a twin. */
+extern const struct ublk_tgt_ops ublk_tgt_bpf_only;
 
 /* backing.c: open and size the backing files of file-based targets */
 /* Opens @opts->files; *min_size: the smallest, in whole logical blocks. */

@@ -14,7 +14,7 @@ _refused "cannot open BPF object" load "$UBLK_TMP/missing.bpf.o"
 _refused "is not an ELF file" load /etc/hostname
 _refused "is an ELF file, but not a BPF object" load "$UBLK_PROG"
 _refused "expected one ublk_bpf_ops instance, found 0" load "$bad/no_ops.bpf.o"
-_refused "target 'raid5' has no io_uring twin" load "$bad/no_twin.bpf.o"
+_refused "target 'raid5' has no io_uring twin, so it needs the kfunc-shim" load --no-bpf "$bad/no_twin.bpf.o" --size 16M
 _refused "the kernel refused it: .*(Unreleased reference|reference)" load "$bad/leaky_loop.bpf.o" --file "$UBLK_TMP/a.img"
 _refused "target stripe needs 2 to 8 --file, got 1" load "$UBLK_BPF_OBJS/stripe.bpf.o" --file "$UBLK_TMP/a.img"
 _refused "target mirror needs 2 to 4 --file, got 5" load "$UBLK_BPF_OBJS/mirror.bpf.o" \
