@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bpf_dev.h"
+#include "bpf_params.h"
 #include "log.h"
 #include "ublk_bpf_uapi.h"
 
@@ -38,6 +39,8 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 	if (dev->tgt->bpf_config)
 		dev->tgt->bpf_config(dev, &cfg);
 	ret = ublk_bpf_obj_open(&bd->obj, opts->bpf_obj);
+	if (!ret)
+		ret = ublk_bpf_params_apply(bd->obj.obj, opts->bpf_obj, opts->sets, opts->nr_sets);
 	if (ret)
 		return ret;
 	ret = ublk_bpf_obj_load(&bd->obj, opts->bpf_obj, param.ops_id, &cfg);

@@ -121,6 +121,15 @@ static const struct option *ublk_dev_longopts(void)
 	return all;
 }
 
+/* An option of load given to add. */
+static int ublk_load_only(const struct option *longopts, int c)
+{
+	while (longopts->name && longopts->val != c)
+		longopts++;
+	ublk_err("add: --%s is an option of load only", longopts->name);
+	return -EINVAL;
+}
+
 /* Options of add and load; load takes OBJ instead of -t, and the BPF ones. */
 static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool is_load)
 {
@@ -145,14 +154,14 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->tgt_args[o->nr_tgt_args++].value = optarg;
 			continue;
 		}
+		if (!is_load && (c == 'N' || c == 'R' || c == 'S' || c == 'H'))
+			return ublk_load_only(longopts, c);
 		switch (c) {
 		case 't':
 			o->target = optarg;
 			break;
 		case 'N':
 		case 'R':
-			if (!is_load)
-				return ublk_bad_option(verb, '?', argv);
 			if (o->bpf_mode != UBLK_BPF_AUTO) {
 				ublk_err("load: --no-bpf and --require-bpf exclude each other");
 				return -EINVAL;
@@ -160,8 +169,6 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->bpf_mode = c == 'N' ? UBLK_BPF_NO : UBLK_BPF_REQUIRE;
 			break;
 		case 'S':
-			if (!is_load)
-				return ublk_bad_option(verb, '?', argv);
 			if (o->nr_sets == UBLK_MAX_SETS) {
 				ublk_err("load: at most %d --set", UBLK_MAX_SETS);
 				return -EINVAL;
@@ -169,8 +176,6 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->sets[o->nr_sets++] = optarg;
 			break;
 		case 'H':
-			if (!is_load)
-				return ublk_bad_option(verb, '?', argv);
 			o->help_params = true;
 			break;
 		case 'n':

@@ -5,13 +5,15 @@
  * the table (its io_uring twin), the twin serves what the program
  * redirects, and serves everything without the kfunc-shim (stock ublk_drv)
  * or with --no-bpf. A target without a twin serves every IO in the kernel
- * (what it redirects fails with -EIO), so it needs the kfunc-shim. This
+ * (what it redirects fails with -EIO), so it needs the kfunc-shim.
+ * --set NAME=VALUE writes a const volatile variable of the object. This
  * verb only decides the path; dev.c runs the device, bpf_dev.c binds the
  * program to it.
  */
 #include <stdio.h>
 
 #include "bpf_obj.h"
+#include "bpf_params.h"
 #include "commands.h"
 #include "ctrl.h"
 #include "dev.h"
@@ -26,6 +28,18 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 
 	if (ublk_bpf_obj_open(&bo, opts->bpf_obj))
 		return 1;
+	if (opts->help_params) {
+		printf("%s: target %s; its parameters (--set NAME=VALUE):\n", opts->bpf_obj,
+		       bo.target);
+		ublk_bpf_params_print(bo.obj, stdout);
+		ublk_bpf_obj_close(&bo);
+		return 0;
+	}
+	/* Checked here, so that a bad one creates nothing; the daemon sets them. */
+	if (ublk_bpf_params_apply(bo.obj, opts->bpf_obj, opts->sets, opts->nr_sets)) {
+		ublk_bpf_obj_close(&bo);
+		return 2;
+	}
 	snprintf(target, sizeof(target), "%s", bo.target);
 	ublk_bpf_obj_close(&bo);
 	opts->target = target;
