@@ -103,10 +103,10 @@ int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
 
 	if (opts->nr_files < min_files || opts->nr_files > max_files) {
 		if (min_files == max_files)
-			ublk_err("target %s needs %u --file, got %u", dev->tgt->name,
+			ublk_err("target %s needs %u --file, got %u", opts->target,
 				 min_files, opts->nr_files);
 		else
-			ublk_err("target %s needs %u to %u --file, got %u", dev->tgt->name,
+			ublk_err("target %s needs %u to %u --file, got %u", opts->target,
 				 min_files, max_files, opts->nr_files);
 		return -EINVAL;
 	}

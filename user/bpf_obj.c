@@ -207,12 +207,6 @@ int ublk_bpf_obj_open(struct ublk_bpf_obj *o, const char *path)
 		goto fail;
 	}
 	snprintf(o->target, sizeof(o->target), "%.*s", UBLK_BPF_OPS_NAME_LEN, data + off);
-	if (!ublk_find_target(o->target)) {
-		ublk_err("%s: target '%s' has no io_uring twin in this tool (null, loop, stripe, mirror)",
-			 path, o->target);
-		ret = -EINVAL;
-		goto fail;
-	}
 	return 0;
 fail:
 	ublk_bpf_obj_close(o);

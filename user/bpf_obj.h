@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 
-#include "ublk.h"
+#include <stddef.h>
+
 #include "ublk_bpf_uapi.h"
 #include "ublk_tgt_common.h"
 
@@ -15,15 +16,14 @@ struct bpf_link;
 struct ublk_bpf_obj {
 	struct bpf_object *obj;
 	struct bpf_link *link;
-	char target[UBLK_BPF_OPS_NAME_LEN + 1];	/* the ops' name: which io_uring twin */
+	char target[UBLK_BPF_OPS_NAME_LEN + 1];	/* the ops' name */
 	unsigned int ops_id;
 };
 
 /*
  * Opens @path and finds its ublk_bpf_ops (the target's name) without
  * loading anything. Prints one line and returns a negative errno when the
- * file is not a BPF object with exactly one ublk_bpf_ops whose name is a
- * target this tool has an io_uring twin for.
+ * file is not a BPF object with exactly one ublk_bpf_ops.
  */
 int ublk_bpf_obj_open(struct ublk_bpf_obj *o, const char *path);
 /* Sets the ops id and the target config, loads, and registers the ops. */

@@ -50,19 +50,6 @@ int ublk_parse_uint(const char *s, const char *what, unsigned int min,
 	return 0;
 }
 
-int ublk_parse_chunk(const char *s, unsigned int *shift)
-{
-	unsigned long long v;
-
-	if (ublk_parse_size(s, &v) || v < (1ULL << UBLK_STRIPE_MIN_CHUNK_SHIFT) ||
-	    v > (1ULL << UBLK_STRIPE_MAX_CHUNK_SHIFT) || (v & (v - 1))) {
-		ublk_err("--chunk must be a power of two from 4k to 512k, got '%s'", s);
-		return -EINVAL;
-	}
-	*shift = (unsigned int)__builtin_ctzll(v);
-	return 0;
-}
-
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
 static int ublk_bad_option(const char *verb, int c, char **argv)
 {
@@ -92,11 +79,14 @@ static int ublk_no_extra_args(int argc, char **argv, const char *verb)
 	return 0;
 }
 
-/* Options of add and load; load takes OBJ instead of -t, and --[no|require]-bpf. */
-static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool is_load)
+/* getopt_long's value for the target options, at their index in the table. */
+#define UBLK_OPT_TGT	0x1000
+#define UBLK_MAX_LONGOPTS	64
+
+/* The common options of add and load, then every target's own. */
+static const struct option *ublk_dev_longopts(void)
 {
-	const char *verb = is_load ? "load" : "add";
-	static const struct option longopts[] = {
+	static const struct option common[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "number", required_argument, NULL, 'n' },
 		{ "queues", required_argument, NULL, 'q' },
@@ -104,12 +94,47 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		{ "file", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
 		{ "buffered", no_argument, NULL, 'b' },
-		{ "chunk", required_argument, NULL, 'c' },
-		{ "delay-us", required_argument, NULL, 'D' },
 		{ "no-bpf", no_argument, NULL, 'N' },
 		{ "require-bpf", no_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		{ "set", required_argument, NULL, 'S' },
+		{ "help-params", no_argument, NULL, 'H' },
 	};
+	static struct option all[UBLK_MAX_LONGOPTS];
+	const struct ublk_tgt_option *to;
+	unsigned int n, i, j;
+
+	if (all[0].name)
+		return all;
+	memcpy(all, common, sizeof(common));
+	n = sizeof(common) / sizeof(common[0]);
+	for (i = 0; ublk_targets[i]; i++) {
+		for (to = ublk_targets[i]->options; to && to->name; to++) {
+			for (j = 0; j < n && strcmp(all[j].name, to->name); j++)
+				;
+			if (j < n || n == UBLK_MAX_LONGOPTS - 1)
+				continue;
+			all[n] = (struct option){ to->name, to->has_arg ? required_argument :
+						  no_argument, NULL, UBLK_OPT_TGT + n };
+			n++;
+		}
+	}
+	return all;
+}
+
+/* An option of load given to add. */
+static int ublk_load_only(const struct option *longopts, int c)
+{
+	while (longopts->name && longopts->val != c)
+		longopts++;
+	ublk_err("add: --%s is an option of load only", longopts->name);
+	return -EINVAL;
+}
+
+/* Options of add and load; load takes OBJ instead of -t, and the BPF ones. */
+static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool is_load)
+{
+	const char *verb = is_load ? "load" : "add";
+	const struct option *longopts = ublk_dev_longopts();
 	unsigned int v;
 	int c;
 
@@ -120,19 +145,38 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	ublk_getopt_reset();
 	while ((c = getopt_long(argc, argv, is_load ? ":n:q:d:f:s:" : ":t:n:q:d:f:s:",
 				longopts, NULL)) != -1) {
+		if (c >= UBLK_OPT_TGT && c < UBLK_OPT_TGT + UBLK_MAX_LONGOPTS) {
+			if (o->nr_tgt_args == UBLK_MAX_TGT_ARGS) {
+				ublk_err("%s: at most %d target options", verb, UBLK_MAX_TGT_ARGS);
+				return -EINVAL;
+			}
+			o->tgt_args[o->nr_tgt_args].name = longopts[c - UBLK_OPT_TGT].name;
+			o->tgt_args[o->nr_tgt_args++].value = optarg;
+			continue;
+		}
+		if (!is_load && (c == 'N' || c == 'R' || c == 'S' || c == 'H'))
+			return ublk_load_only(longopts, c);
 		switch (c) {
 		case 't':
 			o->target = optarg;
 			break;
 		case 'N':
 		case 'R':
-			if (!is_load)
-				return ublk_bad_option(verb, '?', argv);
 			if (o->bpf_mode != UBLK_BPF_AUTO) {
 				ublk_err("load: --no-bpf and --require-bpf exclude each other");
 				return -EINVAL;
 			}
 			o->bpf_mode = c == 'N' ? UBLK_BPF_NO : UBLK_BPF_REQUIRE;
+			break;
+		case 'S':
+			if (o->nr_sets == UBLK_MAX_SETS) {
+				ublk_err("load: at most %d --set", UBLK_MAX_SETS);
+				return -EINVAL;
+			}
+			o->sets[o->nr_sets++] = optarg;
+			break;
+		case 'H':
+			o->help_params = true;
 			break;
 		case 'n':
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
@@ -166,14 +210,6 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		case 'b':
 			o->buffered = true;
 			break;
-		case 'c':
-			if (ublk_parse_chunk(optarg, &o->chunk_shift))
-				return -EINVAL;
-			break;
-		case 'D':
-			if (ublk_parse_uint(optarg, "--delay-us", 0, 60000000, &o->delay_us))
-				return -EINVAL;
-			break;
 		default:
 			return ublk_bad_option(verb, c, argv);
 		}
@@ -195,32 +231,23 @@ int ublk_parse_load(int argc, char **argv, struct ublk_dev_opts *o)
 	return ublk_parse_dev(argc, argv, o, true);
 }
 
-int ublk_check_target_opts(const struct ublk_dev_opts *o)
-{
-	if (o->chunk_shift && strcmp(o->target, "stripe")) {
-		ublk_err("--chunk is for the stripe target only");
-		return -EINVAL;
-	}
-	if (o->delay_us && strcmp(o->target, "fault_inject")) {
-		ublk_err("--delay-us is for the fault_inject target only");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 {
+	char names[128];
+
 	if (ublk_parse_dev(argc, argv, o, false))
 		return -EINVAL;
+	ublk_target_names(names, sizeof(names));
 	if (!o->target) {
-		ublk_err("add: which target? (-t null|loop)");
+		ublk_err("add: which target? (-t %s)", names);
 		return -EINVAL;
 	}
-	if (!ublk_find_target(o->target)) {
-		ublk_err("add: unknown target '%s' (null, loop, stripe, mirror, fault_inject)", o->target);
+	o->tgt = ublk_find_target(o->target);
+	if (!o->tgt) {
+		ublk_err("add: unknown target '%s' (%s)", o->target, names);
 		return -EINVAL;
 	}
-	return ublk_check_target_opts(o);
+	return ublk_tgt_check_args(o->tgt, o);
 }
 
 /* Which options a verb on existing devices takes. */

@@ -21,14 +21,12 @@ int ublk_parse_size(const char *s, unsigned long long *out);
 int ublk_parse_uint(const char *s, const char *what, unsigned int min,
 		    unsigned int max, unsigned int *out);
 
-/* Stripe chunk: a power of two from 4 KiB to 512 KiB, as log2 in *shift. */
-int ublk_parse_chunk(const char *s, unsigned int *shift);
-
 int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o);
-/* load: like add, with the BPF object instead of -t (its target is read later). */
+/*
+ * load: like add, with the BPF object instead of -t (its target is read
+ * later, and its target options checked then).
+ */
 int ublk_parse_load(int argc, char **argv, struct ublk_dev_opts *o);
-/* Options that only some targets take (--chunk), once the target is known. */
-int ublk_check_target_opts(const struct ublk_dev_opts *o);
 int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o);

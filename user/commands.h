@@ -14,13 +14,6 @@ int ublk_cmd_list(const struct ublk_sel_opts *opts);
 int ublk_cmd_stats(const struct ublk_sel_opts *opts);
 int ublk_cmd_features(void);
 
-struct ublk_ctrl;
-struct ublk_bpf_obj;
-/* load.c: the BPF steps of a device's set-up and teardown, in its daemon. */
-int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
-			const char *path, struct ublk_bpf_obj *bo);
-void ublk_bpf_dev_detach(struct ublk_dev *dev, struct ublk_bpf_obj *bo);
-
 /* Name of one UBLK_F_* bit, NULL when this build does not know it. */
 const char *ublk_feature_name(uint64_t flag);
 

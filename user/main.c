@@ -8,19 +8,29 @@
 
 static void ublk_usage(void)
 {
+	unsigned int i;
+
 	printf(
 		"usage: ublk-bpf VERB [OPTIONS]\n"
 		"\n"
 		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--chunk SIZE] [--buffered]\n"
+		"      [--buffered] [TARGET OPTIONS]\n"
 		"        create /dev/ublkbID served in the background; prints 'dev id ID'\n"
-		"        targets: null (--size, default 250G), loop (one --file),\n"
-		"        stripe (2-8 --file, --chunk 4k-512k, default 64k), mirror (2-4 --file)\n"
+		"        targets:\n");
+	for (i = 0; ublk_targets[i]; i++)
+		printf("          %-8s %s\n", ublk_targets[i]->name, ublk_targets[i]->usage);
+	printf(
 		"  load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--chunk SIZE] [--buffered] [--no-bpf | --require-bpf]\n"
-		"        the same, served in the kernel by the BPF target OBJ (its io_uring\n"
-		"        twin serves what it redirects, or everything without BPF support);\n"
+		"      [--buffered] [TARGET OPTIONS] [--set NAME=VALUE]... [--no-bpf | --require-bpf]\n"
+		"        the same, served in the kernel by the BPF target OBJ (any object\n"
+		"        with one ublk_bpf_ops). Ops named after a target above: its io_uring\n"
+		"        twin serves what the program redirects, or everything without BPF\n"
+		"        support. Any other name: the program serves every IO (what it\n"
+		"        redirects fails with EIO); the size is --size or the smallest file.\n"
+		"        --set writes a const volatile variable of OBJ before load;\n"
 		"        maps pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk)\n"
+		"  load OBJ.bpf.o --help-params\n"
+		"        the variables --set can write, with their types and defaults\n"
 		"  del -n ID | -a     stop and delete one device, or all\n"
 		"  list [-n ID] [--json]\n"
 		"  stats -n ID [--json] [--watch]\n"

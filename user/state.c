@@ -51,7 +51,8 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 		return -errno;
 	fprintf(f, "{\"id\":%u,\"target\":", dev_id);
 	ublk_json_string(f, opts->target);
-	fprintf(f, ",\"path\":\"%s\",\"object\":", opts->bpf_obj ? "bpf" : "io_uring");
+	fprintf(f, ",\"path\":\"%s\",\"object\":", !opts->bpf_obj ? "io_uring" :
+		opts->tgt->bpf_only ? "bpf-only" : "bpf");
 	ublk_json_string(f, opts->bpf_obj ? opts->bpf_obj : "");
 	fprintf(f, ",\"pid\":%d,\"files\":[", pid);
 	for (i = 0; i < opts->nr_files; i++) {

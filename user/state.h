@@ -13,7 +13,8 @@
 
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
 /*
- * The string @key ("target", "path": bpf or io_uring, "object") recorded
+ * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the
+ * program redirects fails) or io_uring, "object") recorded
  * for @dev_id, into @buf; -ENOENT when there is none.
  */
 int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "ctrl.h"
 #include "log.h"
+#include "state.h"
 #include "ublk_bpf_uapi.h"
 
 /* A __u64 counter of a stats struct, by name. */
@@ -91,9 +92,19 @@ static int ublk_read_tgt_stats(unsigned int dev_id, struct ublk_tgt_stats *sum)
 	return ret;
 }
 
+/* A target without an io_uring twin: every IO its program redirected failed. */
+static bool ublk_dev_bpf_only(unsigned int dev_id)
+{
+	char path[16];
+
+	return ublk_state_get(dev_id, "path", path, sizeof(path)) == 0 &&
+	       !strcmp(path, "bpf-only");
+}
+
 static void ublk_print_stats(unsigned int dev_id, const struct ublk_tgt_stats *t,
 			     const struct ublk_bpf_dev_info *info, bool json)
 {
+	bool bpf_only = ublk_dev_bpf_only(dev_id);
 	size_t i;
 
 	if (json) {
@@ -106,10 +117,17 @@ static void ublk_print_stats(unsigned int dev_id, const struct ublk_tgt_stats *t
 		printf("]},\"shim\":{");
 		ublk_print_fields(ublk_shim_stat_fields, ARRAY_LEN(ublk_shim_stat_fields),
 				  &info->stats, true);
-		printf("}}\n");
+		printf("},\"twin\":%s", bpf_only ? "false" : "true");
+		if (bpf_only)
+			printf(",\"redirected_failed\":%llu",
+			       (unsigned long long)info->stats.io_redirected);
+		printf("}\n");
 		return;
 	}
 	printf("device %u, ops %.*s\n", dev_id, UBLK_BPF_OPS_NAME_LEN, info->ops_name);
+	if (bpf_only)
+		printf("  no io_uring twin: %llu redirected IOs failed with -EIO\n",
+		       (unsigned long long)info->stats.io_redirected);
 	printf("  target (BPF map)\n");
 	ublk_print_fields(ublk_tgt_stat_fields, ARRAY_LEN(ublk_tgt_stat_fields), t, false);
 	printf("    latency (us)\n");

@@ -7,8 +7,8 @@
  * it holds IO need (kublk's selftests use a target of the same name).
  */
 #include <errno.h>
-#include <stdlib.h>
 
+#include "cli.h"
 #include "log.h"
 #include "params.h"
 #include "ublk.h"
@@ -18,29 +18,34 @@ struct fault_inject_data {
 	struct __kernel_timespec delay;
 };
 
+static const struct ublk_tgt_option fault_inject_options[] = {
+	{ "delay-us", true },
+	{ NULL },
+};
+
+/* --delay-us: up to a minute. */
+static int fault_inject_parse_option(void *data, const char *name, const char *value)
+{
+	struct fault_inject_data *fd = data;
+	unsigned int us;
+
+	if (ublk_parse_uint(value, "--delay-us", 0, 60000000, &us))
+		return -EINVAL;
+	fd->delay.tv_sec = us / 1000000;
+	fd->delay.tv_nsec = (long long)(us % 1000000) * 1000;
+	return 0;
+}
+
 static int fault_inject_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 {
 	unsigned long long size = opts->size ? opts->size : UBLK_NULL_DEFAULT_SIZE;
-	struct fault_inject_data *data;
 
 	if (opts->nr_files) {
 		ublk_err("target fault_inject takes no --file");
 		return -EINVAL;
 	}
-	data = calloc(1, sizeof(*data));
-	if (!data)
-		return -ENOMEM;
-	data->delay.tv_sec = opts->delay_us / 1000000;
-	data->delay.tv_nsec = (opts->delay_us % 1000000) * 1000;
-	dev->tgt_data = data;
 	ublk_params_init(&dev->params, size, 9, UBLK_IO_BUF_BYTES);
 	return 0;
-}
-
-static void fault_inject_deinit(struct ublk_dev *dev)
-{
-	free(dev->tgt_data);
-	dev->tgt_data = NULL;
 }
 
 static void fault_inject_queue_io(struct ublk_queue *q, unsigned int tag,
@@ -67,8 +72,11 @@ static int fault_inject_io_done(struct ublk_queue *q, unsigned int tag,
 
 const struct ublk_tgt_ops ublk_tgt_fault_inject = {
 	.name = "fault_inject",
+	.usage = "[--size SIZE] (default 250G), [--delay-us N] (0-60000000), no --file",
+	.options = fault_inject_options,
+	.data_size = sizeof(struct fault_inject_data),
+	.parse_option = fault_inject_parse_option,
 	.init = fault_inject_init,
-	.deinit = fault_inject_deinit,
 	.queue_io = fault_inject_queue_io,
 	.io_done = fault_inject_io_done,
 };

@@ -50,6 +50,7 @@ static int loop_io_done(struct ublk_queue *q, unsigned int tag,
 
 const struct ublk_tgt_ops ublk_tgt_loop = {
 	.name = "loop",
+	.usage = "one --file, [--buffered]",
 	.init = loop_init,
 	.deinit = ublk_close_backing,
 	.queue_io = loop_queue_io,

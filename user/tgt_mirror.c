@@ -10,6 +10,10 @@
 
 #include "ublk.h"
 
+struct mirror_data {
+	unsigned long leg_errors;	/* failed leg IOs */
+};
+
 static int mirror_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 {
 	unsigned long long size;
@@ -46,12 +50,15 @@ static int mirror_io_done(struct ublk_queue *q, unsigned int tag,
 	int res = ublk_backing_check(cqe, ublk_iod_bytes(ublk_get_iod(q, tag)));
 
 	if (res < 0)
-		__atomic_fetch_add(&q->dev->leg_errors, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&((struct mirror_data *)q->dev->tgt_data)->leg_errors, 1,
+				   __ATOMIC_RELAXED);
 	return res;
 }
 
 const struct ublk_tgt_ops ublk_tgt_mirror = {
 	.name = "mirror",
+	.usage = "2-4 --file (legs holding the same bytes)",
+	.data_size = sizeof(struct mirror_data),
 	.init = mirror_init,
 	.deinit = ublk_close_backing,
 	.queue_io = mirror_queue_io,

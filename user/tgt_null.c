@@ -29,6 +29,7 @@ static void null_queue_io(struct ublk_queue *q, unsigned int tag,
 
 const struct ublk_tgt_ops ublk_tgt_null = {
 	.name = "null",
+	.usage = "[--size SIZE] (default 250G), no --file",
 	.init = null_init,
 	.queue_io = null_queue_io,
 };

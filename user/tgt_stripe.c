@@ -8,16 +8,44 @@
  */
 #include <errno.h>
 
+#include "cli.h"
 #include "log.h"
 #include "ublk.h"
 
+struct stripe_data {
+	unsigned int chunk_shift;	/* log2 of the chunk; 0 until given */
+};
+
+static const struct ublk_tgt_option stripe_options[] = {
+	{ "chunk", true },
+	{ NULL },
+};
+
+/* --chunk: a power of two from 4 KiB to 512 KiB. */
+static int stripe_parse_option(void *data, const char *name, const char *value)
+{
+	struct stripe_data *sd = data;
+	unsigned long long v;
+
+	if (ublk_parse_size(value, &v) || v < (1ULL << UBLK_STRIPE_MIN_CHUNK_SHIFT) ||
+	    v > (1ULL << UBLK_STRIPE_MAX_CHUNK_SHIFT) || (v & (v - 1))) {
+		ublk_err("--chunk must be a power of two from 4k to 512k, got '%s'", value);
+		return -EINVAL;
+	}
+	sd->chunk_shift = (unsigned int)__builtin_ctzll(v);
+	return 0;
+}
+
 static int stripe_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 {
-	unsigned int shift = opts->chunk_shift ? opts->chunk_shift :
-			     UBLK_STRIPE_DEFAULT_CHUNK_SHIFT;
+	struct stripe_data *sd = dev->tgt_data;
+	unsigned int shift;
 	unsigned long long min_size, size;
 	int ret;
 
+	if (!sd->chunk_shift)
+		sd->chunk_shift = UBLK_STRIPE_DEFAULT_CHUNK_SHIFT;
+	shift = sd->chunk_shift;
 	ret = ublk_open_backing(dev, opts, UBLK_STRIPE_MIN_FILES,
 				UBLK_STRIPE_MAX_FILES, &min_size);
 	if (ret < 0)
@@ -28,9 +56,18 @@ static int stripe_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 		ublk_close_backing(dev);
 		return -EINVAL;
 	}
-	dev->chunk_shift = shift;
 	ublk_backing_params(dev, size);
 	return 0;
+}
+
+static unsigned int stripe_chunk_shift(const struct ublk_dev *dev)
+{
+	return ((const struct stripe_data *)dev->tgt_data)->chunk_shift;
+}
+
+static void stripe_bpf_config(const struct ublk_dev *dev, struct ublk_tgt_config *cfg)
+{
+	cfg->chunk_shift = stripe_chunk_shift(dev);
 }
 
 static void stripe_queue_io(struct ublk_queue *q, unsigned int tag,
@@ -50,7 +87,7 @@ static void stripe_queue_io(struct ublk_queue *q, unsigned int tag,
 		return;
 	}
 	for (piece = 0; done < len; piece++) {
-		ublk_stripe_map(off + done, len - done, q->dev->chunk_shift,
+		ublk_stripe_map(off + done, len - done, stripe_chunk_shift(q->dev),
 				q->dev->nr_fds, &p);
 		ublk_backing_rw(q, tag, iod, piece, p.file, p.file_off, done, p.len);
 		done += p.len;
@@ -67,7 +104,7 @@ static unsigned int stripe_piece_len(const struct ublk_dev *dev,
 	struct ublk_stripe_piece p = { 0 };
 
 	for (i = 0; i <= piece && done < len; i++) {
-		ublk_stripe_map(off + done, len - done, dev->chunk_shift, dev->nr_fds, &p);
+		ublk_stripe_map(off + done, len - done, stripe_chunk_shift(dev), dev->nr_fds, &p);
 		done += p.len;
 	}
 	return p.len;
@@ -84,7 +121,12 @@ static int stripe_io_done(struct ublk_queue *q, unsigned int tag,
 
 const struct ublk_tgt_ops ublk_tgt_stripe = {
 	.name = "stripe",
+	.usage = "2-8 --file, [--chunk SIZE] (4k-512k, default 64k)",
+	.options = stripe_options,
+	.data_size = sizeof(struct stripe_data),
+	.parse_option = stripe_parse_option,
 	.init = stripe_init,
+	.bpf_config = stripe_bpf_config,
 	.deinit = ublk_close_backing,
 	.queue_io = stripe_queue_io,
 	.io_done = stripe_io_done,

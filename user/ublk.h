@@ -14,6 +14,7 @@
 #include <linux/ublk_cmd.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ublk_tgt_common.h"
@@ -24,19 +25,33 @@
 #define UBLK_DEFAULT_DEPTH	128
 #define UBLK_IO_BUF_BYTES	(512u << 10)
 #define UBLK_NULL_DEFAULT_SIZE	(250ULL << 30)
+#define UBLK_MAX_TGT_ARGS	16
+#define UBLK_MAX_SETS		64
+
+/* One option of a target's own, as given: --NAME [VALUE]. */
+struct ublk_tgt_arg {
+	const char *name;
+	const char *value;		/* NULL for a flag */
+};
+
+struct ublk_tgt_ops;
 
 /* What the user asked for on the command line. */
 struct ublk_dev_opts {
-	const char *target;
+	const char *target;		/* the target's name (load: the ops') */
+	const struct ublk_tgt_ops *tgt;	/* resolved by add/load */
 	int dev_id;			/* -1: the kernel picks one */
 	unsigned int nr_queues;
 	unsigned int queue_depth;
 	const char *files[UBLK_MAX_FILES];
 	unsigned int nr_files;
-	unsigned int chunk_shift;	/* stripe: log2 of the chunk; 0: default */
 	unsigned long long size;	/* bytes; 0: the target decides */
-	bool buffered;			/* loop: page cache instead of O_DIRECT */
-	unsigned int delay_us;		/* fault_inject: per-IO delay */
+	bool buffered;			/* backing files: page cache, not O_DIRECT */
+	struct ublk_tgt_arg tgt_args[UBLK_MAX_TGT_ARGS];	/* the target checks them */
+	unsigned int nr_tgt_args;
+	const char *sets[UBLK_MAX_SETS];	/* load: --set NAME=VALUE */
+	unsigned int nr_sets;
+	bool help_params;		/* load: list the object's parameters */
 	const char *bpf_obj;		/* load: the BPF target object */
 	enum { UBLK_BPF_AUTO, UBLK_BPF_NO, UBLK_BPF_REQUIRE } bpf_mode;
 };
@@ -44,15 +59,39 @@ struct ublk_dev_opts {
 struct ublk_queue;
 struct ublk_dev;
 
+/* An option a target takes besides the common ones (--chunk for stripe). */
+struct ublk_tgt_option {
+	const char *name;
+	bool has_arg;
+};
+
 /*
  * One entry of the target table. The io_uring half of a target: it prepares
  * the device (files, size, parameters) and serves each IO on a queue's ring.
  */
 struct ublk_tgt_ops {
 	const char *name;
+	/*
+	 * No io_uring implementation: the BPF program serves every IO, and an
+	 * IO it redirects fails with -EIO (`list` and `stats` say so).
+	 */
+	bool bpf_only;
+	/* Its files and own options, for `ublk-bpf help`. */
+	const char *usage;
+	/* Its own options, ended by a { NULL } entry; NULL: none. */
+	const struct ublk_tgt_option *options;
+	/* Bytes of its private data per device (dev->tgt_data), zeroed. */
+	size_t data_size;
+	/*
+	 * One of its options into @data, before anything is opened; says why
+	 * and returns a negative errno when the value is bad.
+	 */
+	int (*parse_option)(void *data, const char *name, const char *value);
 	/* Open what the target needs and fill dev->params; negative errno. */
 	int (*init)(struct ublk_dev *dev, const struct ublk_dev_opts *opts);
 	void (*deinit)(struct ublk_dev *dev);
+	/* What the BPF program's config gets from the target, beyond the core's. */
+	void (*bpf_config)(const struct ublk_dev *dev, struct ublk_tgt_config *cfg);
 	/*
 	 * Start serving the IO @tag. Either completes it at once with
 	 * ublk_complete_io() or queues SQEs marked by ublk_queue_tgt_io()
@@ -101,9 +140,7 @@ struct ublk_dev {
 	unsigned int nr_fds;
 	bool zero_in_place;			/* fallocate ZERO_RANGE works */
 	unsigned int lbs;			/* logical block size */
-	unsigned int chunk_shift;		/* stripe */
-	unsigned long leg_errors;		/* mirror: failed leg IOs */
-	void *tgt_data;
+	void *tgt_data;				/* tgt->data_size bytes, the target's */
 	struct ublk_queue *queues;
 	unsigned int nr_started;		/* queues with a running thread */
 };
@@ -158,9 +195,23 @@ void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
 void ublk_queue_join(struct ublk_queue *q);
 
-/* targets.c */
+/* targets.c: the table of targets with an io_uring implementation */
 const struct ublk_tgt_ops *ublk_find_target(const char *name);
 extern const struct ublk_tgt_ops *const ublk_targets[];
+/* "null, loop, ..." into @buf. */
+void ublk_target_names(char *buf, size_t len);
+/* Is --@name an option of some target of the table? Its has_arg, or -1. */
+int ublk_tgt_option_has_arg(const char *name);
+/*
+ * Checks @opts->tgt_args against @tgt's options and parses them into
+ * @data (tgt->data_size bytes); one line and -EINVAL on the first bad one.
+ */
+int ublk_tgt_parse_args(const struct ublk_tgt_ops *tgt,
+			const struct ublk_dev_opts *opts, void *data);
+/* The same, only to check them, before anything is created. */
+int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, const struct ublk_dev_opts *opts);
+/* tgt_bpf_only.c: the io_uring side of a BPF target without a twin. */
+extern const struct ublk_tgt_ops ublk_tgt_bpf_only;
 
 /* backing.c: open and size the backing files of file-based targets */
 /* Opens @opts->files; *min_size: the smallest, in whole logical blocks. */

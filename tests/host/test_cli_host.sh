@@ -37,6 +37,42 @@ expect_refused list --all
 expect_refused features extra
 "$prog" help | grep -q '^usage: ublk-bpf' || { echo "# FAIL: help"; failed=1; }
 
+# load --set and --help-params are checked against the object's BTF before
+# the driver is asked anything: the same refusals with or without it.
+objs=$(dirname "$0")/../../.output/tests/bpf
+params=$objs/params.bpf.o
+expect_refused_like() {	# PATTERN ARGS...: expect_refused, with that message
+	local pattern=$1 err
+	shift
+	expect_refused "$@"
+	err=$("$prog" "$@" 2>&1 >/dev/null)
+	echo "$err" | grep -qE -- "$pattern" || { echo "# FAIL: ublk-bpf $*: '$err' !~ /$pattern/"; failed=1; }
+}
+expect_refused_like "no such variable" load "$params" --set nosuch=1
+expect_refused_like "wants NAME=VALUE" load "$params" --set p_u32
+expect_refused_like "out of range for s8" load "$params" --set p_s8=-129
+expect_refused_like "out of range for u8" load "$params" --set p_u8=256
+expect_refused_like "out of range for u8" load "$params" --set p_u8=-1
+expect_refused_like "out of range for u32" load "$params" --set p_u32=4G
+expect_refused_like "u16 wants a number" load "$params" --set p_u16=lots
+expect_refused_like "a bool is true or false" load "$params" --set p_bool=maybe
+expect_refused_like "or one of its names, got 'MODE_NONE'" load "$params" --set p_mode=MODE_NONE
+expect_refused_like "too long: char\\[8\\] holds at most 7" load "$params" --set p_label=abcdefgh
+expect_refused_like "more than 4 items" load "$params" --set p_table=1,2,3,4,5
+expect_refused_like "an empty list" load "$params" --set p_table=
+expect_refused_like "that is a map, not a variable" load "$params" --set p_map=1
+expect_refused_like "not 'const volatile' \\(it is in .bss\\)" load "$params" --set p_counter=1
+expect_refused_like "not 'const volatile' \\(it is in .rodata\\)" load "$params" --set p_plain_const=1
+expect_refused_like "the tool fills 'config' itself" load "$params" --set config=1
+expect_refused_like "expected one ublk_bpf_ops instance, found 2" load "$objs/two_ops.bpf.o"
+expect_refused_like "add: --set is an option of load only" add -t null --set p_u32=1
+help=$("$prog" load "$params" --help-params)
+for want in 'p_s8 +s8 +-1$' 'p_u32 +u32 +42$' 'p_label +char\[8\] +"dflt"$' 'p_table +u32\[4\] +1,2,0,0$' \
+	    'p_bool +bool +false$' 'p_mode +enum params_mode +0$' '^config +struct'; do
+	echo "$help" | grep -qE -- "$want" || { echo "# FAIL: --help-params lacks /$want/"; failed=1; }
+done
+echo "$help" | grep -qE 'p_counter|p_plain_const|p_map' && { echo "# FAIL: --help-params lists what cannot be set"; failed=1; }
+
 # Without the driver every verb that needs it says so; on a host that has
 # the driver loaded this part does not apply.
 if [ ! -e /dev/ublk-control ]; then

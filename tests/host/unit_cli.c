@@ -2,6 +2,7 @@
 /* Option parsing of every verb: what is accepted, and what is refused. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -115,38 +116,59 @@ UNIT_TEST(add_refused)
 			"-f", "9"), -EINVAL);
 }
 
+/* The chunk shift stripe hands its BPF program, after parsing @argv. */
+static int stripe_chunk_shift(int argc, char **argv)
+{
+	struct ublk_tgt_config cfg = { 0 };
+	struct ublk_dev dev = { 0 };
+	struct ublk_dev_opts o;
+	int ret;
+
+	ret = ublk_parse_add(argc, argv, &o);
+	if (ret)
+		return ret;
+	dev.tgt = o.tgt;
+	dev.tgt_data = calloc(1, o.tgt->data_size);
+	ret = ublk_tgt_parse_args(o.tgt, &o, dev.tgt_data);
+	if (!ret) {
+		o.tgt->bpf_config(&dev, &cfg);
+		ret = (int)cfg.chunk_shift;
+	}
+	free(dev.tgt_data);
+	return ret;
+}
+
+/* --chunk is stripe's own option: parsed by the target, refused by others. */
+UNIT_TEST(stripe_chunk)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(stripe_chunk_shift(7, ARGV("add", "-t", "stripe", "--chunk", "4k", "-f", "a")), 12);
+	ASSERT_EQ(stripe_chunk_shift(6, ARGV("add", "-t", "stripe", "--chunk=512k", "-f", "a")), 19);
+	ASSERT_EQ(stripe_chunk_shift(5, ARGV("add", "-t", "stripe", "-f", "a")), 0);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk", "2k"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk", "1M"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk", "48k"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "--chunk", "64k"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--chunk", "64k"), -EINVAL);
+	/* Only load takes the BPF options. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--set", "a=1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--no-bpf"), -EINVAL);
+}
+
+/* --delay-us is fault_inject's own option. */
 UNIT_TEST(fault_inject_delay)
 {
 	struct ublk_dev_opts o;
 
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
 			"250000"), 0);
-	ASSERT_EQ(o.delay_us, 250000);
-	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--delay-us", "5"), -EINVAL);
-	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
-			"-1"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
 			"60000001"), -EINVAL);
-}
-
-UNIT_TEST(stripe_chunk)
-{
-	struct ublk_dev_opts o;
-	unsigned int shift = 0;
-
-	ASSERT_EQ(ublk_parse_chunk("4k", &shift), 0);
-	ASSERT_EQ(shift, 12);
-	ASSERT_EQ(ublk_parse_chunk("512k", &shift), 0);
-	ASSERT_EQ(shift, 19);
-	ASSERT_EQ(ublk_parse_chunk("2k", &shift), -EINVAL);
-	ASSERT_EQ(ublk_parse_chunk("1M", &shift), -EINVAL);
-	ASSERT_EQ(ublk_parse_chunk("48k", &shift), -EINVAL);
-	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk", "64k",
-			"-f", "a", "-f", "b"), 0);
-	ASSERT_EQ(o.chunk_shift, 16);
-	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "-f", "a"), 0);
-	ASSERT_EQ(o.chunk_shift, 0);
-	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "--chunk", "64k"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay-us",
+			"-1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--delay-us", "5"), -EINVAL);
 }
 
 UNIT_TEST(del_and_list)
@@ -177,7 +199,7 @@ int main(void)
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
-		UNIT_CASE(fault_inject_delay), UNIT_CASE(stripe_chunk), UNIT_CASE(del_and_list),
+		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(del_and_list),
 	};
 
 	quiet();
