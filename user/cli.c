@@ -98,6 +98,8 @@ static const struct option *ublk_dev_longopts(void)
 		{ "require-bpf", no_argument, NULL, 'R' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "help-params", no_argument, NULL, 'H' },
+		{ "recovery", no_argument, NULL, 'E' },
+		{ "reissue", no_argument, NULL, 'I' },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -142,6 +144,8 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->dev_id = -1;
 	o->nr_queues = 1;
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
+	o->argc = argc;
+	o->argv = argv;
 	ublk_getopt_reset();
 	while ((c = getopt_long(argc, argv, is_load ? ":n:q:d:f:s:" : ":t:n:q:d:f:s:",
 				longopts, NULL)) != -1) {
@@ -209,6 +213,12 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			break;
 		case 'b':
 			o->buffered = true;
+			break;
+		case 'E':
+			o->recovery |= UBLK_F_USER_RECOVERY;
+			break;
+		case 'I':
+			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
 			break;
 		default:
 			return ublk_bad_option(verb, c, argv);
@@ -316,6 +326,11 @@ int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o)
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o)
 {
 	return ublk_parse_sel(argc, argv, o, "list", SEL_JSON);
+}
+
+int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o)
+{
+	return ublk_parse_sel(argc, argv, o, "recover", SEL_NEED_ID);
 }
 
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o)

@@ -30,6 +30,7 @@ int ublk_parse_load(int argc, char **argv, struct ublk_dev_opts *o);
 int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o);
+int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_none(int argc, char **argv, const char *verb);
 
 #endif

@@ -10,6 +10,7 @@
 int ublk_cmd_add(const struct ublk_dev_opts *opts);
 int ublk_cmd_load(struct ublk_dev_opts *opts);
 int ublk_cmd_del(const struct ublk_sel_opts *opts);
+int ublk_cmd_recover(const struct ublk_sel_opts *opts);
 int ublk_cmd_list(const struct ublk_sel_opts *opts);
 int ublk_cmd_stats(const struct ublk_sel_opts *opts);
 int ublk_cmd_features(void);

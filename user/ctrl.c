@@ -144,6 +144,21 @@ int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_START_DEV, &cmd);
 }
 
+int ublk_ctrl_start_recovery(struct ublk_ctrl *c, unsigned int dev_id)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_START_USER_RECOVERY, &cmd);
+}
+
+int ublk_ctrl_end_recovery(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	cmd.data[0] = daemon_pid;
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_END_USER_RECOVERY, &cmd);
+}
+
 int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id)
 {
 	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);

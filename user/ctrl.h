@@ -30,6 +30,10 @@ int ublk_ctrl_get_info(struct ublk_ctrl *c, unsigned int dev_id,
 		       struct ublksrv_ctrl_dev_info *info);
 int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
 int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id);
+/* Takes back a QUIESCED device whose daemon died (UBLK_F_USER_RECOVERY). */
+int ublk_ctrl_start_recovery(struct ublk_ctrl *c, unsigned int dev_id);
+/* Once the new daemon's queues are ready: the device is LIVE again. */
+int ublk_ctrl_end_recovery(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
 int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id);
 /* A command whose payload is @len bytes at @buf (the kfunc-shim's ones). */
 int ublk_ctrl_cmd_buf(struct ublk_ctrl *c, unsigned int op, unsigned int dev_id,

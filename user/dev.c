@@ -9,7 +9,10 @@
  * there is one (bpf_dev.c), one thread per queue parking a FETCH_REQ for
  * every tag, START_DEV, then wait. The device ends when someone sends
  * STOP_DEV (`ublk-bpf del`) or the daemon gets SIGTERM/SIGINT, which stops
- * and deletes the device itself.
+ * and deletes the device itself. A device made with --recovery outlives a
+ * daemon that dies or gets SIGQUIT: `recover` runs this daemon again with
+ * START_USER_RECOVERY instead of ADD_DEV and END_USER_RECOVERY instead of
+ * START_DEV.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpf_dev.h"
@@ -93,9 +97,59 @@ static void ublk_wait_signals(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 			ublk_ctrl_stop_dev(ctrl, dev->info.dev_id);
 			continue;
 		}
+		/*
+		 * SIGQUIT leaves a device made with --recovery to the next
+		 * daemon (`recover`, an upgrade): exiting hands our commands
+		 * back and the driver keeps the device QUIESCED.
+		 */
+		if (sig == SIGQUIT && (dev->info.flags & UBLK_F_USER_RECOVERY))
+			_exit(0);
 		*self_stop = true;
 		ublk_ctrl_stop_dev(ctrl, dev->info.dev_id);
 	}
+}
+
+/*
+ * recover: the device exists, QUIESCED since its daemon died; take it back
+ * with this daemon's queues. Waits for the old daemon to be gone for good
+ * (the driver says -EBUSY until its char device is released).
+ */
+static int ublk_dev_take_back(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
+			      const struct ublk_dev_opts *opts)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	struct ublk_params kept;
+	int ret, i;
+
+	ret = ublk_ctrl_get_info(ctrl, opts->dev_id, &dev->info);
+	if (ret < 0) {
+		ublk_err("device %d: UBLK_U_CMD_GET_DEV_INFO failed: %s", opts->dev_id,
+			 strerror(-ret));
+		return ret;
+	}
+	if (!(dev->info.flags & UBLK_F_USER_RECOVERY)) {
+		ublk_err("device %d was not made with --recovery: only del is left", opts->dev_id);
+		return -EINVAL;
+	}
+	ret = ublk_ctrl_get_params(ctrl, opts->dev_id, &kept);
+	if (ret < 0 || kept.basic.dev_sectors > dev->params.basic.dev_sectors) {
+		ublk_err("device %d: its backing now holds %llu bytes, the device %llu: not recovered",
+			 opts->dev_id, dev->params.basic.dev_sectors << 9,
+			 (unsigned long long)kept.basic.dev_sectors << 9);
+		return -EINVAL;
+	}
+	for (i = 0; i < 200; i++) {
+		ret = ublk_ctrl_start_recovery(ctrl, opts->dev_id);
+		if (ret != -EBUSY)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (ret == -EBUSY)
+		ublk_err("device %d is not QUIESCED: is its daemon still running?", opts->dev_id);
+	else if (ret < 0)
+		ublk_err("device %d: UBLK_U_CMD_START_USER_RECOVERY failed: %s", opts->dev_id,
+			 strerror(-ret));
+	return ret;
 }
 
 static void ublk_detach_stdio(void)
@@ -120,6 +174,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	struct ublk_dev dev = { .cdev_fd = -1 };
 	struct ublk_ctrl ctrl = { .fd = -1 };
 	struct ublk_bpf_dev bpf = { 0 };
+	/* We created the device or took it back: we end it on SIGTERM. */
 	bool added = false, self_stop = false;
 	sigset_t set;
 	char msg[32];
@@ -139,12 +194,19 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	if (ublk_ctrl_open(&ctrl))
 		goto out;
 
+	if (opts->recovering) {
+		ret = ublk_dev_take_back(&ctrl, &dev, opts);
+		if (ret < 0)
+			goto out;
+		goto serve;
+	}
 	dev.info.nr_hw_queues = opts->nr_queues;
 	dev.info.queue_depth = opts->queue_depth;
 	dev.info.max_io_buf_bytes = UBLK_IO_BUF_BYTES;
 	dev.info.dev_id = opts->dev_id;
 	dev.info.ublksrv_pid = getpid();
-	dev.info.flags = UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_URING_CMD_COMP_IN_TASK;
+	dev.info.flags = UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_URING_CMD_COMP_IN_TASK |
+			 opts->recovery;
 	if (opts->bpf_obj)
 		dev.info.flags |= UBLK_F_BPF;
 	ret = ublk_ctrl_add_dev(&ctrl, &dev.info);
@@ -156,6 +218,11 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		goto out;
 	}
 	added = true;
+	if ((dev.info.flags & opts->recovery) != opts->recovery) {
+		ublk_err("the ublk driver has no user recovery (--recovery, --reissue)");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	ret = ublk_ctrl_set_params(&ctrl, dev.info.dev_id, &dev.params);
 	if (ret < 0) {
 		ublk_err("UBLK_U_CMD_SET_PARAMS failed: %s", strerror(-ret));
@@ -171,6 +238,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		if (ret < 0)
 			goto out;
 	}
+serve:
 	dev.cdev_fd = ublk_open_cdev(dev.info.dev_id);
 	if (dev.cdev_fd < 0)
 		goto out;
@@ -183,6 +251,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
@@ -191,10 +260,19 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		ublk_err("cannot start the queues: %s", strerror(-ret));
 		goto out;
 	}
-	ret = ublk_ctrl_start_dev(&ctrl, dev.info.dev_id, getpid());
-	if (ret < 0) {
-		ublk_err("UBLK_U_CMD_START_DEV failed: %s", strerror(-ret));
-		goto out;
+	if (opts->recovering) {
+		ret = ublk_ctrl_end_recovery(&ctrl, dev.info.dev_id, getpid());
+		if (ret < 0) {
+			ublk_err("UBLK_U_CMD_END_USER_RECOVERY failed: %s", strerror(-ret));
+			goto out;
+		}
+		added = true;
+	} else {
+		ret = ublk_ctrl_start_dev(&ctrl, dev.info.dev_id, getpid());
+		if (ret < 0) {
+			ublk_err("UBLK_U_CMD_START_DEV failed: %s", strerror(-ret));
+			goto out;
+		}
 	}
 	ret = ublk_state_write(dev.info.dev_id, opts, getpid());
 	if (ret < 0) {
@@ -220,6 +298,12 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	ublk_wait_signals(&ctrl, &dev, &set, &self_stop);
 	ret = 0;
 out:
+	/*
+	 * A recover that failed leaves the device QUIESCED for another try
+	 * or del: exiting hands our parked commands back without stopping it.
+	 */
+	if (opts->recovering && ret < 0)
+		_exit(1);
 	if (dev.nr_started) {
 		/* Cancels the parked commands of a device that never started, too. */
 		if (ret < 0)

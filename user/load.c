@@ -78,5 +78,10 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 				 target);
 		opts->bpf_obj = NULL;
 	}
+	if (opts->bpf_obj && opts->recovery) {
+		ublk_err("load: --recovery/--reissue work on the io_uring path only for now (add -t %s, or load --no-bpf)",
+			 opts->tgt->bpf_only ? "TARGET" : target);
+		return 1;
+	}
 	return ublk_dev_create(opts);
 }

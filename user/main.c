@@ -14,8 +14,11 @@ static void ublk_usage(void)
 		"usage: ublk-bpf VERB [OPTIONS]\n"
 		"\n"
 		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--buffered] [TARGET OPTIONS]\n"
-		"        create /dev/ublkbID served in the background; prints 'dev id ID'\n"
+		"      [--buffered] [--recovery | --reissue] [TARGET OPTIONS]\n"
+		"        create /dev/ublkbID served in the background; prints 'dev id ID'.\n"
+		"        --recovery: when the daemon dies the device waits (QUIESCED) for\n"
+		"        'recover'; the IO the dead daemon held fails, or with --reissue\n"
+		"        is served again by the new daemon\n"
 		"        targets:\n");
 	for (i = 0; ublk_targets[i]; i++)
 		printf("          %-8s %s\n", ublk_targets[i]->name, ublk_targets[i]->usage);
@@ -31,6 +34,8 @@ static void ublk_usage(void)
 		"        maps pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk)\n"
 		"  load OBJ.bpf.o --help-params\n"
 		"        the variables --set can write, with their types and defaults\n"
+		"  recover -n ID      a new daemon takes back a device made with --recovery\n"
+		"                     whose daemon died, as it was made\n"
 		"  del -n ID | -a     stop and delete one device, or all\n"
 		"  list [-n ID] [--json]\n"
 		"  stats -n ID [--json] [--watch]\n"
@@ -62,6 +67,8 @@ int main(int argc, char **argv)
 		return ublk_parse_add(argc, argv, &dev_opts) ? 2 : ublk_cmd_add(&dev_opts);
 	if (!strcmp(verb, "load"))
 		return ublk_parse_load(argc, argv, &dev_opts) ? 2 : ublk_cmd_load(&dev_opts);
+	if (!strcmp(verb, "recover"))
+		return ublk_parse_recover(argc, argv, &sel) ? 2 : ublk_cmd_recover(&sel);
 	if (!strcmp(verb, "del"))
 		return ublk_parse_del(argc, argv, &sel) ? 2 : ublk_cmd_del(&sel);
 	if (!strcmp(verb, "list"))

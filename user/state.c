@@ -9,7 +9,7 @@
 
 #include "state.h"
 
-static const char *ublk_run_dir(void)
+const char *ublk_state_dir(void)
 {
 	const char *dir = getenv("UBLK_BPF_RUN_DIR");
 
@@ -19,7 +19,7 @@ static const char *ublk_run_dir(void)
 static void ublk_state_path(unsigned int dev_id, const char *suffix, char *buf,
 			    size_t len)
 {
-	snprintf(buf, len, "%s/%u.json%s", ublk_run_dir(), dev_id, suffix);
+	snprintf(buf, len, "%s/%u.json%s", ublk_state_dir(), dev_id, suffix);
 }
 
 static void ublk_json_string(FILE *f, const char *s)
@@ -38,11 +38,11 @@ static void ublk_json_string(FILE *f, const char *s)
 
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
+	char tmp[PATH_MAX], path[PATH_MAX], real_cwd[PATH_MAX];
 	unsigned int i;
 	FILE *f;
 
-	if (mkdir(ublk_run_dir(), 0755) < 0 && errno != EEXIST)
+	if (mkdir(ublk_state_dir(), 0755) < 0 && errno != EEXIST)
 		return -errno;
 	ublk_state_path(dev_id, ".tmp", tmp, sizeof(tmp));
 	ublk_state_path(dev_id, "", path, sizeof(path));
@@ -54,7 +54,16 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 	fprintf(f, ",\"path\":\"%s\",\"object\":", !opts->bpf_obj ? "io_uring" :
 		opts->tgt->bpf_only ? "bpf-only" : "bpf");
 	ublk_json_string(f, opts->bpf_obj ? opts->bpf_obj : "");
-	fprintf(f, ",\"pid\":%d,\"files\":[", pid);
+	fprintf(f, ",\"pid\":%d,\"recovery\":%s,\"cwd\":", pid,
+		opts->recovery ? "true" : "false");
+	ublk_json_string(f, getcwd(real_cwd, sizeof(real_cwd)) ? real_cwd : "/");
+	fprintf(f, ",\"argv\":[");
+	for (i = 0; i < (unsigned int)opts->argc; i++) {
+		if (i)
+			fputc(',', f);
+		ublk_json_string(f, opts->argv[i]);
+	}
+	fprintf(f, "],\"files\":[");
 	for (i = 0; i < opts->nr_files; i++) {
 		char real[PATH_MAX];
 
@@ -92,6 +101,77 @@ int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len)
 	memcpy(buf, p, end - p);
 	buf[end - p] = '\0';
 	return 0;
+}
+
+/* One JSON string at *@p into @out (at most @len bytes); moves *@p past it. */
+static int ublk_json_read_string(const char **p, char *out, size_t len)
+{
+	const char *s = *p;
+	size_t n = 0;
+	unsigned int u;
+
+	if (*s++ != '"')
+		return -EINVAL;
+	for (; *s && *s != '"'; s++) {
+		char c = *s;
+
+		if (c == '\\') {
+			c = *++s;
+			if (c == 'u') {
+				if (sscanf(s + 1, "%4x", &u) != 1 || u >= 0x80)
+					return -EINVAL;
+				c = (char)u;
+				s += 4;
+			} else if (c != '"' && c != '\\') {
+				return -EINVAL;
+			}
+		}
+		if (n + 1 >= len)
+			return -E2BIG;
+		out[n++] = c;
+	}
+	if (*s != '"')
+		return -EINVAL;
+	out[n] = '\0';
+	*p = s + 1;
+	return 0;
+}
+
+int ublk_state_get_cmdline(unsigned int dev_id, struct ublk_state_cmdline *cl)
+{
+	char path[PATH_MAX], line[sizeof(cl->buf) + PATH_MAX + 1024];
+	const char *p;
+	size_t used = 0;
+	FILE *f;
+
+	ublk_state_path(dev_id, "", path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	cl->argc = 0;
+	p = p ? strstr(line, "\"cwd\":") : NULL;
+	if (!p)
+		return -EINVAL;
+	p += strlen("\"cwd\":");
+	if (ublk_json_read_string(&p, cl->cwd, sizeof(cl->cwd)) ||
+	    strncmp(p, ",\"argv\":[", strlen(",\"argv\":[")))
+		return -EINVAL;
+	p += strlen(",\"argv\":[");
+	while (*p != ']') {
+		if (cl->argc == UBLK_STATE_MAX_ARGS ||
+		    ublk_json_read_string(&p, cl->buf + used, sizeof(cl->buf) - used))
+			return -EINVAL;
+		cl->argv[cl->argc++] = cl->buf + used;
+		used += strlen(cl->buf + used) + 1;
+		if (*p == ',')
+			p++;
+		else if (*p != ']')
+			return -EINVAL;
+	}
+	cl->argv[cl->argc] = NULL;
+	return cl->argc ? 0 : -EINVAL;
 }
 
 void ublk_state_remove(unsigned int dev_id)

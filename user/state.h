@@ -11,6 +11,8 @@
 
 #include "ublk.h"
 
+/* $UBLK_BPF_RUN_DIR, or /run/ublk-bpf. */
+const char *ublk_state_dir(void);
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
 /*
  * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the
@@ -19,5 +21,18 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
  */
 int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
 void ublk_state_remove(unsigned int dev_id);
+
+#define UBLK_STATE_MAX_ARGS	128
+
+/* The command line a device was made with, and the folder it ran in. */
+struct ublk_state_cmdline {
+	char cwd[4096];
+	char buf[16384];
+	char *argv[UBLK_STATE_MAX_ARGS + 1];
+	int argc;
+};
+
+/* -ENOENT: no state file; -EINVAL: one that holds no command line. */
+int ublk_state_get_cmdline(unsigned int dev_id, struct ublk_state_cmdline *cl);
 
 #endif

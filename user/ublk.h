@@ -53,6 +53,12 @@ struct ublk_dev_opts {
 	unsigned int nr_sets;
 	bool help_params;		/* load: list the object's parameters */
 	const char *bpf_obj;		/* load: the BPF target object */
+	/* 0, or UBLK_F_USER_RECOVERY, with UBLK_F_USER_RECOVERY_REISSUE. */
+	unsigned long long recovery;
+	bool recovering;		/* recover: take back dev_id, do not add */
+	/* The verb and its arguments as given: the state file keeps them. */
+	int argc;
+	char **argv;
 	enum { UBLK_BPF_AUTO, UBLK_BPF_NO, UBLK_BPF_REQUIRE } bpf_mode;
 };
 

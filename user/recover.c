@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `ublk-bpf recover -n ID`: a new daemon takes back a device made with
+ * --recovery whose daemon died (the driver keeps it QUIESCED, IO waiting).
+ * The device is served again as it was made: the state file keeps the
+ * command line and the folder it ran in, and the same verb runs again with
+ * the device's id, taking the device back instead of adding one.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "ctrl.h"
+#include "log.h"
+#include "state.h"
+
+/* Refuses a device that does not need or cannot take a new daemon. */
+static int ublk_recover_check(unsigned int dev_id)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_ctrl ctrl;
+	int ret;
+
+	if (ublk_ctrl_open(&ctrl))
+		return -ENODEV;
+	ret = ublk_ctrl_get_info(&ctrl, dev_id, &info);
+	ublk_ctrl_close(&ctrl);
+	if (ret == -ENODEV || ret == -ENOENT) {
+		ublk_err("device %u does not exist", dev_id);
+		return ret;
+	}
+	if (ret < 0) {
+		ublk_err("device %u: UBLK_U_CMD_GET_DEV_INFO failed: %s", dev_id, strerror(-ret));
+		return ret;
+	}
+	if (!(info.flags & UBLK_F_USER_RECOVERY)) {
+		ublk_err("device %u was not made with --recovery: only del is left", dev_id);
+		return -EINVAL;
+	}
+	if (info.state == UBLK_S_DEV_DEAD) {
+		ublk_err("device %u is DEAD: only del is left", dev_id);
+		return -EINVAL;
+	}
+	if (info.state == UBLK_S_DEV_LIVE && info.ublksrv_pid > 0 &&
+	    kill(info.ublksrv_pid, 0) == 0) {
+		ublk_err("device %u is LIVE, served by pid %d: nothing to recover", dev_id,
+			 info.ublksrv_pid);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int ublk_cmd_recover(const struct ublk_sel_opts *sel)
+{
+	static struct ublk_state_cmdline cl;
+	struct ublk_dev_opts opts;
+	unsigned int dev_id = (unsigned int)sel->dev_id;
+	int ret;
+
+	if (ublk_recover_check(dev_id))
+		return 1;
+	ret = ublk_state_get_cmdline(dev_id, &cl);
+	if (ret == -ENOENT) {
+		ublk_err("device %u: no state file in %s: cannot tell how to serve it (del removes it)",
+			 dev_id, ublk_state_dir());
+		return 1;
+	}
+	if (ret < 0) {
+		ublk_err("device %u: its state file in %s is damaged: cannot tell how to serve it (del removes it)",
+			 dev_id, ublk_state_dir());
+		return 1;
+	}
+	if (chdir(cl.cwd) < 0) {
+		ublk_err("device %u: cannot enter %s, where it was made: %s", dev_id, cl.cwd,
+			 strerror(errno));
+		return 1;
+	}
+	if (!strcmp(cl.argv[0], "add"))
+		ret = ublk_parse_add(cl.argc, cl.argv, &opts);
+	else if (!strcmp(cl.argv[0], "load"))
+		ret = ublk_parse_load(cl.argc, cl.argv, &opts);
+	else
+		ret = -EINVAL;
+	if (ret) {
+		ublk_err("device %u: the command line in its state file no longer parses", dev_id);
+		return 1;
+	}
+	opts.dev_id = (int)dev_id;
+	opts.recovering = true;
+	return !strcmp(cl.argv[0], "add") ? ublk_cmd_add(&opts) : ublk_cmd_load(&opts);
+}
