@@ -18,7 +18,7 @@ enum big_state { BIG_IDLE, BIG_BUSY };
 struct big_stats {
 	__u64 ios;
 	__u64 sectors;
-	__u64 spread[60];		/* ios by start sector % 60 */
+	__u64 spread[64];		/* ios by start sector % 64 */
 	struct {
 		__u32 reads;
 		__u32 writes;
@@ -63,7 +63,7 @@ int UBLK_BPF_OPS_PROG(big_queue_io, struct ublk_bpf_io *io, __u32 off)
 	if (s) {
 		s->ios++;
 		s->sectors += iod->nr_sectors;
-		s->spread[iod->start_sector % 60]++;
+		s->spread[iod->start_sector & 63]++;
 		if (op == UBLK_IO_OP_READ)
 			s->by_dir.reads++;
 		else if (op == UBLK_IO_OP_WRITE)
