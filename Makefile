@@ -49,7 +49,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup check demo bench unit shim shim-tests clean
-all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h
+all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
+     $(OUTPUT)/bpf.cflags
 
 # Kernel types for ./vmlinux.h, from the BTF of the kernel we run on.
 $(OUTPUT)/include/vmlinux_gen.h: $(KERNEL_ENV)
@@ -87,7 +88,13 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ub
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
 
-# Objects `load` must refuse, for the tests.
+# The flags a target of one's own is built with, from anywhere:
+# clang $(cat .output/bpf.cflags) -c my.bpf.c (docs/writing-a-target.md).
+$(OUTPUT)/bpf.cflags: Makefile $(KERNEL_ENV) $(UAPI)
+	$(call msg,GEN,$@)
+	$(Q)echo $(foreach f,$(BPF_CFLAGS),$(if $(filter -I%,$(f)),-I$(abspath $(f:-I%=%)),$(f))) >$@
+
+# Objects `load` must refuse, and targets of the tests' own.
 $(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(UAPI)
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
@@ -112,7 +119,7 @@ $(OUTPUT)/tests/stripe_check: tests/host/stripe_check.c
 unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
-shim-tests: $(UAPI)
+shim-tests: $(UAPI) $(USER_OBJS)
 	$(Q)$(MAKE) --no-print-directory -C tests/shim
 
 check: all unit

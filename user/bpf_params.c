@@ -18,6 +18,7 @@
 
 #include "bpf_params.h"
 #include "log.h"
+#include "units.h"
 
 /* The tool's own configuration variable (struct ublk_tgt_config). */
 #define UBLK_CONFIG_VAR "config"
@@ -180,7 +181,7 @@ static bool ublk_enum_value(const struct btf *btf, const struct btf_type *t, con
 static int ublk_parse_int(const char *s, bool is_signed, unsigned int size,
 			  unsigned long long *out)
 {
-	unsigned long long v, mult = 1, max;
+	unsigned long long v, mult, max;
 	bool neg = *s == '-';
 	const char *digits = neg ? s + 1 : s;
 	char *end;
@@ -191,15 +192,8 @@ static int ublk_parse_int(const char *s, bool is_signed, unsigned int size,
 	v = strtoull(digits, &end, 0);
 	if (errno)
 		return -ERANGE;
-	switch (*end) {
-	case 'k': case 'K': mult = 1ULL << 10; end++; break;
-	case 'm': case 'M': mult = 1ULL << 20; end++; break;
-	case 'g': case 'G': mult = 1ULL << 30; end++; break;
-	case 't': case 'T': mult = 1ULL << 40; end++; break;
-	}
-	if (mult > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end)
+	mult = ublk_size_suffix(end);
+	if (!mult)
 		return -EINVAL;
 	if (v && mult > ULLONG_MAX / v)
 		return -ERANGE;

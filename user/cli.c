@@ -7,10 +7,11 @@
 
 #include "cli.h"
 #include "log.h"
+#include "units.h"
 
 int ublk_parse_size(const char *s, unsigned long long *out)
 {
-	unsigned long long v, mult = 1;
+	unsigned long long v, mult;
 	char *end;
 
 	if (!s || *s < '0' || *s > '9')
@@ -19,15 +20,8 @@ int ublk_parse_size(const char *s, unsigned long long *out)
 	v = strtoull(s, &end, 10);
 	if (errno)
 		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': mult = 1ULL << 10; end++; break;
-	case 'm': case 'M': mult = 1ULL << 20; end++; break;
-	case 'g': case 'G': mult = 1ULL << 30; end++; break;
-	case 't': case 'T': mult = 1ULL << 40; end++; break;
-	}
-	if (mult > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || (v && mult > ULLONG_MAX / v))
+	mult = ublk_size_suffix(end);
+	if (!mult || (v && mult > ULLONG_MAX / v))
 		return -EINVAL;
 	*out = v * mult;
 	return 0;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `ublk-bpf stats -n ID [--json] [--watch]`: the BPF target's counters
- * (its pinned per-CPU "stats" map, summed over CPUs) and the kfunc-shim's
- * own counters of the device (UBLK_U_CMD_BPF_GET_INFO).
+ * `ublk-bpf stats -n ID [--json] [--watch]`: every map the device's BPF
+ * target pinned, printed through the map's own BTF and real value size
+ * (per-CPU maps summed per field), and the kfunc-shim's counters of the
+ * device (UBLK_U_CMD_BPF_GET_INFO) named by the module's BTF. The map
+ * pinned as "stats" (key 0) is the target's counters ("target" in JSON).
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,82 +18,241 @@
 #include <unistd.h>
 
 #include "bpf_obj.h"
+#include "btf_value.h"
 #include "commands.h"
 #include "ctrl.h"
 #include "log.h"
 #include "state.h"
 #include "ublk_bpf_uapi.h"
 
-/* A __u64 counter of a stats struct, by name. */
-struct ublk_stat_field {
-	const char *name;
-	size_t off;
+/* Entries of one map printed at most; bpftool shows the rest. */
+#define UBLK_STATS_MAX_ENTRIES	64
+#define UBLK_STATS_MAX_MAPS	64
+#define UBLK_STATS_MAP		"stats"
+
+/* A pinned map of the device, open, with its BTF when it has one. */
+struct ublk_stats_map {
+	char name[NAME_MAX + 1];
+	char path[PATH_MAX];
+	int fd;
+	struct bpf_map_info info;
+	struct btf *btf;
+	bool percpu;
 };
 
-/* The target's counters by name, in struct order. */
-#define UBLK_TGT_STAT(f) { #f, __builtin_offsetof(struct ublk_tgt_stats, f) }
-static const struct ublk_stat_field ublk_tgt_stat_fields[] = {
-	UBLK_TGT_STAT(read_ios), UBLK_TGT_STAT(read_bytes), UBLK_TGT_STAT(write_ios),
-	UBLK_TGT_STAT(write_bytes), UBLK_TGT_STAT(flush_ios), UBLK_TGT_STAT(discard_ios),
-	UBLK_TGT_STAT(discard_bytes), UBLK_TGT_STAT(write_zeroes_ios),
-	UBLK_TGT_STAT(write_zeroes_bytes), UBLK_TGT_STAT(other_ios),
-	UBLK_TGT_STAT(completed_in_kernel), UBLK_TGT_STAT(redirected),
-	UBLK_TGT_STAT(io_errors), UBLK_TGT_STAT(aio_errors), UBLK_TGT_STAT(dir_refused),
-};
-
-#define UBLK_SHIM_STAT(f) { #f, __builtin_offsetof(struct ublk_bpf_dev_stats, f) }
-static const struct ublk_stat_field ublk_shim_stat_fields[] = {
-	UBLK_SHIM_STAT(io_bpf), UBLK_SHIM_STAT(io_redirected), UBLK_SHIM_STAT(io_retried),
-	UBLK_SHIM_STAT(io_requeued), UBLK_SHIM_STAT(io_timeout), UBLK_SHIM_STAT(io_failed),
-	UBLK_SHIM_STAT(aio_submitted), UBLK_SHIM_STAT(aio_failed),
-	UBLK_SHIM_STAT(zero_filled_bytes), UBLK_SHIM_STAT(dir_refused),
-	UBLK_SHIM_STAT(double_complete), UBLK_SHIM_STAT(bad_disposition),
-	UBLK_SHIM_STAT(refused),
-};
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* @n counters of the struct at @base: "name":value pairs, or one per line. */
-static void ublk_print_fields(const struct ublk_stat_field *f, size_t n,
-			      const void *base, bool json)
+static bool ublk_map_is_percpu(__u32 type)
 {
-	size_t i;
+	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
 
-	for (i = 0; i < n; i++) {
-		unsigned long long v = *(const unsigned long long *)((const char *)base + f[i].off);
+static bool ublk_map_is_readable(__u32 type)
+{
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_HASH ||
+	       type == BPF_MAP_TYPE_LRU_HASH || ublk_map_is_percpu(type);
+}
 
-		if (json)
-			printf("%s\"%s\":%llu", i ? "," : "", f[i].name, v);
-		else
-			printf("    %-22s %llu\n", f[i].name, v);
+static int ublk_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ublk_stats_map *)a)->name,
+		      ((const struct ublk_stats_map *)b)->name);
+}
+
+/* Every map pinned for @dev_id, sorted by name; the count, or -errno. */
+static int ublk_stats_open_maps(unsigned int dev_id, struct ublk_stats_map *maps)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	ublk_pin_dir(dev_id, dir, sizeof(dir));
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) && n < UBLK_STATS_MAX_MAPS) {
+		struct ublk_stats_map *m = &maps[n];
+		__u32 len = sizeof(m->info);
+
+		if (e->d_name[0] == '.')
+			continue;
+		memset(m, 0, sizeof(*m));
+		snprintf(m->name, sizeof(m->name), "%s", e->d_name);
+		snprintf(m->path, sizeof(m->path), "%.*s/%s", PATH_MAX - NAME_MAX - 2, dir, e->d_name);
+		m->fd = bpf_obj_get(m->path);
+		if (m->fd < 0)
+			continue;
+		/* The ops link is pinned there too: not a map. */
+		if (bpf_map_get_info_by_fd(m->fd, &m->info, &len) ||
+		    m->info.type == BPF_MAP_TYPE_STRUCT_OPS) {
+			close(m->fd);
+			continue;
+		}
+		m->percpu = ublk_map_is_percpu(m->info.type);
+		if (m->info.btf_id && m->info.btf_value_type_id)
+			m->btf = btf__load_from_kernel_by_id(m->info.btf_id);
+		n++;
+	}
+	closedir(d);
+	qsort(maps, n, sizeof(*maps), ublk_name_cmp);
+	return n;
+}
+
+static void ublk_stats_close_maps(struct ublk_stats_map *maps, int n)
+{
+	while (n-- > 0) {
+		btf__free(maps[n].btf);
+		close(maps[n].fd);
 	}
 }
 
-static int ublk_read_tgt_stats(unsigned int dev_id, struct ublk_tgt_stats *sum)
+/* The value under @key, per-CPU copies summed into the first; 0 or -errno. */
+static int ublk_stats_lookup(const struct ublk_stats_map *m, const void *key, char *value)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 8];
-	int ncpus = libbpf_num_possible_cpus(), fd, cpu, ret;
-	struct ublk_tgt_stats *per_cpu;
-	__u32 key = 0;
-	size_t i;
+	size_t stride = (m->info.value_size + 7) & ~7UL;
+	int ncpus = m->percpu ? libbpf_num_possible_cpus() : 1, cpu;
 
-	ublk_pin_dir(dev_id, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/stats", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (bpf_map_lookup_elem(m->fd, key, value))
 		return -errno;
-	per_cpu = calloc(ncpus, sizeof(*per_cpu));
-	ret = per_cpu ? bpf_map_lookup_elem(fd, &key, per_cpu) : -ENOMEM;
-	close(fd);
-	memset(sum, 0, sizeof(*sum));
-	for (cpu = 0; ret == 0 && cpu < ncpus; cpu++) {
-		__u64 *dst = (__u64 *)sum, *src = (__u64 *)&per_cpu[cpu];
+	for (cpu = 1; cpu < ncpus; cpu++)
+		ublk_btf_sum(m->btf, m->info.btf_value_type_id, value, value + cpu * stride);
+	return 0;
+}
 
-		for (i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
-			dst[i] += src[i];
+static size_t ublk_stats_value_bytes(const struct ublk_stats_map *m)
+{
+	size_t stride = (m->info.value_size + 7) & ~7UL;
+
+	return m->percpu ? stride * libbpf_num_possible_cpus() : m->info.value_size;
+}
+
+/* A key: through its BTF, else as a number. */
+static void ublk_stats_key(const struct ublk_stats_map *m, const void *key, FILE *out)
+{
+	if (m->info.btf_key_type_id)
+		ublk_btf_json(m->btf, m->info.btf_key_type_id, key, out);
+	else
+		fprintf(out, "%u", *(const __u32 *)key);
+}
+
+/*
+ * One map: its entries (at most UBLK_STATS_MAX_ENTRIES, in key order for
+ * arrays), or one line saying why not. A one-entry array prints as its
+ * value's fields.
+ */
+static void ublk_stats_print_map(const struct ublk_stats_map *m, bool json, const char *sep)
+{
+	char *key = calloc(1, m->info.key_size + 8), *next = calloc(1, m->info.key_size + 8);
+	char *value = calloc(1, ublk_stats_value_bytes(m));
+	bool single = m->info.max_entries == 1 && m->info.type != BPF_MAP_TYPE_HASH;
+	unsigned int shown = 0;
+	const char *why = NULL;
+	int more;
+
+	if (json && sep)
+		printf("%s\"%s\":", sep, m->name);
+	else if (!json)
+		printf("  map %s\n", m->name);
+	if (!key || !next || !value)
+		why = "out of memory";
+	else if (!ublk_map_is_readable(m->info.type))
+		why = "not an array or hash map";
+	else if (!m->btf)
+		why = "no BTF for its value";
+	else if (m->info.max_entries > UBLK_STATS_MAX_ENTRIES &&
+		 (m->info.type == BPF_MAP_TYPE_ARRAY || m->info.type == BPF_MAP_TYPE_PERCPU_ARRAY))
+		why = "an array too long to print";
+	if (why) {
+		if (json)
+			printf("{\"unprinted\":\"%s\"}", why);
+		else
+			printf("    (%s: see bpftool map dump pinned %s)\n", why, m->path);
+		goto out;
 	}
-	free(per_cpu);
-	return ret;
+	if (json)
+		printf(single ? "" : "[");
+	more = bpf_map_get_next_key(m->fd, NULL, next);
+	while (!more) {
+		memcpy(key, next, m->info.key_size);
+		more = bpf_map_get_next_key(m->fd, key, next);
+		if (shown == UBLK_STATS_MAX_ENTRIES) {
+			if (!json)
+				printf("    ... more entries: bpftool map dump pinned %s\n", m->path);
+			break;
+		}
+		if (ublk_stats_lookup(m, key, value))
+			continue;
+		if (single) {
+			if (json)
+				ublk_btf_json(m->btf, m->info.btf_value_type_id, value, stdout);
+			else
+				ublk_btf_text(m->btf, m->info.btf_value_type_id, value, NULL, "    ",
+					      stdout);
+			shown++;
+			break;
+		}
+		if (json) {
+			printf("%s{\"key\":", shown ? "," : "");
+			ublk_stats_key(m, key, stdout);
+			printf(",\"value\":");
+			ublk_btf_json(m->btf, m->info.btf_value_type_id, value, stdout);
+			printf("}");
+		} else {
+			printf("    [");
+			ublk_stats_key(m, key, stdout);
+			printf("] ");
+			ublk_btf_json(m->btf, m->info.btf_value_type_id, value, stdout);
+			printf("\n");
+		}
+		shown++;
+	}
+	if (json)
+		printf(single ? (shown ? "" : "null") : "]");
+out:
+	free(key);
+	free(next);
+	free(value);
+}
+
+/* The module's BTF, which names the shim's counters; NULL without it. */
+static struct btf *ublk_shim_btf(__u32 *stats_id)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
+	int id;
+
+	if (!vmlinux)
+		return NULL;
+	mod = btf__load_module_btf("ublk_drv", vmlinux);
+	id = mod ? btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT) : -1;
+	if (id < 0 || btf__resolve_size(mod, id) > (long)sizeof(struct ublk_bpf_dev_stats)) {
+		btf__free(mod);
+		btf__free(vmlinux);
+		return NULL;
+	}
+	*stats_id = id;
+	/* The module's split BTF keeps using vmlinux's: freed with the process. */
+	return mod;
+}
+
+static void ublk_stats_print_shim(const struct ublk_bpf_dev_info *info, bool json)
+{
+	static struct btf *btf;
+	static __u32 id;
+
+	if (!btf)
+		btf = ublk_shim_btf(&id);
+	if (json)
+		printf(",\"shim\":");
+	else
+		printf("  kfunc-shim\n");
+	if (btf && json)
+		ublk_btf_json(btf, id, &info->stats, stdout);
+	else if (btf)
+		ublk_btf_text(btf, id, &info->stats, NULL, "    ", stdout);
+	else if (json)
+		printf("{\"unprinted\":\"no BTF for ublk_drv\"}");
+	else
+		printf("    (no BTF for ublk_drv: its counters cannot be named)\n");
 }
 
 /* A target without an io_uring twin: every IO its program redirected failed. */
@@ -101,23 +264,31 @@ static bool ublk_dev_bpf_only(unsigned int dev_id)
 	       !strcmp(path, "bpf-only");
 }
 
-static void ublk_print_stats(unsigned int dev_id, const struct ublk_tgt_stats *t,
+static void ublk_print_stats(unsigned int dev_id, const struct ublk_stats_map *maps, int n,
 			     const struct ublk_bpf_dev_info *info, bool json)
 {
 	bool bpf_only = ublk_dev_bpf_only(dev_id);
-	size_t i;
+	const char *sep = "";
+	int i;
 
 	if (json) {
-		printf("{\"id\":%u,\"ops\":\"%.*s\",\"target\":{", dev_id,
-		       UBLK_BPF_OPS_NAME_LEN, info->ops_name);
-		ublk_print_fields(ublk_tgt_stat_fields, ARRAY_LEN(ublk_tgt_stat_fields), t, true);
-		printf(",\"lat_us_log2\":[");
-		for (i = 0; i < UBLK_LAT_BUCKETS; i++)
-			printf("%s%llu", i ? "," : "", (unsigned long long)t->lat_us_log2[i]);
-		printf("]},\"shim\":{");
-		ublk_print_fields(ublk_shim_stat_fields, ARRAY_LEN(ublk_shim_stat_fields),
-				  &info->stats, true);
-		printf("},\"twin\":%s", bpf_only ? "false" : "true");
+		printf("{\"id\":%u,\"ops\":\"%.*s\"", dev_id, UBLK_BPF_OPS_NAME_LEN, info->ops_name);
+		/* The target's counters first: scripts read them as "target". */
+		for (i = 0; i < n; i++)
+			if (!strcmp(maps[i].name, UBLK_STATS_MAP)) {
+				printf(",\"target\":");
+				ublk_stats_print_map(&maps[i], true, NULL);
+			}
+		printf(",\"maps\":{");
+		for (i = 0; i < n; i++) {
+			if (!strcmp(maps[i].name, UBLK_STATS_MAP))
+				continue;
+			ublk_stats_print_map(&maps[i], true, sep);
+			sep = ",";
+		}
+		printf("}");
+		ublk_stats_print_shim(info, true);
+		printf(",\"twin\":%s", bpf_only ? "false" : "true");
 		if (bpf_only)
 			printf(",\"redirected_failed\":%llu",
 			       (unsigned long long)info->stats.io_redirected);
@@ -128,24 +299,17 @@ static void ublk_print_stats(unsigned int dev_id, const struct ublk_tgt_stats *t
 	if (bpf_only)
 		printf("  no io_uring twin: %llu redirected IOs failed with -EIO\n",
 		       (unsigned long long)info->stats.io_redirected);
-	printf("  target (BPF map)\n");
-	ublk_print_fields(ublk_tgt_stat_fields, ARRAY_LEN(ublk_tgt_stat_fields), t, false);
-	printf("    latency (us)\n");
-	for (i = 0; i < UBLK_LAT_BUCKETS; i++)
-		if (t->lat_us_log2[i])
-			printf("      %8llu .. %-8llu %llu\n", i ? 1ULL << i : 0ULL,
-			       (1ULL << (i + 1)) - 1, (unsigned long long)t->lat_us_log2[i]);
-	printf("  kfunc-shim\n");
-	ublk_print_fields(ublk_shim_stat_fields, ARRAY_LEN(ublk_shim_stat_fields),
-			  &info->stats, false);
+	for (i = 0; i < n; i++)
+		ublk_stats_print_map(&maps[i], false, NULL);
+	ublk_stats_print_shim(info, false);
 }
 
 int ublk_cmd_stats(const struct ublk_sel_opts *opts)
 {
+	static struct ublk_stats_map maps[UBLK_STATS_MAX_MAPS];
 	struct ublk_bpf_dev_info info;
-	struct ublk_tgt_stats t;
 	struct ublk_ctrl ctrl;
-	int ret;
+	int ret, n;
 
 	if (ublk_ctrl_open(&ctrl))
 		return 1;
@@ -164,13 +328,15 @@ int ublk_cmd_stats(const struct ublk_sel_opts *opts)
 			ret = -ENOENT;
 			break;
 		}
-		ret = ublk_read_tgt_stats(opts->dev_id, &t);
-		if (ret < 0) {
-			ublk_err("device %d: cannot read its pinned stats map: %s", opts->dev_id,
-				 strerror(-ret));
+		n = ublk_stats_open_maps(opts->dev_id, maps);
+		if (n < 0) {
+			ublk_err("device %d: cannot read its pinned maps: %s", opts->dev_id,
+				 strerror(-n));
+			ret = n;
 			break;
 		}
-		ublk_print_stats(opts->dev_id, &t, &info, opts->json);
+		ublk_print_stats(opts->dev_id, maps, n, &info, opts->json);
+		ublk_stats_close_maps(maps, n);
 		fflush(stdout);
 	} while (opts->watch && sleep(1) == 0);
 	ublk_ctrl_close(&ctrl);

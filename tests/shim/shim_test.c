@@ -7,8 +7,8 @@
  *
  * Loads BPF_OBJ, registers its ublk_bpf_ops struct_ops map, adds a ublk
  * device with UBLK_F_BPF naming that map's id, registers the backing files,
- * serves the device with one queue thread (redirected IO is done here with
- * pread/pwrite on file 0, or as a null target without files), runs CMD with
+ * serves the device with one queue thread (redirected IO is served by the
+ * tool's loop target on file 0, or as zeroes without files), runs CMD with
  * UBLK_DEV=/dev/ublkbN in its environment, then deletes the device and
  * prints the module's and the program's counters as "name=value" lines.
  * The exit status is CMD's (or 0 without CMD; 1 on a set-up error).
@@ -29,13 +29,15 @@
  * unregistered), SIGUSR2 attaches it again and SIGHUP loads BPF_OBJ anew
  * and moves the link to the new instance (bpf_link__update_map()); CMD
  * gets our pid in UBLK_SHIM_PID.
+ *
+ * The device is set up with ublk-bpf's own code (user/: control commands,
+ * parameters, backing files, the queue thread), so these tests exercise
+ * the module through the tool's ublk protocol, not a copy of it.
  */
-#include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <liburing.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -43,30 +45,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/fs.h>
-#include <linux/ublk_cmd.h>
 
-#include "ublk_bpf_uapi.h"
+#include "ctrl.h"
+#include "params.h"
 #include "shim_targets.h"
-
-#define MAX_FILES	8
-#define MAX_IO_BYTES	(512 << 10)
+#include "ublk.h"
+#include "ublk_bpf_uapi.h"
 
 struct shim {
 	const char *obj_path;
 	const char *expect_fail;
-	const char *files[MAX_FILES];
-	int nr_files;
-	int fds[MAX_FILES];
-	bool direct;
+	struct ublk_dev_opts opts;	/* files, size, direct: as the tool takes them */
 	bool retry;
-	uint64_t size;
 	uint64_t extra_flags;
-	unsigned int depth;
 	uint64_t cfg[CFG_MAX];
 	bool cfg_set[CFG_MAX];
 	char **cmd;
@@ -78,15 +71,8 @@ struct shim {
 	int cnt_fd;
 	uint32_t ops_id;
 
-	int ctrl_fd;
-	struct io_uring ctrl_ring;
-	struct ublksrv_ctrl_dev_info info;
-	int cdev_fd;
-
-	pthread_t queue_thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool queue_ready;
+	struct ublk_ctrl ctrl;
+	struct ublk_dev dev;
 	bool retried;
 	uint64_t srv_ios;
 };
@@ -207,181 +193,102 @@ static void print_counters(struct shim *s)
 	}
 }
 
-/* --- ublk control ----------------------------------------------------- */
-
-static int ctrl_cmd(struct shim *s, unsigned int op, uint32_t dev_id,
-		    void *buf, uint16_t len, uint64_t data)
+/*
+ * The module's counters of the device as "name=value" lines, named by the
+ * module's BTF (struct ublk_bpf_dev_stats), so a new counter prints as
+ * soon as the module has it.
+ */
+static void print_shim_stats(const struct ublk_bpf_dev_stats *st)
 {
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = dev_id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)buf,
-		.len = len,
-		.data = { data },
-	};
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ctrl_ring);
-	struct io_uring_cqe *cqe;
-	int ret;
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod = NULL;
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id = -1, i;
 
-	if (!sqe)
-		return -EBUSY;
-	memset(sqe, 0, sizeof(*sqe));
-	memset(sqe->cmd, 0, 80);
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = s->ctrl_fd;
-	sqe->cmd_op = op;
-	memcpy(sqe->cmd, &cmd, sizeof(cmd));
-	ret = io_uring_submit_and_wait(&s->ctrl_ring, 1);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(&s->ctrl_ring, &cqe);
-	if (ret < 0)
-		return ret;
-	ret = cqe->res;
-	io_uring_cqe_seen(&s->ctrl_ring, cqe);
-	return ret;
+	if (vmlinux)
+		mod = btf__load_module_btf("ublk_drv", vmlinux);
+	if (mod)
+		id = btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT);
+	if (id < 0) {
+		printf("shim_stats_btf=0\n");
+		goto out;
+	}
+	t = btf__type_by_id(mod, id);
+	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
+		uint32_t off = btf_member_bit_offset(t, i) / 8;
+		uint64_t v;
+
+		if (off + sizeof(v) > sizeof(*st))
+			break;
+		memcpy(&v, (const char *)st + off, sizeof(v));
+		printf("%s=%llu\n", btf__name_by_offset(mod, m->name_off), (unsigned long long)v);
+	}
+out:
+	btf__free(mod);
+	btf__free(vmlinux);
 }
 
 static void print_dev_info(struct shim *s)
 {
 	struct ublk_bpf_dev_info di;
-	const struct ublk_bpf_dev_stats *st = &di.stats;
 	int ret;
 
 	memset(&di, 0, sizeof(di));
-	ret = ctrl_cmd(s, UBLK_U_CMD_BPF_GET_INFO, s->info.dev_id, &di,
-		       sizeof(di), 0);
+	ret = ublk_ctrl_cmd_buf(&s->ctrl, UBLK_U_CMD_BPF_GET_INFO, s->dev.info.dev_id, &di,
+				sizeof(di));
 	if (ret) {
 		printf("bpf_get_info=%d\n", ret);
 		return;
 	}
 	printf("abi_version=%u\ninfo_flags=%#x\nops_id=%u\nops_name=%s\nnr_files=%u\n",
 	       di.abi_version, di.flags, di.ops_id, di.ops_name, di.nr_files);
-#define P(f) printf(#f "=%llu\n", (unsigned long long)st->f)
-	P(io_bpf); P(io_redirected); P(io_retried); P(io_requeued);
-	P(io_timeout); P(io_failed); P(aio_submitted); P(aio_failed);
-	P(zero_filled_bytes); P(dir_refused); P(double_complete);
-	P(bad_disposition); P(refused);
-#undef P
+	print_shim_stats(&di.stats);
 }
 
-/* --- the queue thread: serves what BPF redirects ------------------------ */
+/* --- the io_uring side: serves what BPF redirects ------------------------ */
 
-static int serve_io(struct shim *s, const struct ublksrv_io_desc *iod, void *buf)
+extern const struct ublk_tgt_ops ublk_tgt_loop;
+
+/*
+ * A redirected IO: with -r, the first one goes back to the program
+ * (-EAGAIN, after telling it through cfg[RETRY_OK]); else the tool's loop
+ * target serves it on file 0, or, without files, reads are zeroes and the
+ * rest succeeds.
+ */
+static void shim_queue_io(struct ublk_queue *q, unsigned int tag,
+			  const struct ublksrv_io_desc *iod)
 {
-	unsigned int op = iod->op_flags & 0xff;
-	size_t len = (size_t)iod->nr_sectors << 9;
-	off_t pos = (off_t)iod->start_sector << 9;
-	int fd = s->nr_files ? s->fds[0] : -1;
-	ssize_t n;
+	struct shim *s = q->dev->tgt_data;
+	unsigned int len = ublk_iod_bytes(iod);
 
-	switch (op) {
-	case UBLK_IO_OP_READ:
-		if (fd < 0) {
-			memset(buf, 0, len);
-			return len;
-		}
-		n = pread(fd, buf, len, pos);
-		if (n < 0)
-			return -errno;
-		memset((char *)buf + n, 0, len - n);
-		return len;
-	case UBLK_IO_OP_WRITE:
-		if (fd < 0)
-			return len;
-		n = pwrite(fd, buf, len, pos);
-		return n < 0 ? -errno : (int)n;
-	case UBLK_IO_OP_FLUSH:
-		return fd < 0 || !fdatasync(fd) ? 0 : -errno;
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_ZEROES:
-		if (fd < 0)
-			return 0;
-		return fallocate(fd, FALLOC_FL_KEEP_SIZE |
-				 (op == UBLK_IO_OP_DISCARD ? FALLOC_FL_PUNCH_HOLE :
-							   FALLOC_FL_ZERO_RANGE),
-				 pos, len) ? -errno : 0;
+	__atomic_fetch_add(&s->srv_ios, 1, __ATOMIC_RELAXED);
+	if (s->retry && !__atomic_exchange_n(&s->retried, true, __ATOMIC_RELAXED)) {
+		uint32_t k = CFG_RETRY_OK;
+		uint64_t one = 1;
+
+		bpf_map_update_elem(s->cfg_fd, &k, &one, 0);
+		ublk_complete_io(q, tag, -EAGAIN);
+	} else if (q->dev->nr_fds) {
+		ublk_tgt_loop.queue_io(q, tag, iod);
+	} else {
+		if (ublksrv_get_op(iod) == UBLK_IO_OP_READ)
+			memset(ublk_io_buf(q, tag), 0, len);
+		ublk_complete_io(q, tag, ublksrv_get_op(iod) == UBLK_IO_OP_READ ||
+				 ublksrv_get_op(iod) == UBLK_IO_OP_WRITE ? (int)len : 0);
 	}
-	return -EOPNOTSUPP;
 }
 
-static void queue_io_cmd(struct io_uring *ring, struct shim *s, unsigned int op,
-			 unsigned int tag, void *buf, int result)
+static int shim_io_done(struct ublk_queue *q, unsigned int tag,
+			const struct io_uring_cqe *cqe)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct ublksrv_io_cmd *cmd = (struct ublksrv_io_cmd *)sqe->cmd;
-
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, s->cdev_fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	cmd->q_id = 0;
-	cmd->tag = tag;
-	cmd->result = result;
-	cmd->addr = (uintptr_t)buf;
-	io_uring_sqe_set_data64(sqe, tag);
+	return ublk_tgt_loop.io_done(q, tag, cqe);
 }
 
-static void *queue_main(void *arg)
-{
-	struct shim *s = arg;
-	size_t desc_sz = ((s->depth * sizeof(struct ublksrv_io_desc)) + 4095) & ~4095UL;
-	const struct ublksrv_io_desc *descs;
-	struct io_uring ring;
-	void **bufs;
-	unsigned int tag, live;
-
-	descs = mmap(NULL, desc_sz, PROT_READ, MAP_SHARED | MAP_POPULATE,
-		     s->cdev_fd, UBLKSRV_CMD_BUF_OFFSET);
-	if (descs == MAP_FAILED)
-		die("cannot map the io descriptors: %s", strerror(errno));
-	if (io_uring_queue_init(s->depth, &ring, 0))
-		die("cannot set up the queue ring");
-	bufs = calloc(s->depth, sizeof(*bufs));
-	for (tag = 0; tag < s->depth; tag++) {
-		if (posix_memalign(&bufs[tag], 4096, MAX_IO_BYTES))
-			die("out of memory");
-		queue_io_cmd(&ring, s, UBLK_U_IO_FETCH_REQ, tag, bufs[tag], 0);
-	}
-	io_uring_submit(&ring);
-
-	pthread_mutex_lock(&s->lock);
-	s->queue_ready = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-
-	live = s->depth;
-	while (live) {
-		struct io_uring_cqe *cqe;
-		int res;
-
-		if (io_uring_submit_and_wait(&ring, 1) < 0)
-			continue;
-		while (!io_uring_peek_cqe(&ring, &cqe)) {
-			tag = io_uring_cqe_get_data64(cqe);
-			res = cqe->res;
-			io_uring_cqe_seen(&ring, cqe);
-			if (res == UBLK_IO_RES_ABORT || res < 0) {
-				live--;
-				continue;
-			}
-			__atomic_fetch_add(&s->srv_ios, 1, __ATOMIC_RELAXED);
-			if (s->retry && !s->retried) {
-				uint32_t k = CFG_RETRY_OK;
-				uint64_t one = 1;
-
-				bpf_map_update_elem(s->cfg_fd, &k, &one, 0);
-				s->retried = true;
-				res = -EAGAIN;
-			} else {
-				res = serve_io(s, &descs[tag], bufs[tag]);
-			}
-			queue_io_cmd(&ring, s, UBLK_U_IO_COMMIT_AND_FETCH_REQ,
-				     tag, bufs[tag], res);
-		}
-	}
-	io_uring_queue_exit(&ring);
-	munmap((void *)descs, desc_sz);
-	return NULL;
-}
+static const struct ublk_tgt_ops shim_tgt = {
+	.name = "shim_test",
+	.queue_io = shim_queue_io,
+	.io_done = shim_io_done,
+};
 
 /* --- main --------------------------------------------------------------- */
 
@@ -396,8 +303,8 @@ static int run_cmd(struct shim *s)
 	int status;
 	pid_t child;
 
-	snprintf(dev, sizeof(dev), "/dev/ublkb%u", s->info.dev_id);
-	snprintf(id, sizeof(id), "%u", s->info.dev_id);
+	snprintf(dev, sizeof(dev), "/dev/ublkb%u", s->dev.info.dev_id);
+	snprintf(id, sizeof(id), "%u", s->dev.info.dev_id);
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	setenv("UBLK_DEV", dev, 1);
 	setenv("UBLK_DEV_ID", id, 1);
@@ -437,18 +344,18 @@ static void parse_args(struct shim *s, int argc, char **argv)
 	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:")) != -1) {
 		switch (opt) {
 		case 'f':
-			if (s->nr_files == MAX_FILES)
+			if (s->opts.nr_files == UBLK_MAX_FILES)
 				die("too many files");
-			s->files[s->nr_files++] = optarg;
+			s->opts.files[s->opts.nr_files++] = optarg;
 			break;
 		case 'd':
-			s->direct = true;
+			s->opts.buffered = false;
 			break;
 		case 's':
-			s->size = strtoull(optarg, NULL, 0);
+			s->opts.size = strtoull(optarg, NULL, 0);
 			break;
 		case 'q':
-			s->depth = strtoul(optarg, NULL, 0);
+			s->opts.queue_depth = strtoul(optarg, NULL, 0);
 			break;
 		case 'c': {
 			unsigned int k;
@@ -480,16 +387,96 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		s->cmd = &argv[optind];
 }
 
+/* Opens the backing files and sets the device's parameters, as the tool does. */
+static void setup_backing(struct shim *s)
+{
+	unsigned long long min_size = 0;
+
+	s->dev.tgt = &shim_tgt;
+	s->dev.tgt_data = s;
+	if (ublk_open_backing(&s->dev, &s->opts, 0, UBLK_MAX_FILES, &min_size))
+		exit(1);
+	if (!s->opts.size)
+		s->opts.size = s->dev.nr_fds && min_size ? min_size : 256ULL << 20;
+	ublk_backing_params(&s->dev, s->opts.size);
+	/*
+	 * The module's discard and write-zeroes path is under test whatever
+	 * the backing offers (the tool probes files, not block devices).
+	 */
+	ublk_params_set_discard(&s->dev.params, 4096, UBLK_IO_BUF_BYTES);
+}
+
+/* The ublk device, with UBLK_F_BPF naming our ops, its files registered. */
+static void add_dev(struct shim *s)
+{
+	struct ublk_param_bpf bp = { .len = sizeof(bp), .ops_id = s->ops_id };
+	uint64_t features = 0;
+	__s32 fds[UBLK_MAX_FILES];
+	unsigned int i;
+	int ret;
+
+	ret = ublk_ctrl_get_features(&s->ctrl, &features);
+	if (ret)
+		die("GET_FEATURES: %s", strerror(-ret));
+	printf("features=%#llx\n", (unsigned long long)features);
+
+	s->dev.info = (struct ublksrv_ctrl_dev_info) {
+		.nr_hw_queues = 1,
+		.queue_depth = s->opts.queue_depth,
+		.max_io_buf_bytes = UBLK_IO_BUF_BYTES,
+		.dev_id = (uint32_t)-1,
+		.ublksrv_pid = getpid(),
+		.flags = UBLK_F_BPF | UBLK_F_CMD_IOCTL_ENCODE | s->extra_flags,
+	};
+	ret = ublk_ctrl_add_dev(&s->ctrl, &s->dev.info);
+	if (ret)
+		die("ADD_DEV: %s", strerror(-ret));
+	if (!(s->dev.info.flags & UBLK_F_BPF))
+		die("the driver cleared UBLK_F_BPF: not the kfunc-shim module");
+	printf("dev_id=%u\n", s->dev.info.dev_id);
+	fflush(stdout);
+
+	ret = ublk_ctrl_set_params(&s->ctrl, s->dev.info.dev_id, &s->dev.params);
+	if (ret)
+		die("SET_PARAMS: %s", strerror(-ret));
+	ret = ublk_ctrl_cmd_buf(&s->ctrl, UBLK_U_CMD_BPF_SET_PARAMS, s->dev.info.dev_id, &bp,
+				sizeof(bp));
+	if (ret)
+		die("BPF_SET_PARAMS: %s", strerror(-ret));
+	for (i = 0; i < s->dev.nr_fds; i++)
+		fds[i] = s->dev.fds[i];
+	if (s->dev.nr_fds) {
+		ret = ublk_ctrl_cmd_buf(&s->ctrl, UBLK_U_CMD_BPF_REG_FILES, s->dev.info.dev_id,
+					fds, s->dev.nr_fds * sizeof(fds[0]));
+		if (ret)
+			die("BPF_REG_FILES: %s", strerror(-ret));
+	}
+}
+
+static void open_cdev(struct shim *s)
+{
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", s->dev.info.dev_id);
+	for (i = 0; i < 100 && access(path, F_OK); i++)
+		usleep(10000);
+	s->dev.cdev_fd = open(path, O_RDWR);
+	if (s->dev.cdev_fd < 0)
+		die("cannot open %s: %s", path, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
-	struct shim s = { .depth = 64, .cfg_fd = -1, .cnt_fd = -1 };
-	struct ublk_params params = { 0 };
-	struct ublk_param_bpf bp = { 0 };
-	char path[64];
-	int ret, rc = 0, i;
+	struct shim s = { .cfg_fd = -1, .cnt_fd = -1 };
+	/* no SA_RESTART: the signal must interrupt waitpid() */
+	struct sigaction sa = { .sa_handler = on_signal };
+	int ret, rc = 0;
 
-	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.cond, NULL);
+	s.opts.buffered = true;
+	s.opts.queue_depth = 64;
+	s.opts.target = "shim_test";
+	s.dev.cdev_fd = -1;
 	parse_args(&s, argc, argv);
 	libbpf_set_print(libbpf_print);
 
@@ -512,116 +499,35 @@ int main(int argc, char **argv)
 		die("cannot load %s: %s", s.obj_path, strerror(-ret));
 	attach_ops(&s);
 
-	for (i = 0; i < s.nr_files; i++) {
-		s.fds[i] = open(s.files[i], O_RDWR | (s.direct ? O_DIRECT : 0));
-		if (s.fds[i] < 0)
-			die("cannot open %s: %s", s.files[i], strerror(errno));
-	}
-	if (!s.size) {
-		struct stat st;
+	setup_backing(&s);
+	if (ublk_ctrl_open(&s.ctrl))
+		return 1;
+	add_dev(&s);
+	open_cdev(&s);
+	/* The queue thread signals SIGUSR1 as it leaves: handled, never fatal. */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	s.dev.queues = calloc(1, sizeof(*s.dev.queues));
+	if (!s.dev.queues || ublk_queue_start(&s.dev, 0))
+		die("cannot start the queue");
+	s.dev.nr_started = 1;
 
-		s.size = 256 << 20;
-		if (s.nr_files && !fstat(s.fds[0], &st) && st.st_size)
-			s.size = st.st_size;
-	}
-
-	s.ctrl_fd = open("/dev/ublk-control", O_RDWR);
-	if (s.ctrl_fd < 0)
-		die("cannot open /dev/ublk-control: %s", strerror(errno));
-	if (io_uring_queue_init(4, &s.ctrl_ring, IORING_SETUP_SQE128))
-		die("cannot set up the control ring");
-
-	{
-		uint64_t features = 0;
-
-		ret = ctrl_cmd(&s, UBLK_U_CMD_GET_FEATURES, 0, &features,
-			       sizeof(features), 0);
-		if (ret)
-			die("GET_FEATURES: %s", strerror(-ret));
-		printf("features=%#llx\n", (unsigned long long)features);
-	}
-
-	s.info = (struct ublksrv_ctrl_dev_info) {
-		.nr_hw_queues = 1,
-		.queue_depth = s.depth,
-		.max_io_buf_bytes = MAX_IO_BYTES,
-		.dev_id = (uint32_t)-1,
-		.flags = UBLK_F_BPF | UBLK_F_CMD_IOCTL_ENCODE | s.extra_flags,
-	};
-	ret = ctrl_cmd(&s, UBLK_U_CMD_ADD_DEV, (uint32_t)-1, &s.info,
-		       sizeof(s.info), 0);
-	if (ret)
-		die("ADD_DEV: %s", strerror(-ret));
-	if (!(s.info.flags & UBLK_F_BPF))
-		die("the driver cleared UBLK_F_BPF: not the kfunc-shim module");
-	printf("dev_id=%u\n", s.info.dev_id);
-	fflush(stdout);
-
-	params.len = sizeof(params);
-	params.types = UBLK_PARAM_TYPE_BASIC | UBLK_PARAM_TYPE_DISCARD;
-	params.basic = (struct ublk_param_basic) {
-		.attrs = UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA,
-		.logical_bs_shift = 9, .physical_bs_shift = 12,
-		.io_opt_shift = 12, .io_min_shift = 9,
-		.max_sectors = MAX_IO_BYTES >> 9,
-		.dev_sectors = s.size >> 9,
-	};
-	params.discard = (struct ublk_param_discard) {
-		.discard_granularity = 4096,
-		.max_discard_sectors = UINT32_MAX >> 9,
-		.max_write_zeroes_sectors = UINT32_MAX >> 9,
-		.max_discard_segments = 1,
-	};
-	ret = ctrl_cmd(&s, UBLK_U_CMD_SET_PARAMS, s.info.dev_id, &params,
-		       sizeof(params), 0);
-	if (ret)
-		die("SET_PARAMS: %s", strerror(-ret));
-	bp.len = sizeof(bp);
-	bp.ops_id = s.ops_id;
-	ret = ctrl_cmd(&s, UBLK_U_CMD_BPF_SET_PARAMS, s.info.dev_id, &bp,
-		       sizeof(bp), 0);
-	if (ret)
-		die("BPF_SET_PARAMS: %s", strerror(-ret));
-	if (s.nr_files) {
-		ret = ctrl_cmd(&s, UBLK_U_CMD_BPF_REG_FILES, s.info.dev_id,
-			       s.fds, s.nr_files * sizeof(int), 0);
-		if (ret)
-			die("BPF_REG_FILES: %s", strerror(-ret));
-	}
-
-	snprintf(path, sizeof(path), "/dev/ublkc%u", s.info.dev_id);
-	for (i = 0; i < 100 && access(path, F_OK); i++)
-		usleep(10000);
-	s.cdev_fd = open(path, O_RDWR);
-	if (s.cdev_fd < 0)
-		die("cannot open %s: %s", path, strerror(errno));
-	pthread_create(&s.queue_thread, NULL, queue_main, &s);
-	pthread_mutex_lock(&s.lock);
-	while (!s.queue_ready)
-		pthread_cond_wait(&s.cond, &s.lock);
-	pthread_mutex_unlock(&s.lock);
-
-	ret = ctrl_cmd(&s, UBLK_U_CMD_START_DEV, s.info.dev_id, NULL, 0, getpid());
+	ret = ublk_ctrl_start_dev(&s.ctrl, s.dev.info.dev_id, getpid());
 	if (ret) {
 		fprintf(stderr, "shim_test: START_DEV: %s\n", strerror(-ret));
 		rc = 1;
 	} else if (s.cmd) {
-		/* no SA_RESTART: the signal must interrupt waitpid() */
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		sigaction(SIGUSR1, &sa, NULL);
-		sigaction(SIGUSR2, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
 		rc = run_cmd(&s);
 	}
 
 	print_dev_info(&s);
-	ret = ctrl_cmd(&s, UBLK_U_CMD_STOP_DEV, s.info.dev_id, NULL, 0, 0);
+	ret = ublk_ctrl_stop_dev(&s.ctrl, s.dev.info.dev_id);
 	if (ret)
 		fprintf(stderr, "shim_test: STOP_DEV: %s\n", strerror(-ret));
-	pthread_join(s.queue_thread, NULL);
-	close(s.cdev_fd);
-	ret = ctrl_cmd(&s, UBLK_U_CMD_DEL_DEV, s.info.dev_id, NULL, 0, 0);
+	ublk_queue_join(&s.dev.queues[0]);
+	close(s.dev.cdev_fd);
+	ret = ublk_ctrl_del_dev(&s.ctrl, s.dev.info.dev_id);
 	if (ret)
 		fprintf(stderr, "shim_test: DEL_DEV: %s\n", strerror(-ret));
 	printf("srv_ios=%llu\n", (unsigned long long)s.srv_ios);
@@ -629,5 +535,8 @@ int main(int argc, char **argv)
 	if (s.link)
 		detach_ops(&s);
 	bpf_object__close(s.obj);
+	ublk_close_backing(&s.dev);
+	ublk_ctrl_close(&s.ctrl);
+	free(s.dev.queues);
 	return rc;
 }

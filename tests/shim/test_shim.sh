@@ -13,6 +13,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 OUT=$REPO/.output/tests/shim
 KO=${UBLK_BPF_SHIM_KO:-$REPO/.output/kfunc-shim/ublk_drv.ko}
 SHIM=$OUT/shim_test
+. "$REPO/tests/ublk/test_common.sh"
 TMP=$(mktemp -d /tmp/shim-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -41,9 +42,9 @@ klog_mark() { echo "shim-test: $1" >/dev/kmsg; }
 
 # no WARN/BUG/oops since the last mark
 klog_clean() {
-	dmesg | sed -n "/shim-test: $1\$/,\$p" |
-		grep -E 'WARNING:|BUG:|Oops|general protection|hung_task|blocked for more' && return 1
-	return 0
+	local hits
+	hits=$(_klog_hits "shim-test: $1")
+	[ -z "$hits" ] || { echo "$hits" | sed 's/^/# /'; return 1; }
 }
 
 run_test() {
@@ -55,9 +56,9 @@ run_test() {
 	nr=$((nr + 1))
 	klog_mark "$name"
 	if "$@" && klog_clean "$name"; then
-		echo "ok $nr - $name"
+		_tap 0 $nr "$name"
 	else
-		echo "not ok $nr - $name"
+		_tap 1 $nr "$name"
 		failed=$((failed + 1))
 	fi
 }

@@ -8,6 +8,7 @@
 # UBLK_TEST_FILTER (a grep -E pattern) picks tests by name; each test gets
 # UBLK_TEST_TIMEOUT seconds (default 300). Exit 1 when any test failed.
 cd "$(dirname "$0")" || exit 1
+. ./test_common.sh
 mapfile -t tests < <(ls test_*_[0-9][0-9].sh | grep -E "${UBLK_TEST_FILTER:-.}")
 pass=0 fail=0 skip=0 n=0
 echo "TAP version 13"
@@ -20,10 +21,10 @@ for t in "${tests[@]}"; do
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /; s/^# # /# /'
 	name=${t%.sh}
 	case $rc in
-	0) pass=$((pass + 1)); echo "ok $n $name # ${secs}s" ;;
-	4) skip=$((skip + 1)); echo "ok $n $name # SKIP" ;;
-	124|137) fail=$((fail + 1)); echo "not ok $n $name # TIMEOUT after ${secs}s" ;;
-	*) fail=$((fail + 1)); echo "not ok $n $name # exit $rc, ${secs}s" ;;
+	0) pass=$((pass + 1)); _tap 0 $n "$name" "${secs}s" ;;
+	4) skip=$((skip + 1)); _tap 4 $n "$name" ;;
+	124|137) fail=$((fail + 1)); _tap 1 $n "$name" "TIMEOUT after ${secs}s" ;;
+	*) fail=$((fail + 1)); _tap 1 $n "$name" "exit $rc, ${secs}s" ;;
 	esac
 done
 # The kfunc-shim's own suite (tests/shim), when built: its TAP lines join ours.
@@ -35,11 +36,13 @@ if [ -x ../../.output/tests/shim/shim_test ] && [ -f "$shim_suite" ] &&
 	shim_rc=$?
 	shim_failed=$fail
 	while IFS= read -r line; do
+		# Its lines are _tap's too: "[not ]ok N NAME[ # NOTE]".
+		rest=${line#not }
+		rest=${rest#ok [0-9]* }
 		case "$line" in
-		"ok "*" - "*"# SKIP"*) n=$((n + 1)); skip=$((skip + 1))
-			echo "ok $n shim_${line#* - }" ;;
-		"ok "*" - "*) n=$((n + 1)); pass=$((pass + 1)); echo "ok $n shim_${line#* - }" ;;
-		"not ok "*" - "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n shim_${line#* - }" ;;
+		"ok "*"# SKIP"*) n=$((n + 1)); skip=$((skip + 1)); echo "ok $n shim_$rest" ;;
+		"ok "*) n=$((n + 1)); pass=$((pass + 1)); echo "ok $n shim_$rest" ;;
+		"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n shim_$rest" ;;
 		"1.."*|"TAP version"*) ;;
 		*) echo "# $line" | sed 's/^# # /# /' ;;
 		esac
@@ -48,7 +51,7 @@ if [ -x ../../.output/tests/shim/shim_test ] && [ -f "$shim_suite" ] &&
 	# A suite that died or timed out without a failing line still fails.
 	if [ $shim_rc -ne 0 ] && [ $shim_rc -ne 4 ] && [ $fail -eq $shim_failed ]; then
 		n=$((n + 1)); fail=$((fail + 1))
-		echo "not ok $n shim_suite # exit $shim_rc"
+		_tap "$shim_rc" $n shim_suite
 	fi
 fi
 echo "1..$n"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Fallback: with the stock ublk_drv, `load` serves the same target on the
-# io_uring path (and says so), --require-bpf refuses; with the shim,
+# io_uring path (and says so), --require-bpf refuses, and so does a target
+# without an io_uring twin; with the shim,
 # --no-bpf does the same as the stock driver would.
 . "$(dirname "$0")/test_common.sh"
 _prep_test bpf_03
@@ -13,6 +14,9 @@ _use_module stock || _fail "cannot switch to the stock ublk_drv"
 trap '_use_module shim' EXIT
 _shim_loaded && _fail "the shim is still loaded"
 _refused "no BPF support" load --require-bpf "$UBLK_BPF_OBJS/stripe.bpf.o" --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img"
+# A target without an io_uring twin has no path here at all.
+_refused "target 'shifted' has no io_uring twin, so it needs the kfunc-shim's BPF support \(the running ublk_drv has none\)" \
+	load "$UBLK_REPO/.output/tests/bpf/shifted.bpf.o" --file "$UBLK_TMP/a.img"
 err=$("$UBLK_PROG" load "$UBLK_BPF_OBJS/stripe.bpf.o" --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img" 2>&1 >"$UBLK_TMP/out") ||
 	_fail "load on the stock driver failed: $err"
 echo "$err" | grep -q "io_uring path" || _fail "no word about the io_uring path: '$err'"

@@ -24,7 +24,7 @@ _log "bpftool: write_ios $before -> $after"
 [ $((after - before)) -eq 100 ] || _fail "bpftool shows $((after - before)) more writes, expected 100"
 [ "$(_tgt_stat "$id" write_ios)" -eq "$after" ] || _fail "ublk-bpf stats disagrees with bpftool"
 "$UBLK_PROG" stats -n "$id" | grep -qE '^ +completed_in_kernel +[1-9]' || _fail "stats: $("$UBLK_PROG" stats -n "$id")"
-"$UBLK_PROG" stats -n "$id" | grep -q 'latency (us)' || _fail "stats has no latency histogram"
+"$UBLK_PROG" stats -n "$id" | grep -qE '^ +lat_us_log2 +\[[0-9,]*[1-9]' || _fail "stats has no latency buckets"
 # (bpftool 7.5's `struct_ops show` crashes on a module's struct_ops type.)
 bpftool map show | grep -qE 'struct_ops +name stripe_ops' || _fail "bpftool does not show the registered ops"
 
