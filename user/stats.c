@@ -44,7 +44,8 @@ static const struct ublk_stat_field ublk_shim_stat_fields[] = {
 	UBLK_SHIM_STAT(aio_submitted), UBLK_SHIM_STAT(aio_failed),
 	UBLK_SHIM_STAT(zero_filled_bytes), UBLK_SHIM_STAT(dir_refused),
 	UBLK_SHIM_STAT(double_complete), UBLK_SHIM_STAT(bad_disposition),
-	UBLK_SHIM_STAT(refused),
+	UBLK_SHIM_STAT(refused), UBLK_SHIM_STAT(aio_inline), UBLK_SHIM_STAT(aio_fallback),
+	UBLK_SHIM_STAT(aio_eagain),
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

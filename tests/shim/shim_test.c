@@ -261,7 +261,8 @@ static void print_dev_info(struct shim *s)
 	P(io_bpf); P(io_redirected); P(io_retried); P(io_requeued);
 	P(io_timeout); P(io_failed); P(aio_submitted); P(aio_failed);
 	P(zero_filled_bytes); P(dir_refused); P(double_complete);
-	P(bad_disposition); P(refused);
+	P(bad_disposition); P(refused); P(aio_inline); P(aio_fallback);
+	P(aio_eagain);
 #undef P
 }
 
