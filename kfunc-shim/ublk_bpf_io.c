@@ -148,7 +148,10 @@ unlock:
 	return ret;
 }
 
-/* The last reference is gone: end or requeue the request. */
+/*
+ * The last reference is gone: end or requeue the request. The caller
+ * holds ublk_bpf_srcu (the stage's, the completion's or its own section).
+ */
 static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 {
 	struct ublk_bpf_dev *bd = io->dev;
@@ -156,7 +159,6 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 	struct ublk_bpf_binding *b;
 	int res = READ_ONCE(io->res);
 	bool requeue = test_bit(UBLK_BPF_IO_REQUEUE, &io->flags);
-	int idx;
 
 	if (!requeue && !res && io->op == REQ_OP_READ)
 		ublk_bpf_io_zero_unread(io);
@@ -164,11 +166,9 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 	/* From here on no kfunc accepts the IO. */
 	clear_bit(UBLK_BPF_IO_ACTIVE, &io->flags);
 
-	idx = srcu_read_lock(&ublk_bpf_srcu);
 	b = srcu_dereference(bd->binding, &ublk_bpf_srcu);
 	if (b && b->gen == io->gen && b->ops->release_io_cmd)
 		b->ops->release_io_cmd(io);
-	srcu_read_unlock(&ublk_bpf_srcu, idx);
 
 	/* The request may be reused as soon as it ends: forget it first. */
 	WRITE_ONCE(io->flags, 0);
@@ -198,8 +198,9 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
  * ublk_bpf_io_put - drop a reference on an IO
  * @io: the IO
  *
- * The last reference ends the request. The caller must not touch @io nor
- * its request afterwards unless it holds another reference.
+ * The last reference ends the request. The caller holds ublk_bpf_srcu,
+ * and must not touch @io nor its request afterwards unless it holds
+ * another reference.
  */
 void ublk_bpf_io_put(struct ublk_bpf_io *io)
 {
@@ -492,10 +493,15 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 		      enum blk_eh_timer_return *ret)
 {
 	struct ublk_bpf_io *io = ublk_bpf_io_of(bd, q_id, rq->tag);
+	bool finished;
+	int idx;
 
 	if (!ublk_bpf_io_live(io))
 		return false;
-	if (ublk_bpf_io_finish(io, -ETIMEDOUT)) {
+	idx = srcu_read_lock(&ublk_bpf_srcu);
+	finished = ublk_bpf_io_finish(io, -ETIMEDOUT);
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
+	if (finished) {
 		this_cpu_inc(bd->stats->io_timeout);
 		pr_warn_ratelimited("ublk_bpf: dev %u: program did not complete tag %u of queue %u in time\n",
 				    bd->dev_id, rq->tag, q_id);
@@ -519,6 +525,7 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 void ublk_bpf_dev_abandon_ios(struct ublk_bpf_dev *bd, u64 gen)
 {
 	u32 i, nr = (u32)bd->nr_queues * bd->depth;
+	int idx = srcu_read_lock(&ublk_bpf_srcu);
 
 	for (i = 0; i < nr; i++) {
 		struct ublk_bpf_io *io = &bd->ios[i];
@@ -530,4 +537,5 @@ void ublk_bpf_dev_abandon_ios(struct ublk_bpf_dev *bd, u64 gen)
 		set_bit(UBLK_BPF_IO_REQUEUE, &io->flags);
 		ublk_bpf_io_put(io);
 	}
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
 }

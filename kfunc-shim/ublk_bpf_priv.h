@@ -38,7 +38,9 @@ struct ublk_bpf_aio;
  *	about to complete; called once for each IO the program kept. Must
  *	not sleep; the IO can no longer be used with any kfunc.
  * @aio_complete: an aio of @io completed with @res (bytes or -errno);
- *	called from a kernel worker, must not sleep. For a READ, a short or
+ *	called where the operation ended (the stage that started it, the
+ *	fallback worker, or ->ki_complete() in any context, hardirq
+ *	included); must not sleep. For a READ, a short or
  *	failed read has already been zero-filled. May submit more aios for
  *	@io or complete it. Returns 0, or UBLK_BPF_AIO_HANDLED to keep a
  *	failed aio from failing @io.

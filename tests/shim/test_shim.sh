@@ -72,6 +72,14 @@ shim() {
 
 mkfile() { rm -f "$1"; truncate -s "$2" "$1"; }
 
+# random_loop_dev MB: a loop device over MB MiB of random data ($TMP/lo.img)
+random_loop_dev() {
+	modprobe loop 2>/dev/null
+	mkfile "$TMP/lo.img" "$1M"
+	dd if=/dev/urandom of="$TMP/lo.img" bs=1M count="$1" conv=notrunc 2>/dev/null
+	losetup -f --show "$TMP/lo.img"
+}
+
 # within SECS CMD...: CMD's status, or 1 when it still runs after SECS
 # seconds; then it is left behind, not waited for: an IO that never ends
 # (an uninterruptible task) must fail the test, not stall the suite
@@ -206,6 +214,12 @@ t_loop_async() {
 
 # --- the fallback worker ---------------------------------------------------
 
+# which path the aios took, as a TAP comment
+aio_counters() {
+	grep -E "^(aio_|zero_filled)" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	echo
+}
+
 # ext4 on a loop device, mounted on $TMP/mnt, with FILE_MB of random data in
 # $TMP/mnt/a.img, not in the page cache; $TMP/fsdev is the loop device
 ext4_file() {
@@ -241,6 +255,7 @@ t_fallback_eagain() {
 	[ $rc -eq 0 ] && cmp -n $((16 << 20)) "$TMP/dev.img" "$TMP/mnt/a.img" &&
 	cmp -i $((16 << 20)):0 -n $((16 << 20)) "$TMP/dev.img" /dev/zero || rc=1
 	ext4_gone
+	aio_counters
 	[ $rc -eq 0 ] && expect "$TMP/out" aio_eagain -gt 256 &&
 	expect "$TMP/out" aio_fallback -gt 256 &&
 	expect "$TMP/out" zero_filled_bytes -ge $((16 << 20)) &&
@@ -260,6 +275,7 @@ t_buffered() {
 		fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$TMP/mnt/a.img"
 	rc=$?
 	ext4_gone
+	aio_counters
 	[ $rc -eq 0 ] && expect "$TMP/out" aio_inline -ge 1024 &&
 	expect "$TMP/out" aio_fallback -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
@@ -268,16 +284,14 @@ t_buffered() {
 # fall back, writes and cached reads run inline
 t_fallback_blkdev() {
 	local dev rc
-	modprobe loop 2>/dev/null
-	mkfile "$TMP/lo.img" 32M
-	dd if=/dev/urandom of="$TMP/lo.img" bs=1M count=32 conv=notrunc 2>/dev/null
-	dev=$(losetup -f --show "$TMP/lo.img") || { echo "# SKIP: no loop device"; return 0; }
+	dev=$(random_loop_dev 32) || { echo "# SKIP: no loop device"; return 0; }
 	blockdev --flushbufs "$dev"
 	shim -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
 		cmp -n 16777216 $UBLK_DEV '"$dev"' && fio_verify 8M &&
 		cmp -n 33554432 $UBLK_DEV '"$dev"
 	rc=$?
 	losetup -d "$dev"
+	aio_counters
 	[ $rc -eq 0 ] && expect "$TMP/out" aio_eagain -gt 0 &&
 	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
@@ -319,10 +333,7 @@ t_short_read() {
 # loop device (tmpfs files cannot ZERO_RANGE), flush becomes fdatasync()
 t_discard_zeroes_flush() {
 	local dev rc
-	modprobe loop 2>/dev/null
-	mkfile "$TMP/lo.img" 16M
-	dd if=/dev/urandom of="$TMP/lo.img" bs=1M count=16 conv=notrunc 2>/dev/null
-	dev=$(losetup -f --show "$TMP/lo.img") || { echo "# SKIP: no loop device"; return 0; }
+	dev=$(random_loop_dev 16) || { echo "# SKIP: no loop device"; return 0; }
 	shim -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
 		blkdiscard -o 0 -l 1048576 $UBLK_DEV &&
 		blkdiscard -z -o 1048576 -l 1048576 $UBLK_DEV &&
