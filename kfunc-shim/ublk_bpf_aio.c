@@ -236,7 +236,7 @@ static void ublk_bpf_aio_punt(struct ublk_bpf_aio *aio)
 {
 	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 
-	set_bit(UBLK_BPF_AIO_WORKER, &aio->flags);
+	__set_bit(UBLK_BPF_AIO_WORKER, &aio->flags);
 	if (llist_add(&aio->node, &q->fallback))
 		queue_work(ublk_bpf_aio_wq, &q->work);
 }
@@ -248,7 +248,7 @@ static void ublk_bpf_aio_punt(struct ublk_bpf_aio *aio)
 static void ublk_bpf_aio_retry(struct ublk_bpf_aio *aio, u32 moved)
 {
 	this_cpu_inc(aio->io->dev->stats->aio_eagain);
-	if (test_and_clear_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags))
+	if (__test_and_clear_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags))
 		kiocb_end_write(&aio->iocb);
 	aio->done += moved;
 	ublk_bpf_aio_punt(aio);
@@ -292,9 +292,9 @@ static ssize_t ublk_bpf_aio_rw(struct ublk_bpf_aio *aio, bool write,
 		aio->iocb.ki_flags |= IOCB_DSYNC;
 	if (nowait) {
 		aio->iocb.ki_flags |= IOCB_NOWAIT;
-		set_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags);
+		__set_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags);
 	} else {
-		clear_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags);
+		__clear_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags);
 	}
 
 	if (!write)
@@ -311,7 +311,7 @@ static ssize_t ublk_bpf_aio_rw(struct ublk_bpf_aio *aio, bool write,
 			__sb_writers_release(file_inode(file)->i_sb,
 					     SB_FREEZE_WRITE);
 		}
-		set_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags);
+		__set_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags);
 	}
 	return file->f_op->write_iter(&aio->iocb, &iter);
 }
@@ -597,7 +597,7 @@ __bpf_kfunc int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, u32 off, u32 len)
 	}
 	aio->off = off;
 	aio->len = len;
-	set_bit(UBLK_BPF_AIO_ATTACHED, &aio->flags);
+	__set_bit(UBLK_BPF_AIO_ATTACHED, &aio->flags);
 	return 0;
 }
 

@@ -120,7 +120,8 @@ enum {
  * @file: the backing file
  * @node: entry in the submitting stage's list or the fallback list
  * @done: bytes a NOWAIT attempt moved before it would have blocked
- * @flags: UBLK_BPF_AIO_* bits
+ * @flags: UBLK_BPF_AIO_* bits; non-atomic bit operations: one context
+ *	owns an aio at a time (the llists and ->ki_complete() hand it over)
  * @slot: index in the IO's embedded aios, or -1 for a slab aio
  * @how: UBLK_BPF_FILE_* of @file
  * @iocb: the kiocb of READ and WRITE
