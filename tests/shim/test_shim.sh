@@ -296,6 +296,25 @@ t_fallback_blkdev() {
 	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
 
+# A lower device out of tags fails a REQ_NOWAIT bio with -EAGAIN through
+# ->ki_complete(), after submission returned: the worker starts it again.
+# A loop device with direct IO and only 4 requests, 16 IOs in flight.
+t_fallback_busy_lower() {
+	local dev rc q
+	dev=$(random_loop_dev 32) || { echo "# SKIP: no loop device"; return 0; }
+	losetup --direct-io=on "$dev"
+	q=/sys/block/${dev#/dev/}/queue
+	echo none >$q/scheduler 2>/dev/null
+	echo 4 >$q/nr_requests || { losetup -d "$dev"; echo "# cannot set nr_requests"; return 1; }
+	shim -d -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$dev"
+	rc=$?
+	losetup -d "$dev"
+	aio_counters
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_eagain -gt 0 &&
+	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
+}
+
 t_stripe() {
 	mkfile "$TMP/a.img" 32M
 	mkfile "$TMP/b.img" 32M
@@ -524,6 +543,7 @@ run_test loop_async t_loop_async
 run_test fallback_eagain t_fallback_eagain
 run_test buffered t_buffered
 run_test fallback_blkdev t_fallback_blkdev
+run_test fallback_busy_lower t_fallback_busy_lower
 run_test redirect t_redirect
 run_test retry t_retry
 run_test stripe t_stripe
