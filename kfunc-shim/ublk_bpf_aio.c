@@ -17,11 +17,11 @@
  * with IOCB_NOWAIT on FMODE_NOWAIT files, blocking on tmpfs files (memory
  * only). It goes to the queue's fallback worker when the file can do
  * neither (see ublk_bpf_aio_may_inline()), for operations that always
- * block (sync, fallocate), when the
- * non-blocking attempt would have blocked (-EAGAIN, -EOPNOTSUPP or a short
- * transfer: the worker does the rest), and when the program submitted it
- * from aio_complete() outside the IO's stage. The worker drains the queue's
- * list on each run. Completion runs where it happens: in the stage for
+ * block (sync, fallocate), when the non-blocking attempt would have blocked
+ * (-EAGAIN, -EOPNOTSUPP or a short transfer: the worker does the rest; also
+ * a REQ_NOWAIT bio a lower device failed through ->ki_complete()), and when
+ * the program submitted it from aio_complete() outside the IO's stage. The
+ * worker drains the queue's list on each run. Completion runs where it happens: in the stage for
  * synchronous operations, in ->ki_complete() (any context, even hardirq)
  * for asynchronous ones; nothing in it sleeps.
  *
