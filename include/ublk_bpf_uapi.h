@@ -132,6 +132,18 @@ struct ublk_param_bpf {
  * @bad_disposition: invalid return values of queue_io_cmd*() (the IO is
  *	failed with -EIO)
  * @refused: other refused kfunc calls (bad range, bad file index, ...)
+ * @aio_inline: aios that ran in the context that submitted them (the
+ *	stage of their IO), without a worker
+ * @aio_fallback: aios the fallback worker ran: on files that cannot be
+ *	tried without blocking, operations that always block (sync, discard,
+ *	write zeroes), retries of @aio_eagain and aios submitted from
+ *	aio_complete() outside their IO's stage
+ * @aio_eagain: aios whose first, non-blocking attempt would have blocked
+ *	(-EAGAIN, or a short transfer) and that the worker finished
+ *
+ * Counters after @refused were added without an ABI version change: a
+ * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
+ * copy, and an older module leaves them as the caller set them.
  */
 struct ublk_bpf_dev_stats {
 	__u64	io_bpf;
@@ -147,6 +159,9 @@ struct ublk_bpf_dev_stats {
 	__u64	double_complete;
 	__u64	bad_disposition;
 	__u64	refused;
+	__u64	aio_inline;
+	__u64	aio_fallback;
+	__u64	aio_eagain;
 };
 
 /* ublk_bpf_dev_info.flags */

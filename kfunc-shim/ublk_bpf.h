@@ -23,6 +23,16 @@ int ublk_bpf_init(void);
 void ublk_bpf_exit(void);
 
 int ublk_bpf_check_dev_flags(u64 flags);
+
+/*
+ * Tag set flags a device needs: BPF devices start aios from ->queue_rq(),
+ * which therefore may sleep.
+ */
+static inline unsigned int ublk_bpf_tag_set_flags(u64 dev_flags)
+{
+	return (dev_flags & UBLK_F_BPF) ? BLK_MQ_F_BLOCKING : 0;
+}
+
 int ublk_bpf_ctrl_cmd(struct ublk_bpf_dev **pbd,
 		      const struct ublksrv_ctrl_dev_info *info,
 		      struct mutex *dev_mutex, struct io_uring_cmd *cmd);

@@ -6,10 +6,24 @@
  * A program allocates an aio for an IO (an acquired reference: the verifier
  * refuses a program that neither submits nor releases it), attaches a slice
  * of the request to it and submits it against one of the device's
- * registered backing files. Submission only validates and queues: the file
- * operation runs in a kernel worker, because programs may submit from
- * ->queue_rq(), where nothing may sleep. The aio holds a reference on its IO
- * until it is freed, after the aio_complete() callback.
+ * registered backing files. The aio holds a reference on its IO until it is
+ * freed, after the aio_complete() callback.
+ *
+ * Where an aio runs. The program runs under RCU, so submit only queues the
+ * aio. An aio submitted by a stage's program call (from ->queue_rq() or the
+ * daemon task work, see ublk_bpf_io.c) goes to its IO's pending list, and
+ * the stage starts it once the program call returned, in the stage's own
+ * context, which may sleep (BPF devices have a BLK_MQ_F_BLOCKING tag set):
+ * with IOCB_NOWAIT on FMODE_NOWAIT files, blocking on tmpfs files (memory
+ * only). It goes to the queue's fallback worker when the file can do
+ * neither (see ublk_bpf_aio_may_inline()), for operations that always
+ * block (sync, fallocate), when the non-blocking attempt would have blocked
+ * (-EAGAIN, -EOPNOTSUPP or a short transfer: the worker does the rest; also
+ * a REQ_NOWAIT bio a lower device failed through ->ki_complete()), and when
+ * the program submitted it from aio_complete() outside the IO's stage. The
+ * worker drains the queue's list on each run. Completion runs where it happens: in the stage for
+ * synchronous operations, in ->ki_complete() (any context, even hardirq)
+ * for asynchronous ones; nothing in it sleeps.
  *
  * Guarantees: a READ request's pages are only read into and a WRITE
  * request's pages only written out (anything else is refused and counted);
@@ -21,6 +35,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
@@ -35,8 +50,56 @@ static void ublk_bpf_aio_free(struct ublk_bpf_aio *aio)
 
 	if (aio->bvec != aio->inline_bvec)
 		kfree(aio->bvec);
-	kmem_cache_free(ublk_bpf_aio_cache, aio);
+	/* the slot may be reused at once: done with @aio first */
+	if (aio->slot >= 0)
+		clear_bit_unlock(aio->slot, &io->aio_busy);
+	else
+		kmem_cache_free(ublk_bpf_aio_cache, aio);
 	ublk_bpf_io_put(io);
+}
+
+/**
+ * ublk_bpf_file_how - how aios on a file are started
+ * @file: a file being registered
+ *
+ * Return: UBLK_BPF_FILE_NOWAIT for files that honour IOCB_NOWAIT,
+ * UBLK_BPF_FILE_MEMORY for tmpfs files, whose reads and writes never wait
+ * for a device (a swapped-out page aside) but that do not offer
+ * FMODE_NOWAIT, UBLK_BPF_FILE_WORKER for anything else.
+ */
+u8 ublk_bpf_file_how(struct file *file)
+{
+	if (file->f_mode & FMODE_NOWAIT)
+		return UBLK_BPF_FILE_NOWAIT;
+	if (S_ISREG(file_inode(file)->i_mode) && shmem_file(file))
+		return UBLK_BPF_FILE_MEMORY;
+	return UBLK_BPF_FILE_WORKER;
+}
+
+/**
+ * ublk_bpf_file_permission - the per-access checks, once per file
+ * @file: a file being registered
+ *
+ * rw_verify_area() runs the LSM and fsnotify permission hooks of a read
+ * or write. The module does them once, for each direction the file was
+ * opened for, when the server registers the file, and not for each aio:
+ * the file is fixed for the life of the device, every aio acts for the
+ * same server on the same open file, and aios check their own range
+ * (ublk_bpf_aio_check()). The loop driver and swap files work the same
+ * way.
+ *
+ * Return: 0 or the negative errno of the refused check.
+ */
+int ublk_bpf_file_permission(struct file *file)
+{
+	loff_t pos = 0;
+	int ret = 0;
+
+	if (file->f_mode & FMODE_READ)
+		ret = rw_verify_area(READ, file, &pos, 0);
+	if (!ret && (file->f_mode & FMODE_WRITE))
+		ret = rw_verify_area(WRITE, file, &pos, 0);
+	return ret;
 }
 
 /*
@@ -77,6 +140,52 @@ out:
 	return n;
 }
 
+/*
+ * An iterator over bytes [off, off + len) of the request. A request of one
+ * bio (the common case) is used in place; others are copied once.
+ */
+static int ublk_bpf_aio_iter(struct ublk_bpf_aio *aio, struct iov_iter *iter,
+			     bool write, u32 off, u32 len)
+{
+	unsigned int dir = write ? ITER_SOURCE : ITER_DEST;
+	struct request *rq = aio->io->rq;
+	struct bio *bio = rq->bio;
+	struct bvec_iter bi;
+	struct bio_vec bv;
+	unsigned int nr = 0;
+
+	if (bio == rq->biotail) {
+		/* a split bio may start inside its first bvec */
+		bio_for_each_bvec(bv, bio, bi)
+			nr++;
+		iov_iter_bvec(iter, dir, __bvec_iter_bvec(bio->bi_io_vec,
+							  bio->bi_iter),
+			      nr, bio->bi_iter.bi_size);
+		iter->iov_offset = bio->bi_iter.bi_bvec_done;
+		iov_iter_advance(iter, off);
+		iov_iter_truncate(iter, len);
+		return 0;
+	}
+
+	if (aio->bvec != aio->inline_bvec)
+		kfree(aio->bvec);
+	nr = ublk_bpf_rq_slice(rq, off, len, NULL, 0);
+	if (nr > ARRAY_SIZE(aio->inline_bvec)) {
+		aio->bvec = kmalloc_array(nr, sizeof(*aio->bvec), GFP_NOIO);
+		if (!aio->bvec)
+			return -ENOMEM;
+	} else {
+		aio->bvec = aio->inline_bvec;
+	}
+	ublk_bpf_rq_slice(rq, off, len, aio->bvec, nr);
+	iov_iter_bvec(iter, dir, aio->bvec, nr, len);
+	return 0;
+}
+
+/*
+ * The aio's operation is over with @ret (bytes or -errno): zero-fill,
+ * aio_complete(), free. Any context; the caller holds ublk_bpf_srcu.
+ */
 static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 {
 	struct ublk_bpf_io *io = aio->io;
@@ -85,11 +194,17 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 	struct ublk_bpf_binding *b;
 	bool handled = false;
 	int err = 0;
-	int idx;
 
-	if (aio->write_started)
+	if (test_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags))
 		kiocb_end_write(&aio->iocb);
+	if (test_bit(UBLK_BPF_AIO_WORKER, &aio->flags))
+		this_cpu_inc(bd->stats->aio_fallback);
+	else
+		this_cpu_inc(bd->stats->aio_inline);
 
+	/* what an earlier non-blocking attempt moved */
+	if (ret >= 0)
+		ret += aio->done;
 	aio->res = ret;
 	if (op == UBLK_BPF_AIO_OP_READ && ret < (long)aio->len) {
 		u32 have = ret > 0 ? ret : 0;
@@ -106,26 +221,37 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 	if (err)
 		this_cpu_inc(bd->stats->aio_failed);
 
-	idx = srcu_read_lock(&ublk_bpf_srcu);
 	b = srcu_dereference(bd->binding, &ublk_bpf_srcu);
 	if (b && b->gen == io->gen && b->ops->aio_complete)
 		handled = b->ops->aio_complete(io, aio, aio->res) ==
 			  UBLK_BPF_AIO_HANDLED;
-	srcu_read_unlock(&ublk_bpf_srcu, idx);
 
 	if (err && !handled)
 		ublk_bpf_io_set_error(io, err);
 	ublk_bpf_aio_free(aio);
 }
 
-static void ublk_bpf_aio_done_work(struct work_struct *work)
+/* Hand an aio to its queue's fallback worker. Any context. */
+static void ublk_bpf_aio_punt(struct ublk_bpf_aio *aio)
 {
-	struct ublk_bpf_aio *aio = container_of(work, struct ublk_bpf_aio,
-						done_work);
-	unsigned int noio = memalloc_noio_save();
+	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 
-	ublk_bpf_aio_done(aio, aio->res);
-	memalloc_noio_restore(noio);
+	__set_bit(UBLK_BPF_AIO_WORKER, &aio->flags);
+	if (llist_add(&aio->node, &q->fallback))
+		queue_work(ublk_bpf_aio_wq, &q->work);
+}
+
+/*
+ * A non-blocking attempt would have blocked after moving @moved bytes: the
+ * worker does the rest, blocking.
+ */
+static void ublk_bpf_aio_retry(struct ublk_bpf_aio *aio, u32 moved)
+{
+	this_cpu_inc(aio->io->dev->stats->aio_eagain);
+	if (__test_and_clear_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags))
+		kiocb_end_write(&aio->iocb);
+	aio->done += moved;
+	ublk_bpf_aio_punt(aio);
 }
 
 /* ->ki_complete(), possibly in interrupt context. */
@@ -133,67 +259,76 @@ static void ublk_bpf_aio_ki_complete(struct kiocb *iocb, long ret)
 {
 	struct ublk_bpf_aio *aio = container_of(iocb, struct ublk_bpf_aio,
 						iocb);
+	int idx;
 
-	aio->res = ret;
-	INIT_WORK(&aio->done_work, ublk_bpf_aio_done_work);
-	queue_work(ublk_bpf_aio_wq, &aio->done_work);
+	/* a lower device that was out of tags for a REQ_NOWAIT bio */
+	if (ret == -EAGAIN && test_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags)) {
+		ublk_bpf_aio_retry(aio, 0);
+		return;
+	}
+	idx = srcu_read_lock(&ublk_bpf_srcu);
+	ublk_bpf_aio_done(aio, ret);
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
 }
 
-static ssize_t ublk_bpf_aio_rw(struct ublk_bpf_aio *aio, bool write)
+/* Start a READ or WRITE; returns as ->read_iter()/->write_iter() do. */
+static ssize_t ublk_bpf_aio_rw(struct ublk_bpf_aio *aio, bool write,
+			       bool nowait)
 {
-	struct request *rq = aio->io->rq;
 	struct file *file = aio->file;
 	struct iov_iter iter;
-	unsigned int nr;
 	ssize_t ret;
 
-	nr = ublk_bpf_rq_slice(rq, aio->off, aio->len, NULL, 0);
-	if (nr > ARRAY_SIZE(aio->inline_bvec)) {
-		aio->bvec = kmalloc_array(nr, sizeof(*aio->bvec), GFP_NOIO);
-		if (!aio->bvec)
-			return -ENOMEM;
-	} else {
-		aio->bvec = aio->inline_bvec;
-	}
-	ublk_bpf_rq_slice(rq, aio->off, aio->len, aio->bvec, nr);
-	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, aio->bvec, nr,
-		      aio->len);
-
-	init_sync_kiocb(&aio->iocb, file);
-	aio->iocb.ki_pos = aio->pos;
-	aio->iocb.ki_complete = ublk_bpf_aio_ki_complete;
-	aio->iocb.ki_ioprio = req_get_ioprio(rq);
-	if (write && (aio->op & UBLK_BPF_AIO_F_FUA))
-		aio->iocb.ki_flags |= IOCB_DSYNC;
-
-	ret = rw_verify_area(write ? WRITE : READ, file, &aio->iocb.ki_pos,
-			     aio->len);
+	ret = ublk_bpf_aio_iter(aio, &iter, write, aio->off + aio->done,
+				aio->len - aio->done);
 	if (ret)
 		return ret;
+
+	init_sync_kiocb(&aio->iocb, file);
+	aio->iocb.ki_pos = aio->pos + aio->done;
+	aio->iocb.ki_complete = ublk_bpf_aio_ki_complete;
+	aio->iocb.ki_ioprio = req_get_ioprio(aio->io->rq);
+	if (write && (aio->op & UBLK_BPF_AIO_F_FUA))
+		aio->iocb.ki_flags |= IOCB_DSYNC;
+	if (nowait) {
+		aio->iocb.ki_flags |= IOCB_NOWAIT;
+		__set_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags);
+	} else {
+		__clear_bit(UBLK_BPF_AIO_NOWAIT, &aio->flags);
+	}
+
 	if (!write)
 		return file->f_op->read_iter(&aio->iocb, &iter);
 
 	if (S_ISREG(file_inode(file)->i_mode)) {
-		kiocb_start_write(&aio->iocb);
-		aio->write_started = true;
+		if (!nowait) {
+			kiocb_start_write(&aio->iocb);
+		} else {
+			/* a frozen file system would block */
+			if (!sb_start_write_trylock(file_inode(file)->i_sb))
+				return -EAGAIN;
+			/* like kiocb_start_write(): completion may be elsewhere */
+			__sb_writers_release(file_inode(file)->i_sb,
+					     SB_FREEZE_WRITE);
+		}
+		__set_bit(UBLK_BPF_AIO_WRITE_STARTED, &aio->flags);
 	}
 	return file->f_op->write_iter(&aio->iocb, &iter);
 }
 
-static void ublk_bpf_aio_submit_work(struct work_struct *work)
+/* Run an aio in the fallback worker: may block. */
+static void ublk_bpf_aio_run_blocking(struct ublk_bpf_aio *aio)
 {
-	struct ublk_bpf_aio *aio = container_of(work, struct ublk_bpf_aio,
-						submit_work);
 	struct file *file = aio->file;
-	unsigned int noio = memalloc_noio_save();
 	long ret;
+	int idx;
 
 	switch (aio->op & UBLK_BPF_AIO_OP_MASK) {
 	case UBLK_BPF_AIO_OP_READ:
-		ret = ublk_bpf_aio_rw(aio, false);
+		ret = ublk_bpf_aio_rw(aio, false, false);
 		break;
 	case UBLK_BPF_AIO_OP_WRITE:
-		ret = ublk_bpf_aio_rw(aio, true);
+		ret = ublk_bpf_aio_rw(aio, true, false);
 		break;
 	case UBLK_BPF_AIO_OP_FSYNC:
 		ret = vfs_fsync(file, 0);
@@ -211,15 +346,135 @@ static void ublk_bpf_aio_submit_work(struct work_struct *work)
 		break;
 	}
 	/* ->ki_complete() runs, or ran already, for a queued operation */
-	if (ret != -EIOCBQUEUED)
-		ublk_bpf_aio_done(aio, ret);
+	if (ret == -EIOCBQUEUED)
+		return;
+	idx = srcu_read_lock(&ublk_bpf_srcu);
+	ublk_bpf_aio_done(aio, ret);
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
+}
+
+/*
+ * Whether an aio may run in its IO's stage. Only READ and WRITE: the
+ * other operations always block. Like io_uring, a buffered write is only
+ * tried without blocking on files that say they can (FOP_BUFFER_WASYNC),
+ * and never with FUA, whose sync after the write would block. A tmpfs file
+ * blocks only on its own locks and on swap; a stage running for memory
+ * reclaim may hold those (reclaim under a tmpfs write that swaps to this
+ * device), so it leaves them to the worker.
+ */
+static bool ublk_bpf_aio_may_inline(struct ublk_bpf_aio *aio, u32 op)
+{
+	struct file *file = aio->file;
+
+	if (op != UBLK_BPF_AIO_OP_READ && op != UBLK_BPF_AIO_OP_WRITE)
+		return false;
+	switch (aio->how) {
+	case UBLK_BPF_FILE_NOWAIT:
+		if (op == UBLK_BPF_AIO_OP_READ || (file->f_flags & O_DIRECT) ||
+		    !S_ISREG(file_inode(file)->i_mode))
+			return true;
+		return !(aio->op & UBLK_BPF_AIO_F_FUA) &&
+		       (file->f_op->fop_flags & FOP_BUFFER_WASYNC);
+	case UBLK_BPF_FILE_MEMORY:
+		return !(current->flags & PF_MEMALLOC);
+	default:
+		return false;
+	}
+}
+
+/*
+ * Start an aio from its IO's stage, which may sleep and holds
+ * ublk_bpf_srcu; completes it here when the operation is synchronous.
+ */
+static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
+{
+	u32 op = aio->op & UBLK_BPF_AIO_OP_MASK;
+	bool nowait = aio->how == UBLK_BPF_FILE_NOWAIT;
+	ssize_t ret;
+
+	if (!ublk_bpf_aio_may_inline(aio, op)) {
+		ublk_bpf_aio_punt(aio);
+		return;
+	}
+	ret = ublk_bpf_aio_rw(aio, op == UBLK_BPF_AIO_OP_WRITE, nowait);
+	if (ret == -EIOCBQUEUED)
+		return;
+	if (nowait) {
+		/* some file systems refuse non-blocking IO with -EOPNOTSUPP */
+		if (ret == -EAGAIN || ret == -EOPNOTSUPP) {
+			ublk_bpf_aio_retry(aio, 0);
+			return;
+		}
+		/* stopped where it would block, or at the end of the file */
+		if (ret >= 0 && ret < aio->len) {
+			ublk_bpf_aio_retry(aio, ret);
+			return;
+		}
+	}
+	ublk_bpf_aio_done(aio, ret);
+}
+
+/**
+ * ublk_bpf_stage_issue - start the aios the stage's program submitted
+ * @io: the IO, held by its stage, whose stage_task is current
+ *
+ * Called by a stage after each program call, outside the program's RCU
+ * section, with ublk_bpf_srcu held. aio_complete() callbacks of
+ * operations that complete here may submit more; they are started too.
+ */
+void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
+{
+	struct ublk_bpf_aio *aio, *next;
+	struct llist_node *list;
+	unsigned int noio;
+
+	if (llist_empty(&io->pending))
+		return;
+	/* the backing file's IO must not recurse into reclaim */
+	noio = memalloc_noio_save();
+	while ((list = llist_del_all(&io->pending))) {
+		list = llist_reverse_order(list);
+		llist_for_each_entry_safe(aio, next, list, node)
+			ublk_bpf_aio_run_inline(aio);
+	}
 	memalloc_noio_restore(noio);
+}
+
+static void ublk_bpf_queue_work(struct work_struct *work)
+{
+	struct ublk_bpf_queue *q = container_of(work, struct ublk_bpf_queue,
+						work);
+	struct ublk_bpf_aio *aio, *next;
+	struct llist_node *list;
+	unsigned int noio = memalloc_noio_save();
+
+	while ((list = llist_del_all(&q->fallback))) {
+		list = llist_reverse_order(list);
+		llist_for_each_entry_safe(aio, next, list, node) {
+			ublk_bpf_aio_run_blocking(aio);
+			cond_resched();
+		}
+	}
+	memalloc_noio_restore(noio);
+}
+
+/**
+ * ublk_bpf_queue_init - set up the per-queue state of a device
+ * @q: the queue's state
+ * @bd: the device
+ */
+void ublk_bpf_queue_init(struct ublk_bpf_queue *q, struct ublk_bpf_dev *bd)
+{
+	q->dev = bd;
+	init_llist_head(&q->fallback);
+	INIT_WORK(&q->work, ublk_bpf_queue_work);
 }
 
 /* Everything submit refuses; the direction rule is counted on its own. */
 static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 			      u64 pos)
 {
+	bool attached = test_bit(UBLK_BPF_AIO_ATTACHED, &aio->flags);
 	struct ublk_bpf_io *io = aio->io;
 	struct ublk_bpf_dev *bd = io->dev;
 	u32 kind = op & UBLK_BPF_AIO_OP_MASK;
@@ -231,7 +486,7 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 		return -EINVAL;
 	if (file_idx >= bd->nr_files)
 		return -EBADF;
-	file = bd->files[file_idx];
+	file = bd->files[file_idx].file;
 
 	switch (kind) {
 	case UBLK_BPF_AIO_OP_READ:
@@ -246,7 +501,7 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 			return -EPERM;
 		}
 		need = kind == UBLK_BPF_AIO_OP_READ ? FMODE_READ : FMODE_WRITE;
-		if (!aio->attached)
+		if (!attached)
 			return -EINVAL;
 		break;
 	case UBLK_BPF_AIO_OP_FSYNC:
@@ -256,7 +511,7 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 	case UBLK_BPF_AIO_OP_DISCARD:
 	case UBLK_BPF_AIO_OP_WRITE_ZEROES:
 		need = FMODE_WRITE;
-		if (!aio->attached)
+		if (!attached)
 			return -EINVAL;
 		break;
 	default:
@@ -265,13 +520,14 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 	if ((file->f_mode & need) != need)
 		return -EBADF;
 	/* FSYNC and FDATASYNC ignore @pos and the slice */
-	if (aio->attached && (pos > LLONG_MAX || pos > LLONG_MAX - aio->len))
+	if (attached && (pos > LLONG_MAX || pos > LLONG_MAX - aio->len))
 		return -EINVAL;
 
 	aio->op = op;
 	aio->file_idx = file_idx;
 	aio->pos = pos;
 	aio->file = file;
+	aio->how = bd->files[file_idx].how;
 	return 0;
 }
 
@@ -290,16 +546,29 @@ __bpf_kfunc_start_defs();
  */
 __bpf_kfunc struct ublk_bpf_aio *ublk_bpf_aio_alloc(struct ublk_bpf_io *io)
 {
-	struct ublk_bpf_aio *aio;
+	struct ublk_bpf_aio *aio = NULL;
+	int slot;
 
 	if (!ublk_bpf_io_live(io) ||
 	    test_bit(UBLK_BPF_IO_COMPLETED, &io->flags)) {
 		this_cpu_inc(io->dev->stats->refused);
 		return NULL;
 	}
-	aio = kmem_cache_zalloc(ublk_bpf_aio_cache, GFP_NOWAIT | __GFP_NOWARN);
-	if (!aio)
-		return NULL;
+	for (slot = 0; slot < UBLK_BPF_IO_AIOS; slot++) {
+		if (!test_and_set_bit_lock(slot, &io->aio_busy)) {
+			aio = &io->aios[slot];
+			memset(aio, 0, sizeof(*aio));
+			break;
+		}
+	}
+	if (!aio) {
+		aio = kmem_cache_zalloc(ublk_bpf_aio_cache,
+					GFP_NOWAIT | __GFP_NOWARN);
+		if (!aio)
+			return NULL;
+		slot = -1;
+	}
+	aio->slot = slot;
 	aio->io = io;
 	ublk_bpf_io_get(io);
 	return aio;
@@ -328,7 +597,7 @@ __bpf_kfunc int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, u32 off, u32 len)
 	}
 	aio->off = off;
 	aio->len = len;
-	aio->attached = true;
+	__set_bit(UBLK_BPF_AIO_ATTACHED, &aio->flags);
 	return 0;
 }
 
@@ -339,9 +608,9 @@ __bpf_kfunc int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, u32 off, u32 len)
  * @file_idx: index of a file registered with UBLK_U_CMD_BPF_REG_FILES
  * @pos: offset in the file
  *
- * On success the operation runs in the background and aio_complete() is
- * called when it is done. On failure the aio is freed, aio_complete() is
- * not called, and the IO is not affected.
+ * On success the operation starts once the program returns and
+ * aio_complete() is called when it is done. On failure the aio is freed,
+ * aio_complete() is not called, and the IO is not affected.
  *
  * Return: 0; -EPERM when a READ is asked on a request that is not a READ
  * or a WRITE on a request that is not a WRITE; -EBADF for a bad file index
@@ -367,8 +636,14 @@ __bpf_kfunc int ublk_bpf_aio_submit(struct ublk_bpf_aio *aio, u32 op,
 
 	set_bit(UBLK_BPF_IO_AIO_USED, &io->flags);
 	this_cpu_inc(bd->stats->aio_submitted);
-	INIT_WORK(&aio->submit_work, ublk_bpf_aio_submit_work);
-	queue_work(ublk_bpf_aio_wq, &aio->submit_work);
+	/*
+	 * Only the task running the IO's stage, outside any interrupt,
+	 * adds to the stage's list: it is the one to start them.
+	 */
+	if (in_task() && READ_ONCE(io->stage_task) == current)
+		llist_add(&aio->node, &io->pending);
+	else
+		ublk_bpf_aio_punt(aio);
 	return 0;
 }
 

@@ -148,7 +148,10 @@ unlock:
 	return ret;
 }
 
-/* The last reference is gone: end or requeue the request. */
+/*
+ * The last reference is gone: end or requeue the request. The caller
+ * holds ublk_bpf_srcu (the stage's, the completion's or its own section).
+ */
 static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 {
 	struct ublk_bpf_dev *bd = io->dev;
@@ -156,7 +159,6 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 	struct ublk_bpf_binding *b;
 	int res = READ_ONCE(io->res);
 	bool requeue = test_bit(UBLK_BPF_IO_REQUEUE, &io->flags);
-	int idx;
 
 	if (!requeue && !res && io->op == REQ_OP_READ)
 		ublk_bpf_io_zero_unread(io);
@@ -164,11 +166,9 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 	/* From here on no kfunc accepts the IO. */
 	clear_bit(UBLK_BPF_IO_ACTIVE, &io->flags);
 
-	idx = srcu_read_lock(&ublk_bpf_srcu);
 	b = srcu_dereference(bd->binding, &ublk_bpf_srcu);
 	if (b && b->gen == io->gen && b->ops->release_io_cmd)
 		b->ops->release_io_cmd(io);
-	srcu_read_unlock(&ublk_bpf_srcu, idx);
 
 	/* The request may be reused as soon as it ends: forget it first. */
 	WRITE_ONCE(io->flags, 0);
@@ -181,7 +181,14 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
 	}
 	if (res)
 		this_cpu_inc(bd->stats->io_failed);
-	/* Same reason as the driver's ublk_end_request(). */
+	/*
+	 * Same reason as the driver's ublk_end_request(), in task context;
+	 * an aio completion in hardirq context cannot run bottom halves.
+	 */
+	if (in_hardirq() || irqs_disabled()) {
+		blk_mq_end_request(rq, errno_to_blk_status(res));
+		return;
+	}
 	local_bh_disable();
 	blk_mq_end_request(rq, errno_to_blk_status(res));
 	local_bh_enable();
@@ -191,12 +198,13 @@ static void ublk_bpf_io_end(struct ublk_bpf_io *io)
  * ublk_bpf_io_put - drop a reference on an IO
  * @io: the IO
  *
- * The last reference ends the request. The caller must not touch @io nor
- * its request afterwards unless it holds another reference.
+ * The last reference ends the request. The caller holds ublk_bpf_srcu,
+ * and must not touch @io nor its request afterwards unless it holds
+ * another reference.
  */
 void ublk_bpf_io_put(struct ublk_bpf_io *io)
 {
-	if (atomic_dec_and_test(&io->refs))
+	if (refcount_dec_and_test(&io->refs))
 		ublk_bpf_io_end(io);
 }
 
@@ -243,7 +251,9 @@ static void ublk_bpf_io_start(struct ublk_bpf_io *io, struct request *rq,
 	io->done = 0;
 	io->op = req_op(rq);
 	io->nr_ranges = 0;
-	atomic_set(&io->refs, 1);
+	io->stage_task = NULL;
+	init_llist_head(&io->pending);
+	refcount_set(&io->refs, 1);
 	/* Pairs with the atomic bit operations of kfuncs and scans. */
 	smp_store_release(&io->flags, BIT(UBLK_BPF_IO_ACTIVE) |
 					BIT(UBLK_BPF_IO_OWNED));
@@ -252,18 +262,20 @@ static void ublk_bpf_io_start(struct ublk_bpf_io *io, struct request *rq,
 /*
  * Hand an IO the program redirected back to the driver, untouched. Only
  * called when nothing but the ownership reference and the caller's call
- * reference exist.
+ * reference exist. With UBLK_BPF_IO_OWNED cleared and no program call
+ * running nothing else takes a reference, so reading the count is enough.
  */
 static bool ublk_bpf_io_give_back(struct ublk_bpf_io *io)
 {
 	if (!test_and_clear_bit(UBLK_BPF_IO_OWNED, &io->flags))
 		return false;
-	if (WARN_ON_ONCE(atomic_cmpxchg(&io->refs, 2, 0) != 2)) {
+	if (WARN_ON_ONCE(refcount_read(&io->refs) != 2)) {
 		/* an unexpected reference: cannot hand it over, fail it */
 		ublk_bpf_io_set_error(io, -EIO);
 		ublk_bpf_io_put(io);
 		return false;
 	}
+	refcount_set(&io->refs, 0);
 	WRITE_ONCE(io->flags, 0);
 	return true;
 }
@@ -296,6 +308,7 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 	 * program's aio_complete() may complete the IO on another CPU.
 	 */
 	ublk_bpf_io_get(io);
+	WRITE_ONCE(io->stage_task, current);
 	for (;;) {
 		u32 disp, bytes;
 
@@ -303,6 +316,8 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 			ret = ops->queue_io_cmd_daemon(io, io->done);
 		else
 			ret = ops->queue_io_cmd(io, io->done);
+		/* out of the program's RCU section: start its aios */
+		ublk_bpf_stage_issue(io);
 
 		/* completed by the program, or failed by the timeout */
 		if (test_bit(UBLK_BPF_IO_COMPLETED, &io->flags) ||
@@ -335,8 +350,10 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 		if (disp == UBLK_BPF_IO_REDIRECT) {
 			if (io->done || test_bit(UBLK_BPF_IO_AIO_USED, &io->flags))
 				goto bad;
-			if (ublk_bpf_io_give_back(io))
+			if (ublk_bpf_io_give_back(io)) {
+				WRITE_ONCE(io->stage_task, NULL);
 				return UBLK_BPF_STAGE_REDIRECT;
+			}
 			break;
 		}
 bad:
@@ -347,6 +364,7 @@ bad:
 		ublk_bpf_io_finish(io, -EIO);
 		break;
 	}
+	WRITE_ONCE(io->stage_task, NULL);
 	ublk_bpf_io_put(io);
 	return UBLK_BPF_STAGE_KEPT;
 }
@@ -475,10 +493,15 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 		      enum blk_eh_timer_return *ret)
 {
 	struct ublk_bpf_io *io = ublk_bpf_io_of(bd, q_id, rq->tag);
+	bool finished;
+	int idx;
 
 	if (!ublk_bpf_io_live(io))
 		return false;
-	if (ublk_bpf_io_finish(io, -ETIMEDOUT)) {
+	idx = srcu_read_lock(&ublk_bpf_srcu);
+	finished = ublk_bpf_io_finish(io, -ETIMEDOUT);
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
+	if (finished) {
 		this_cpu_inc(bd->stats->io_timeout);
 		pr_warn_ratelimited("ublk_bpf: dev %u: program did not complete tag %u of queue %u in time\n",
 				    bd->dev_id, rq->tag, q_id);
@@ -502,6 +525,7 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 void ublk_bpf_dev_abandon_ios(struct ublk_bpf_dev *bd, u64 gen)
 {
 	u32 i, nr = (u32)bd->nr_queues * bd->depth;
+	int idx = srcu_read_lock(&ublk_bpf_srcu);
 
 	for (i = 0; i < nr; i++) {
 		struct ublk_bpf_io *io = &bd->ios[i];
@@ -513,4 +537,5 @@ void ublk_bpf_dev_abandon_ios(struct ublk_bpf_dev *bd, u64 gen)
 		set_bit(UBLK_BPF_IO_REQUEUE, &io->flags);
 		ublk_bpf_io_put(io);
 	}
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
 }

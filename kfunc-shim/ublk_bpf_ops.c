@@ -382,9 +382,12 @@ ublk_bpf_dev_alloc(const struct ublksrv_ctrl_dev_info *info)
 	if (!bd)
 		return NULL;
 	bd->ios = kvcalloc(nr, sizeof(*bd->ios), GFP_KERNEL);
+	bd->queues = kcalloc(info->nr_hw_queues, sizeof(*bd->queues),
+			     GFP_KERNEL);
 	bd->stats = alloc_percpu(struct ublk_bpf_dev_stats);
-	if (!bd->ios || !bd->stats) {
+	if (!bd->ios || !bd->queues || !bd->stats) {
 		kvfree(bd->ios);
+		kfree(bd->queues);
 		free_percpu(bd->stats);
 		kfree(bd);
 		return NULL;
@@ -392,6 +395,8 @@ ublk_bpf_dev_alloc(const struct ublksrv_ctrl_dev_info *info)
 	bd->dev_id = info->dev_id;
 	bd->nr_queues = info->nr_hw_queues;
 	bd->depth = info->queue_depth;
+	for (i = 0; i < bd->nr_queues; i++)
+		ublk_bpf_queue_init(&bd->queues[i], bd);
 	for (i = 0; i < nr; i++) {
 		struct ublk_bpf_io *io = &bd->ios[i];
 
@@ -449,13 +454,13 @@ static int ublk_bpf_ctrl_set_params(struct ublk_bpf_dev **pbd,
 	return ret;
 }
 
-static void ublk_bpf_put_files(struct file **files, u32 nr)
+static void ublk_bpf_put_files(struct ublk_bpf_file *files, u32 nr)
 {
 	u32 i;
 
 	for (i = 0; i < nr; i++)
-		if (files[i])
-			fput(files[i]);
+		if (files[i].file)
+			fput(files[i].file);
 	kfree(files);
 }
 
@@ -466,7 +471,7 @@ static int ublk_bpf_ctrl_reg_files(struct ublk_bpf_dev **pbd,
 {
 	u32 nr = len / sizeof(__s32);
 	struct ublk_bpf_dev *bd;
-	struct file **files;
+	struct ublk_bpf_file *files;
 	__s32 *fds;
 	u32 i;
 	int ret;
@@ -484,20 +489,27 @@ static int ublk_bpf_ctrl_reg_files(struct ublk_bpf_dev **pbd,
 		return -ENOMEM;
 	}
 	for (i = 0; i < nr; i++) {
+		struct file *file;
 		umode_t mode;
 
 		ret = -EBADF;
 		if (fds[i] < 0)
 			goto fail;
-		files[i] = fget(fds[i]);
-		if (!files[i])
+		file = fget(fds[i]);
+		if (!file)
 			goto fail;
-		mode = file_inode(files[i])->i_mode;
+		files[i].file = file;
+		mode = file_inode(file)->i_mode;
 		ret = -EINVAL;
 		/* O_APPEND would move every write to the end of the file */
 		if ((!S_ISREG(mode) && !S_ISBLK(mode)) ||
-		    (files[i]->f_flags & O_APPEND))
+		    (file->f_flags & O_APPEND))
 			goto fail;
+		/* aios skip the per-access checks, see there */
+		ret = ublk_bpf_file_permission(file);
+		if (ret)
+			goto fail;
+		files[i].how = ublk_bpf_file_how(file);
 	}
 	kfree(fds);
 
@@ -544,6 +556,9 @@ static void ublk_bpf_sum_stats(struct ublk_bpf_dev *bd,
 		sum->double_complete += s->double_complete;
 		sum->bad_disposition += s->bad_disposition;
 		sum->refused += s->refused;
+		sum->aio_inline += s->aio_inline;
+		sum->aio_fallback += s->aio_fallback;
+		sum->aio_eagain += s->aio_eagain;
 	}
 }
 
@@ -685,19 +700,26 @@ void ublk_bpf_dev_stop(struct ublk_bpf_dev *bd)
  * ublk_bpf_dev_free - free the BPF state of a device being released
  * @bd: BPF state of the device, or NULL
  *
- * Drops the references on the registered backing files.
+ * Drops the references on the registered backing files. Every request
+ * has ended, so no aio is left, but a fallback worker may still be
+ * returning from the last one.
  */
 void ublk_bpf_dev_free(struct ublk_bpf_dev *bd)
 {
+	u32 i;
+
 	if (!bd)
 		return;
 	ublk_bpf_dev_stop(bd);
+	for (i = 0; i < bd->nr_queues; i++)
+		flush_work(&bd->queues[i].work);
 	mutex_lock(&ublk_bpf_mutex);
 	list_del(&bd->node);
 	mutex_unlock(&ublk_bpf_mutex);
 	if (bd->files)
 		ublk_bpf_put_files(bd->files, bd->nr_files);
 	free_percpu(bd->stats);
+	kfree(bd->queues);
 	kvfree(bd->ios);
 	kfree(bd);
 }

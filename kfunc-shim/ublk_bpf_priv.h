@@ -11,7 +11,9 @@
 #include <linux/bvec.h>
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/percpu.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
@@ -36,7 +38,9 @@ struct ublk_bpf_aio;
  *	about to complete; called once for each IO the program kept. Must
  *	not sleep; the IO can no longer be used with any kfunc.
  * @aio_complete: an aio of @io completed with @res (bytes or -errno);
- *	called from a kernel worker, must not sleep. For a READ, a short or
+ *	called where the operation ended (the stage that started it, the
+ *	fallback worker, or ->ki_complete() in any context, hardirq
+ *	included); must not sleep. For a READ, a short or
  *	failed read has already been zero-filled. May submit more aios for
  *	@io or complete it. Returns 0, or UBLK_BPF_AIO_HANDLED to keep a
  *	failed aio from failing @io.
@@ -74,6 +78,81 @@ enum {
 	UBLK_BPF_IO_TO_DAEMON,
 };
 
+#define UBLK_BPF_AIO_INLINE_BVECS	4
+
+/* How the aios of a registered file are started. */
+enum ublk_bpf_file_how {
+	/* by the fallback worker only (the file cannot promise not to block) */
+	UBLK_BPF_FILE_WORKER,
+	/* from the submitting stage with IOCB_NOWAIT (FMODE_NOWAIT files) */
+	UBLK_BPF_FILE_NOWAIT,
+	/* from the submitting stage, blocking: tmpfs, memory only */
+	UBLK_BPF_FILE_MEMORY,
+};
+
+/**
+ * struct ublk_bpf_file - a registered backing file
+ * @file: the file, referenced until the device is freed
+ * @how: UBLK_BPF_FILE_*, decided once at registration
+ */
+struct ublk_bpf_file {
+	struct file *file;
+	u8 how;
+};
+
+/* Bits of ublk_bpf_aio.flags. */
+enum {
+	UBLK_BPF_AIO_ATTACHED,		/* a slice was attached */
+	UBLK_BPF_AIO_WRITE_STARTED,	/* freeze protection taken for a write */
+	UBLK_BPF_AIO_NOWAIT,		/* the last attempt used IOCB_NOWAIT */
+	UBLK_BPF_AIO_WORKER,		/* the fallback worker ran it */
+};
+
+/**
+ * struct ublk_bpf_aio - one file operation submitted by a program
+ * @op: UBLK_BPF_AIO_OP_* and UBLK_BPF_AIO_F_* given to submit
+ * @file_idx: index of the registered backing file
+ * @pos: offset in the file
+ * @off: start of the attached slice of the request
+ * @len: length of the attached slice
+ * @res: result: bytes transferred or -errno; valid in aio_complete()
+ * @io: the IO this aio belongs to (holds a reference on it)
+ * @file: the backing file
+ * @node: entry in the submitting stage's list or the fallback list
+ * @done: bytes a NOWAIT attempt moved before it would have blocked
+ * @flags: UBLK_BPF_AIO_* bits; non-atomic bit operations: one context
+ *	owns an aio at a time (the llists and ->ki_complete() hand it over)
+ * @slot: index in the IO's embedded aios, or -1 for a slab aio
+ * @how: UBLK_BPF_FILE_* of @file
+ * @iocb: the kiocb of READ and WRITE
+ * @bvec: the slice as a bio_vec array, when the request has several bios
+ * @inline_bvec: storage for small slices
+ *
+ * Programs may read @op through @res in aio_complete(); the rest is
+ * private to the module.
+ */
+struct ublk_bpf_aio {
+	u32 op;
+	u32 file_idx;
+	u64 pos;
+	u32 off;
+	u32 len;
+	int res;
+	struct ublk_bpf_io *io;
+	struct file *file;
+	struct llist_node node;
+	u32 done;
+	s8 slot;
+	u8 how;
+	unsigned long flags;
+	struct kiocb iocb;
+	struct bio_vec *bvec;
+	struct bio_vec inline_bvec[UBLK_BPF_AIO_INLINE_BVECS];
+};
+
+/* aios embedded in each IO: no allocation for a loop or a mirror write */
+#define UBLK_BPF_IO_AIOS		2
+
 /**
  * struct ublk_bpf_range - a byte range [@start, @end) of a request
  * @start: first byte
@@ -93,6 +172,11 @@ struct ublk_bpf_range {
  * @flags: UBLK_BPF_IO_* bits
  * @refs: references: the ownership reference, one per program call in
  *	progress and one per aio; the request completes when the last is put
+ * @stage_task: the task running a stage for the IO, NULL between stages;
+ *	aios the program submits from that task go to @pending
+ * @pending: aios submitted during the current stage, started by the stage
+ *	once the program call returned (the program runs under RCU)
+ * @aio_busy: bits of @aios in use
  * @res: first error recorded for the IO, 0 if none
  * @bytes: size of the request in bytes
  * @done: bytes handled so far through UBLK_BPF_IO_CONTINUE
@@ -102,6 +186,7 @@ struct ublk_bpf_range {
  * @nr_ranges: entries used in @ranges
  * @lock: protects @ranges and @nr_ranges
  * @ranges: slices of a READ request that aios read into
+ * @aios: embedded aios, used before the slab
  *
  * Programs get a pointer to this as an opaque handle; the kfuncs are the
  * only interface, the fields are not ABI.
@@ -112,7 +197,7 @@ struct ublk_bpf_io {
 	const struct ublksrv_io_desc *iod;
 	u64 gen;
 	unsigned long flags;
-	atomic_t refs;
+	refcount_t refs;
 	int res;
 	u32 bytes;
 	u32 done;
@@ -122,47 +207,22 @@ struct ublk_bpf_io {
 	u8 nr_ranges;
 	spinlock_t lock;	/* protects ranges and nr_ranges */
 	struct ublk_bpf_range ranges[UBLK_BPF_MAX_READ_RANGES];
+	struct task_struct *stage_task;
+	struct llist_head pending;
+	unsigned long aio_busy;
+	struct ublk_bpf_aio aios[UBLK_BPF_IO_AIOS];
 };
 
-#define UBLK_BPF_AIO_INLINE_BVECS	4
-
 /**
- * struct ublk_bpf_aio - one file operation submitted by a program
- * @op: UBLK_BPF_AIO_OP_* and UBLK_BPF_AIO_F_* given to submit
- * @file_idx: index of the registered backing file
- * @pos: offset in the file
- * @off: start of the attached slice of the request
- * @len: length of the attached slice
- * @res: result: bytes transferred or -errno; valid in aio_complete()
- * @io: the IO this aio belongs to (holds a reference on it)
- * @file: the backing file
- * @attached: a slice was attached
- * @write_started: freeze protection was taken for a write
- * @iocb: the kiocb of READ and WRITE
- * @submit_work: runs the operation
- * @done_work: completes an operation that finished asynchronously
- * @bvec: the slice as a bio_vec array
- * @inline_bvec: storage for small slices
- *
- * Programs may read @op through @res in aio_complete(); the rest is
- * private to the module.
+ * struct ublk_bpf_queue - per hardware queue state of a BPF device
+ * @dev: the device
+ * @fallback: aios waiting for the fallback worker
+ * @work: the fallback worker; drains @fallback on each run
  */
-struct ublk_bpf_aio {
-	u32 op;
-	u32 file_idx;
-	u64 pos;
-	u32 off;
-	u32 len;
-	int res;
-	struct ublk_bpf_io *io;
-	struct file *file;
-	bool attached;
-	bool write_started;
-	struct kiocb iocb;
-	struct work_struct submit_work;
-	struct work_struct done_work;
-	struct bio_vec *bvec;
-	struct bio_vec inline_bvec[UBLK_BPF_AIO_INLINE_BVECS];
+struct ublk_bpf_queue {
+	struct ublk_bpf_dev *dev;
+	struct llist_head fallback;
+	struct work_struct work;
 };
 
 /**
@@ -191,6 +251,7 @@ struct ublk_bpf_binding {
  * @stopped: the device was stopped; it is never bound again
  * @nr_files: entries in @files
  * @files: registered backing files, referenced until the device is freed
+ * @queues: @nr_queues per-queue states
  * @stats: per-CPU counters
  * @ios: @nr_queues * @depth request states
  */
@@ -206,7 +267,8 @@ struct ublk_bpf_dev {
 	bool started;
 	bool stopped;
 	u32 nr_files;
-	struct file **files;
+	struct ublk_bpf_file *files;
+	struct ublk_bpf_queue *queues;
 	struct ublk_bpf_dev_stats __percpu *stats;
 	struct ublk_bpf_io *ios;
 };
@@ -227,7 +289,7 @@ static inline bool ublk_bpf_io_live(const struct ublk_bpf_io *io)
 
 static inline void ublk_bpf_io_get(struct ublk_bpf_io *io)
 {
-	atomic_inc(&io->refs);
+	refcount_inc(&io->refs);
 }
 
 void ublk_bpf_io_put(struct ublk_bpf_io *io);
@@ -236,6 +298,11 @@ void ublk_bpf_io_set_error(struct ublk_bpf_io *io, int err);
 int ublk_bpf_io_add_read_range(struct ublk_bpf_io *io, u32 off, u32 len);
 u32 ublk_bpf_rq_zero(struct request *rq, u32 off, u32 len);
 void ublk_bpf_dev_abandon_ios(struct ublk_bpf_dev *bd, u64 gen);
+
+void ublk_bpf_stage_issue(struct ublk_bpf_io *io);
+void ublk_bpf_queue_init(struct ublk_bpf_queue *q, struct ublk_bpf_dev *bd);
+u8 ublk_bpf_file_how(struct file *file);
+int ublk_bpf_file_permission(struct file *file);
 
 int ublk_bpf_aio_init(void);
 void ublk_bpf_aio_exit(void);

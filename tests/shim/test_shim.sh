@@ -73,6 +73,14 @@ shim() {
 
 mkfile() { rm -f "$1"; truncate -s "$2" "$1"; }
 
+# random_loop_dev MB: a loop device over MB MiB of random data ($TMP/lo.img)
+random_loop_dev() {
+	modprobe loop 2>/dev/null
+	mkfile "$TMP/lo.img" "$1M"
+	dd if=/dev/urandom of="$TMP/lo.img" bs=1M count="$1" conv=notrunc 2>/dev/null
+	losetup -f --show "$TMP/lo.img"
+}
+
 # within SECS CMD...: CMD's status, or 1 when it still runs after SECS
 # seconds; then it is left behind, not waited for: an IO that never ends
 # (an uninterruptible task) must fail the test, not stall the suite
@@ -159,9 +167,12 @@ loop_mode() {
 		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img"
 }
 
+# a tmpfs file: every aio runs in the stage that submitted it (memory only,
+# no worker)
 t_loop_continue() {
 	loop_mode $LOOP && expect "$TMP/out" io_bpf -gt 0 &&
 	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" aio_submitted -gt 0 &&
+	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" aio_fallback -eq 0 &&
 	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" prog_attach -eq 1 &&
 	expect "$TMP/out" prog_detach -eq 1
 }
@@ -186,7 +197,8 @@ t_retry() {
 	expect "$TMP/out" srv_ios -eq 1 && expect "$TMP/out" io_bpf -gt 0
 }
 
-# O_DIRECT on a block device: the aio completes through ->ki_complete()
+# O_DIRECT on a block device: the aio starts with IOCB_NOWAIT from the
+# stage and completes through ->ki_complete()
 t_loop_async() {
 	local dev
 	modprobe loop 2>/dev/null
@@ -198,7 +210,110 @@ t_loop_async() {
 	local rc=$?
 	losetup -d "$dev"
 	[ $rc -eq 0 ] && expect "$TMP/out" aio_submitted -gt 0 &&
+	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
+}
+
+# --- the fallback worker ---------------------------------------------------
+
+# which path the aios took, as a TAP comment
+aio_counters() {
+	grep -E "^(aio_|zero_filled)" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	echo
+}
+
+# ext4 on a loop device, mounted on $TMP/mnt, with FILE_MB of random data in
+# $TMP/mnt/a.img, not in the page cache; $TMP/fsdev is the loop device
+ext4_file() {
+	local dev
+	modprobe loop 2>/dev/null
+	modprobe ext4 2>/dev/null
+	mkfile "$TMP/fs.img" 96M
+	dev=$(losetup -f --show "$TMP/fs.img") || { echo "# no loop device"; return 1; }
+	echo "$dev" >"$TMP/fsdev"
+	mkdir -p "$TMP/mnt"
+	mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" "$TMP/mnt" || {
+		echo "# cannot make ext4 on $dev"; losetup -d "$dev"; return 1; }
+	dd if=/dev/urandom of="$TMP/mnt/a.img" bs=1M count=$1 2>/dev/null &&
+	sync && echo 3 >/proc/sys/vm/drop_caches
+}
+
+ext4_gone() {
+	umount "$TMP/mnt"
+	losetup -d "$(cat "$TMP/fsdev")"
+}
+
+# A buffered file whose pages are not cached: the IOCB_NOWAIT read returns
+# -EAGAIN (or stops short) and the worker reads it, blocking. The device is
+# twice the file: each of the 256 reads of the second half stops at the end
+# of the file, the worker confirms it and the rest reads as zeros; so more
+# than 256 retries means some data reads would have blocked too.
+t_fallback_eagain() {
+	local rc
+	ext4_file 16 || return 1
+	shim -f "$TMP/mnt/a.img" -s $((32 << 20)) -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of='"$TMP"'/dev.img bs=64k count=512 iflag=direct 2>/dev/null'
+	rc=$?
+	[ $rc -eq 0 ] && cmp -n $((16 << 20)) "$TMP/dev.img" "$TMP/mnt/a.img" &&
+	cmp -i $((16 << 20)):0 -n $((16 << 20)) "$TMP/dev.img" /dev/zero || rc=1
+	ext4_gone
+	aio_counters
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_eagain -gt 256 &&
+	expect "$TMP/out" aio_fallback -gt 256 &&
+	expect "$TMP/out" zero_filled_bytes -ge $((16 << 20)) &&
 	expect "$TMP/out" io_failed -eq 0
+}
+
+# The same buffered file once cached: reads run inline (IOCB_NOWAIT hits
+# the page cache); ext4 cannot write buffered without blocking (no
+# FOP_BUFFER_WASYNC), so writes take the worker; the data must come out
+# right either way.
+t_buffered() {
+	local rc
+	ext4_file 32 || return 1
+	cat "$TMP/mnt/a.img" >/dev/null
+	shim -f "$TMP/mnt/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of=/dev/null bs=4k count=1024 iflag=direct 2>/dev/null &&
+		fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$TMP/mnt/a.img"
+	rc=$?
+	ext4_gone
+	aio_counters
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_inline -ge 1024 &&
+	expect "$TMP/out" aio_fallback -gt 0 && expect "$TMP/out" io_failed -eq 0
+}
+
+# A block device opened without O_DIRECT (its page cache): uncached reads
+# fall back, writes and cached reads run inline
+t_fallback_blkdev() {
+	local dev rc
+	dev=$(random_loop_dev 32) || { echo "# SKIP: no loop device"; return 0; }
+	blockdev --flushbufs "$dev"
+	shim -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		cmp -n 16777216 $UBLK_DEV '"$dev"' && fio_verify 8M &&
+		cmp -n 33554432 $UBLK_DEV '"$dev"
+	rc=$?
+	losetup -d "$dev"
+	aio_counters
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_eagain -gt 0 &&
+	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
+}
+
+# A lower device out of tags fails a REQ_NOWAIT bio with -EAGAIN through
+# ->ki_complete(), after submission returned: the worker starts it again.
+# A loop device with direct IO and only 4 requests, 16 IOs in flight.
+t_fallback_busy_lower() {
+	local dev rc q
+	dev=$(random_loop_dev 32) || { echo "# SKIP: no loop device"; return 0; }
+	losetup --direct-io=on "$dev"
+	q=/sys/block/${dev#/dev/}/queue
+	echo none >$q/scheduler 2>/dev/null
+	echo 4 >$q/nr_requests || { losetup -d "$dev"; echo "# cannot set nr_requests"; return 1; }
+	shim -d -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$dev"
+	rc=$?
+	losetup -d "$dev"
+	aio_counters
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_eagain -gt 0 &&
+	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
 
 t_stripe() {
@@ -238,10 +353,7 @@ t_short_read() {
 # loop device (tmpfs files cannot ZERO_RANGE), flush becomes fdatasync()
 t_discard_zeroes_flush() {
 	local dev rc
-	modprobe loop 2>/dev/null
-	mkfile "$TMP/lo.img" 16M
-	dd if=/dev/urandom of="$TMP/lo.img" bs=1M count=16 conv=notrunc 2>/dev/null
-	dev=$(losetup -f --show "$TMP/lo.img") || { echo "# SKIP: no loop device"; return 0; }
+	dev=$(random_loop_dev 16) || { echo "# SKIP: no loop device"; return 0; }
 	shim -f "$dev" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
 		blkdiscard -o 0 -l 1048576 $UBLK_DEV &&
 		blkdiscard -z -o 1048576 -l 1048576 $UBLK_DEV &&
@@ -429,6 +541,10 @@ run_test loop_continue t_loop_continue
 run_test loop_queued t_loop_queued
 run_test loop_daemon t_loop_daemon
 run_test loop_async t_loop_async
+run_test fallback_eagain t_fallback_eagain
+run_test buffered t_buffered
+run_test fallback_blkdev t_fallback_blkdev
+run_test fallback_busy_lower t_fallback_busy_lower
 run_test redirect t_redirect
 run_test retry t_retry
 run_test stripe t_stripe
