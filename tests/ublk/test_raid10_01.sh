@@ -27,21 +27,26 @@ _check_raid10() {
 	done
 }
 
-# _dm_leg NAME FILE: /dev/mapper/NAME, a linear dm device over a loop
-# device of FILE, that _dm_leg_fail can turn into an "error" device.
+# _dm_leg NAME FILE: a linear dm device NAME over a loop device of FILE,
+# that _dm_leg_fail can turn into an "error" device; its node (devtmpfs
+# makes it, no udev runs here) in DM_DEV.
 _dm_leg() {
-	local loopdev sectors
+	local loopdev sectors minor i
 	loopdev=$(losetup -f --show "$2") || _fail "losetup $2"
 	UBLK_LOOPS+=("$loopdev")
 	sectors=$(blockdev --getsz "$loopdev")
 	dmsetup create "$1" --noudevsync --table "0 $sectors linear $loopdev 0" ||
 		_fail "dmsetup create $1"
 	UBLK_DMS+=("$1")
+	minor=$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')
+	DM_DEV=/dev/dm-$minor
+	for i in $(seq 50); do [ -b "$DM_DEV" ] && break; sleep 0.1; done
+	[ -b "$DM_DEV" ] || _fail "no $DM_DEV for dm device $1"
 }
 
 _dm_leg_fail() {
 	local sectors
-	sectors=$(blockdev --getsz "/dev/mapper/$1")
+	sectors=$(dmsetup table "$1" | awk '{ print $2 }')
 	dmsetup suspend --noudevsync "$1" &&
 	dmsetup reload "$1" --table "0 $sectors error" &&
 	dmsetup resume --noudevsync "$1" || _fail "cannot make $1 fail"
@@ -110,12 +115,13 @@ modprobe loop && modprobe dm_mod || _skip "no loop or dm_mod module"
 for p in "${paths[@]}"; do
 	for l in "${f[@]:0:4}"; do _make_file "$l" 8M; done
 	_dm_leg r10b1 "${f[3]}"
-	_raid10 "$p" --chunk 64k --file "${f[0]}" --file "${f[1]}" --file "${f[2]}" --file /dev/mapper/r10b1
+	b1=$DM_DEV
+	_raid10 "$p" --chunk 64k --file "${f[0]}" --file "${f[1]}" --file "${f[2]}" --file "$b1"
 	id=$UBLK_DEV_ID
 	dd if=/dev/urandom of=/dev/ublkb$id bs=256k oflag=direct status=none || _fail "$p: write before the failure"
 	sum=$(md5sum </dev/ublkb$id)
 	_dm_leg_fail r10b1
-	dd if=/dev/mapper/r10b1 of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
+	dd if="$b1" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
 		_fail "$p: the dm error leg still reads"
 	for i in 1 2; do
 		got=$(dd if=/dev/ublkb$id bs=64k iflag=direct status=none | md5sum) ||
@@ -139,9 +145,10 @@ for p in "${paths[@]}"; do
 
 	# Both legs of set 1 failing: its chunks cannot be read; set 0's can.
 	_dm_leg r10b0 "${f[2]}"
+	b0=$DM_DEV
 	_dm_leg r10b1 "${f[3]}"
-	_raid10 "$p" --chunk 64k --file "${f[0]}" --file "${f[1]}" --file /dev/mapper/r10b0 \
-		--file /dev/mapper/r10b1
+	b1=$DM_DEV
+	_raid10 "$p" --chunk 64k --file "${f[0]}" --file "${f[1]}" --file "$b0" --file "$b1"
 	id=$UBLK_DEV_ID
 	_dm_leg_fail r10b0
 	_dm_leg_fail r10b1
