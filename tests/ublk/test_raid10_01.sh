@@ -118,7 +118,7 @@ for p in "${paths[@]}"; do
 	b1=$DM_DEV
 	_raid10 "$p" --chunk 64k --file "${f[0]}" --file "${f[1]}" --file "${f[2]}" --file "$b1"
 	id=$UBLK_DEV_ID
-	dd if=/dev/urandom of=/dev/ublkb$id bs=256k oflag=direct status=none || _fail "$p: write before the failure"
+	dd if=/dev/urandom of=/dev/ublkb$id bs=256k count=64 oflag=direct status=none || _fail "$p: write before the failure"
 	sum=$(md5sum </dev/ublkb$id)
 	_dm_leg_fail r10b1
 	dd if="$b1" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
