@@ -57,9 +57,6 @@ _dm_cleanup() {
 	for d in "${UBLK_DMS[@]}"; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
 	for d in "${UBLK_LOOPS[@]}"; do losetup -d "$d" 2>/dev/null; done
 	UBLK_DMS=() UBLK_LOOPS=()
-# The dm and loop devices go after the ublk devices over them, on any exit.
-eval "$(declare -f _cleanup_test | sed '1s/_cleanup_test/_cleanup_test_common/')"
-_cleanup_test() { _cleanup_test_common; _dm_cleanup; }
 }
 UBLK_DMS=() UBLK_LOOPS=()
 # The dm and loop devices go after the ublk devices over them, on any exit.
