@@ -111,12 +111,12 @@ $(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(USER_OBJS)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(USER_OBJS) $(LIBS) -o $@
 
 # Helpers the VM tests run (from the host's tree, visible in the guest).
-$(OUTPUT)/tests/stripe_check: tests/host/stripe_check.c
+$(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: tests/host/%.c
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(TEST_BPF_OBJS) shim-tests
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
 shim-tests: $(UAPI) $(USER_OBJS)

@@ -165,7 +165,12 @@ int UBLK_BPF_OPS_PROG(ublk_tgt_release, struct ublk_bpf_io *io)
 	return 0;
 }
 
-/* A failed aio fails its IO; count it. */
+/*
+ * A failed aio fails its IO; count it. A target with an aio_complete of its
+ * own defines UBLK_TGT_OWN_AIO_COMPLETE before including this header and
+ * uses UBLK_TGT_OPS_AIO() (libbpf refuses a struct_ops program no ops uses).
+ */
+#ifndef UBLK_TGT_OWN_AIO_COMPLETE
 int UBLK_BPF_OPS_PROG(ublk_tgt_aio_complete, struct ublk_bpf_io *io,
 		      struct ublk_bpf_aio *aio, int res)
 {
@@ -173,6 +178,7 @@ int UBLK_BPF_OPS_PROG(ublk_tgt_aio_complete, struct ublk_bpf_io *io,
 		ublk_tgt_count(aio_errors, 1);
 	return 0;
 }
+#endif
 
 /* Hand the IO to the io_uring twin, counting it. */
 static __always_inline int ublk_tgt_redirect(void)
@@ -186,10 +192,14 @@ static __always_inline int ublk_tgt_redirect(void)
  * load` picks the io_uring twin of that name. The id is the loader's to set.
  */
 #define UBLK_TGT_OPS(var, tgt_name, queue_prog)				\
+	UBLK_TGT_OPS_AIO(var, tgt_name, queue_prog, ublk_tgt_aio_complete)
+
+/* UBLK_TGT_OPS() with an aio_complete of the target's own. */
+#define UBLK_TGT_OPS_AIO(var, tgt_name, queue_prog, aio_prog)		\
 	UBLK_BPF_OPS(var, 0, tgt_name,					\
 		.queue_io_cmd = (void *)queue_prog,			\
 		.release_io_cmd = (void *)ublk_tgt_release,		\
-		.aio_complete = (void *)ublk_tgt_aio_complete,		\
+		.aio_complete = (void *)aio_prog,			\
 	)
 
 #endif

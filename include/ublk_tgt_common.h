@@ -97,4 +97,80 @@ static inline __u32 ublk_mirror_read_leg(__u64 off, __u32 nr_files)
 	return (__u32)((off >> UBLK_MIRROR_READ_SHIFT) % nr_files);
 }
 
+/*
+ * raid10: chunks of 2^chunk_shift bytes striped over nr_sets mirror sets of
+ * nr_legs legs each (the md "near" layout). Backing file set * nr_legs + leg
+ * is leg @leg of set @set, so `--file a0 --file a1 --file b0 --file b1` are
+ * two sets of two. Chunk k of the device lives at row k / nr_sets of every
+ * leg of set k % nr_sets: a write goes to all of them, a read to one.
+ */
+#define UBLK_RAID10_LEGS		2	/* legs per set the targets use */
+#define UBLK_RAID10_MAX_LEGS		4
+#define UBLK_RAID10_MIN_FILES		(2 * UBLK_RAID10_LEGS)
+#define UBLK_RAID10_MAX_FILES		8
+#define UBLK_RAID10_NO_LEG		0xffffffffU
+
+/* Where one piece of a raid10 IO lives: a set, an offset in each of its legs. */
+struct ublk_raid10_piece {
+	__u32 set;
+	__u32 len;
+	__u64 file_off;
+};
+
+/*
+ * The piece of an IO at device offset @off with @len bytes left; like a
+ * stripe whose "files" are the sets, since every leg of a set has the same
+ * layout.
+ */
+static inline void ublk_raid10_map(__u64 off, __u32 len, __u32 chunk_shift,
+				   __u32 nr_sets, struct ublk_raid10_piece *p)
+{
+	struct ublk_stripe_piece sp;
+
+	ublk_stripe_map(off, len, chunk_shift, nr_sets, &sp);
+	p->set = sp.file;
+	p->len = sp.len;
+	p->file_off = sp.file_off;
+}
+
+/* Backing file index of leg @leg of set @set. */
+static inline __u32 ublk_raid10_file(__u32 set, __u32 leg, __u32 nr_legs)
+{
+	return set * nr_legs + leg;
+}
+
+/*
+ * The leg that serves a read first: it depends only on the row of the chunk
+ * in the leg (@file_off), so reads spread over the legs and the completion
+ * of a failed read can tell, from the file offset alone, where it started.
+ */
+static inline __u32 ublk_raid10_read_leg(__u64 file_off, __u32 chunk_shift,
+					 __u32 nr_legs)
+{
+	return (__u32)((file_off >> chunk_shift) % nr_legs);
+}
+
+/*
+ * A read of @file at @file_off failed: the file of the next leg of the same
+ * set to try, or UBLK_RAID10_NO_LEG once every leg of the set has failed
+ * (the next would be the first one tried again).
+ */
+static inline __u32 ublk_raid10_next_leg(__u32 file, __u64 file_off,
+					 __u32 chunk_shift, __u32 nr_legs)
+{
+	__u32 set = file / nr_legs;
+	__u32 next = (file % nr_legs + 1) % nr_legs;
+
+	if (next == ublk_raid10_read_leg(file_off, chunk_shift, nr_legs))
+		return UBLK_RAID10_NO_LEG;
+	return ublk_raid10_file(set, next, nr_legs);
+}
+
+/* Device size of a raid10 over legs of at least @min_file_size bytes. */
+static inline __u64 ublk_raid10_dev_size(__u64 min_file_size, __u32 chunk_shift,
+					 __u32 nr_sets)
+{
+	return ublk_stripe_dev_size(min_file_size, chunk_shift, nr_sets);
+}
+
 #endif

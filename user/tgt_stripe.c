@@ -21,10 +21,8 @@ static const struct ublk_tgt_option stripe_options[] = {
 	{ NULL },
 };
 
-/* --chunk: a power of two from 4 KiB to 512 KiB. */
-static int stripe_parse_option(void *data, const char *name, const char *value)
+int ublk_parse_chunk(const char *value, unsigned int *shift)
 {
-	struct stripe_data *sd = data;
 	unsigned long long v;
 
 	if (ublk_parse_size(value, &v) || v < (1ULL << UBLK_STRIPE_MIN_CHUNK_SHIFT) ||
@@ -32,8 +30,13 @@ static int stripe_parse_option(void *data, const char *name, const char *value)
 		ublk_err("--chunk must be a power of two from 4k to 512k, got '%s'", value);
 		return -EINVAL;
 	}
-	sd->chunk_shift = (unsigned int)__builtin_ctzll(v);
+	*shift = (unsigned int)__builtin_ctzll(v);
 	return 0;
+}
+
+static int stripe_parse_option(void *data, const char *name, const char *value)
+{
+	return ublk_parse_chunk(value, &((struct stripe_data *)data)->chunk_shift);
 }
 
 static int stripe_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)

@@ -216,6 +216,8 @@ int ublk_tgt_parse_args(const struct ublk_tgt_ops *tgt,
 			const struct ublk_dev_opts *opts, void *data);
 /* The same, only to check them, before anything is created. */
 int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, const struct ublk_dev_opts *opts);
+/* tgt_stripe.c: --chunk (stripe, raid10), a power of two from 4k to 512k. */
+int ublk_parse_chunk(const char *value, unsigned int *shift);
 /* tgt_bpf_only.c: the io_uring side of a BPF target without a twin. */
 extern const struct ublk_tgt_ops ublk_tgt_bpf_only;
 

@@ -22,7 +22,7 @@ _refused "target mirror needs 2 to 4 --file, got 5" load "$UBLK_BPF_OBJS/mirror.
 	--file "$UBLK_TMP/a.img" --file "$UBLK_TMP/a.img"
 _refused "target loop needs 1 --file, got 0" load "$UBLK_BPF_OBJS/loop.bpf.o"
 _refused "--chunk must be a power of two from 4k to 512k" load "$UBLK_BPF_OBJS/stripe.bpf.o" --chunk 48k --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img"
-_refused "--chunk is for the stripe target only" load "$UBLK_BPF_OBJS/mirror.bpf.o" --chunk 64k --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img"
+_refused "--chunk is for the stripe and raid10 targets only" load "$UBLK_BPF_OBJS/mirror.bpf.o" --chunk 64k --file "$UBLK_TMP/a.img" --file "$UBLK_TMP/b.img"
 _refused "every file needs at least one 64 KiB chunk" load "$UBLK_BPF_OBJS/stripe.bpf.o" --file "$UBLK_TMP/tiny.img" --file "$UBLK_TMP/b.img"
 _refused "no-bpf and --require-bpf exclude each other" load --no-bpf --require-bpf "$UBLK_BPF_OBJS/null.bpf.o"
 _refused "load: which BPF object" load
