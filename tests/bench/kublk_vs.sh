@@ -13,7 +13,8 @@
 # the VM (tests/vm/run.sh, so --vm/VM and --icount apply); without kublk's
 # sources it skips (exit 4). In the VM (UBLK_BPF_IN_VM=1) it measures.
 #   KVS_RUNTIME (s, default 5), KVS_REPS (3), KVS_JOBS ("qd1 qd32"),
-#   KVS_TARGETS ("null loop"), KVS_PERF=1: a perf profile per server and job
+#   KVS_TARGETS ("null loop"), KVS_OURS (the ublk-bpf binary to measure),
+#   KVS_PERF=1: a perf profile per server and job
 #   into .output/bench/kublk_vs/ (perf.data and a report).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +37,7 @@ fi
 
 runtime=${KVS_RUNTIME:-5}
 reps=${KVS_REPS:-3}
-ours=$repo/.output/bin/ublk-bpf
+ours=${KVS_OURS:-$repo/.output/bin/ublk-bpf}
 img=/tmp/kublk_vs.img
 . "$repo/tests/ublk/test_common.sh"
 _load_ublk_module || { echo "kublk_vs.sh: cannot load ublk_drv" >&2; exit 1; }
