@@ -172,7 +172,7 @@ void ublk_backing_rw(struct ublk_queue *q, unsigned int tag,
 	unsigned int op = ublksrv_get_op(iod);
 	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
 	char *buf = (char *)ublk_io_buf(q, tag) + buf_off;
-	int fd = q->dev->fds[file];
+	int fd = UBLK_FIXED_BACKING(file);
 
 	switch (op) {
 	case UBLK_IO_OP_READ:
@@ -188,6 +188,7 @@ void ublk_backing_rw(struct ublk_queue *q, unsigned int tag,
 					file_off, len);
 		break;
 	}
+	sqe->flags |= IOSQE_FIXED_FILE;
 	ublk_queue_tgt_io(q, sqe, tag, op, piece);
 }
 
@@ -198,7 +199,8 @@ void ublk_backing_flush(struct ublk_queue *q, unsigned int tag)
 	for (i = 0; i < q->dev->nr_fds; i++) {
 		struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
 
-		io_uring_prep_fsync(sqe, q->dev->fds[i], IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, UBLK_FIXED_BACKING(i), IORING_FSYNC_DATASYNC);
+		sqe->flags |= IOSQE_FIXED_FILE;
 		ublk_queue_tgt_io(q, sqe, tag, UBLK_IO_OP_FLUSH, i);
 	}
 }

@@ -173,6 +173,16 @@ int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id)
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_DEL_DEV, &cmd);
 }
 
+int ublk_ctrl_get_queue_affinity(struct ublk_ctrl *c, unsigned int dev_id,
+				 unsigned int q_id, cpu_set_t *set)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, set, sizeof(*set));
+
+	CPU_ZERO(set);
+	cmd.data[0] = q_id;
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_QUEUE_AFFINITY, &cmd);
+}
+
 int ublk_ctrl_cmd_buf(struct ublk_ctrl *c, unsigned int op, unsigned int dev_id,
 		      void *buf, unsigned int len)
 {

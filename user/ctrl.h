@@ -4,6 +4,7 @@
 #define UBLK_BPF_CTRL_H
 
 #include <liburing.h>
+#include <sched.h>
 #include <linux/ublk_cmd.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ int ublk_ctrl_start_recovery(struct ublk_ctrl *c, unsigned int dev_id);
 /* Once the new daemon's queues are ready: the device is LIVE again. */
 int ublk_ctrl_end_recovery(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
 int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id);
+/* The CPUs whose IO the driver sends to queue @q_id. */
+int ublk_ctrl_get_queue_affinity(struct ublk_ctrl *c, unsigned int dev_id,
+				 unsigned int q_id, cpu_set_t *set);
 /* A command whose payload is @len bytes at @buf (the kfunc-shim's ones). */
 int ublk_ctrl_cmd_buf(struct ublk_ctrl *c, unsigned int op, unsigned int dev_id,
 		      void *buf, unsigned int len);

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ctrl.h"
 #include "log.h"
 #include "ublk.h"
 
@@ -49,7 +50,8 @@ static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
 	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
 	struct ublksrv_io_cmd *cmd;
 
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, q->dev->cdev_fd, NULL, 0, 0);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, UBLK_FIXED_CDEV, NULL, 0, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->cmd_op = cmd_op;
 	cmd = (struct ublksrv_io_cmd *)sqe->cmd;
 	memset(cmd, 0, sizeof(*cmd));
@@ -111,6 +113,49 @@ static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 		q->err = cqe->res;
 }
 
+/*
+ * The queue's ring, made by the thread that alone submits to it and reaps
+ * it: completions (the driver's and the backing files') then run as task
+ * work when the thread asks for events, instead of interrupting it
+ * (DEFER_TASKRUN). The char device is fixed file 0, backing file i is i + 1.
+ */
+static int ublk_queue_ring_init(struct ublk_queue *q)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			 IORING_SETUP_COOP_TASKRUN,
+	};
+	int fds[1 + UBLK_MAX_FILES];
+	unsigned int i;
+	int ret;
+
+	/*
+	 * One ublk command and most often one backing SQE per tag; an IO
+	 * that needs more (stripe, mirror) flushes the SQ when it is full.
+	 */
+	ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
+	if (ret == -EINVAL) {	/* a kernel older than 6.1 */
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
+	}
+	if (ret < 0) {
+		ublk_err("queue %u: io_uring_queue_init: %s", q->q_id, strerror(-ret));
+		return ret;
+	}
+	q->ring_ready = true;
+	fds[0] = q->dev->cdev_fd;
+	for (i = 0; i < q->dev->nr_fds; i++)
+		fds[1 + i] = q->dev->fds[i];
+	ret = io_uring_register_files(&q->ring, fds, 1 + q->dev->nr_fds);
+	if (ret < 0) {
+		ublk_err("queue %u: io_uring_register_files: %s", q->q_id, strerror(-ret));
+		return ret;
+	}
+	/* Saves looking up the ring's own fd on every io_uring_enter. */
+	io_uring_register_ring_fd(&q->ring);
+	return 0;
+}
+
 static void *ublk_queue_thread(void *arg)
 {
 	struct ublk_queue *q = arg;
@@ -118,6 +163,12 @@ static void *ublk_queue_thread(void *arg)
 	unsigned int tag, head, n;
 	uint64_t one = 1;
 
+	q->err = ublk_queue_ring_init(q);
+	if (q->err) {
+		if (write(q->ready_fd, &one, sizeof(one)) != sizeof(one))
+			ublk_err("queue %u: cannot report its start", q->q_id);
+		return NULL;
+	}
 	for (tag = 0; tag < q->depth; tag++)
 		ublk_queue_io_cmd(q, tag, UBLK_U_IO_FETCH_REQ, -1);
 	io_uring_submit(&q->ring);
@@ -148,7 +199,6 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
 	struct ublk_queue *q = &dev->queues[q_id];
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	off_t off;
-	int ret;
 
 	q->dev = dev;
 	q->q_id = q_id;
@@ -174,21 +224,15 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
 	q->ios = calloc(q->depth, sizeof(*q->ios));
 	if (!q->ios)
 		return -ENOMEM;
-	/*
-	 * One ublk command and most often one backing SQE per tag; an IO
-	 * that needs more (stripe, mirror) flushes the SQ when it is full.
-	 */
-	ret = io_uring_queue_init(2 * q->depth, &q->ring, 0);
-	if (ret < 0)
-		return ret;
 	q->ready_fd = eventfd(0, EFD_CLOEXEC);
 	return q->ready_fd < 0 ? -errno : 0;
 }
 
 static void ublk_queue_free(struct ublk_queue *q)
 {
-	if (q->ring.ring_fd > 0)
+	if (q->ring_ready)
 		io_uring_queue_exit(&q->ring);
+	q->ring_ready = false;
 	if (q->bufs)
 		munmap(q->bufs, (size_t)q->depth * UBLK_IO_BUF_BYTES);
 	if (q->iods)
@@ -203,12 +247,40 @@ static void ublk_queue_free(struct ublk_queue *q)
 }
 
 /*
+ * The CPU the queue's thread (and the io-wq workers it spawns) runs on: the
+ * first of those whose IO comes to this queue. Left to the scheduler, the
+ * thread and its workers land on different CPUs and every backing IO pays
+ * cross-CPU wake-ups. Without an answer from the driver the thread floats.
+ */
+static void ublk_queue_pick_cpu(struct ublk_dev *dev, unsigned int q_id,
+				pthread_attr_t *attr)
+{
+	struct ublk_ctrl ctrl;
+	cpu_set_t set, one;
+	int cpu;
+
+	if (ublk_ctrl_open(&ctrl) < 0)
+		return;
+	if (ublk_ctrl_get_queue_affinity(&ctrl, dev->info.dev_id, q_id, &set) >= 0) {
+		for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+			;
+		if (cpu < CPU_SETSIZE) {
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			pthread_attr_setaffinity_np(attr, sizeof(one), &one);
+		}
+	}
+	ublk_ctrl_close(&ctrl);
+}
+
+/*
  * Sets up queue @q_id and starts its thread; returns once the thread has
  * queued a FETCH_REQ for every tag, which START_DEV waits for.
  */
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id)
 {
 	struct ublk_queue *q = &dev->queues[q_id];
+	pthread_attr_t attr;
 	uint64_t v;
 	int ret;
 
@@ -218,14 +290,20 @@ int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id)
 		ublk_queue_free(q);
 		return ret;
 	}
-	ret = pthread_create(&q->thread, NULL, ublk_queue_thread, q);
+	pthread_attr_init(&attr);
+	ublk_queue_pick_cpu(dev, q_id, &attr);
+	ret = pthread_create(&q->thread, &attr, ublk_queue_thread, q);
+	pthread_attr_destroy(&attr);
 	if (ret) {
 		ublk_queue_free(q);
 		return -ret;
 	}
 	if (read(q->ready_fd, &v, sizeof(v)) != sizeof(v))
 		return -errno;
-	return q->err;
+	ret = q->err;
+	if (ret < 0 && !q->cmds_inflight)	/* no ring: the thread has ended */
+		ublk_queue_join(q);
+	return ret;
 }
 
 void ublk_queue_join(struct ublk_queue *q)

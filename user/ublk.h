@@ -125,6 +125,7 @@ struct ublk_queue {
 	unsigned int q_id;
 	unsigned int depth;
 	struct io_uring ring;
+	bool ring_ready;			/* ring set up (by the thread) */
 	const struct ublksrv_io_desc *iods;	/* mmap of the driver's array */
 	size_t iods_len;
 	char *bufs;				/* depth * UBLK_IO_BUF_BYTES */
@@ -194,6 +195,9 @@ static inline unsigned int ublk_iod_bytes(const struct ublksrv_io_desc *iod)
 
 /* queue.c */
 struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
+/* Registered files of a queue's ring: the char device, then backing files. */
+#define UBLK_FIXED_CDEV		0
+#define UBLK_FIXED_BACKING(i)	(1 + (i))
 /* Marks a prepared SQE as piece @piece of @tag's IO; io_done() gets its CQE. */
 void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
 		       unsigned int tag, unsigned int op, unsigned int piece);

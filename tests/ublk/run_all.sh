@@ -4,7 +4,7 @@
 # Runs the VM tests (test_<group>_<NN>.sh beside this file) as a kselftest-style TAP
 # stream, inside the VM:
 #   tests/vm/run.sh tests/ublk/run_all.sh                  (our QEMU runner)
-#   vng --run <vmlinuz> --disable-kvm --rwdir=. --exec tests/ublk/run_all.sh
+#   tests/vm/run.sh --vm vng tests/ublk/run_all.sh        (under virtme-ng)
 # UBLK_TEST_FILTER (a grep -E pattern) picks tests by name; each test gets
 # UBLK_TEST_TIMEOUT seconds (default 300). Exit 1 when any test failed.
 cd "$(dirname "$0")" || exit 1

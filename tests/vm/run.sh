@@ -3,8 +3,8 @@
 #
 # Run a command as root inside a QEMU VM booting Debian's stock 6.12 kernel.
 #
-#   tests/vm/run.sh [--module stock|shim] [--timeout SEC] [--mem MB] [--icount]
-#                   CMD [ARG...]
+#   tests/vm/run.sh [--vm qemu|vng] [--module stock|shim] [--timeout SEC]
+#                   [--mem MB] [--icount] CMD [ARG...]
 #
 # The guest sees the host's root read-only (under a throw-away overlay), the
 # repository and the current directory at their host paths, writable; so the
@@ -19,16 +19,21 @@
 # the default is shim when it has been built. --icount runs the guest on
 # QEMU's instruction-count clock (one vCPU thread, 1 ns per instruction):
 # slower, but the guest sees the same time for the same work on every run.
+#
+# --vm (default $VM, else qemu) picks the runner: "qemu" boots QEMU directly
+# with our initramfs; "vng" boots the same kernel, with the same memory, CPUs,
+# environment, module and time-out, under virtme-ng's `vng` found on PATH.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
-module="" timeout=1800 mem=2048 icount=""
+module="" timeout=1800 mem=2048 icount="" vm=${VM:-qemu}
 
-usage() { echo "usage: $0 [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] CMD [ARG...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--vm qemu|vng] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] CMD [ARG...]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--vm) vm=${2:?}; shift 2 ;;
 	--module) module=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
@@ -52,10 +57,21 @@ case "$module" in
 stock|shim) ;;
 *) echo "run.sh: --module must be stock or shim" >&2; exit 2 ;;
 esac
+case "$vm" in
+qemu) ;;
+vng) command -v vng >/dev/null ||
+	{ echo "run.sh: --vm vng needs virtme-ng's vng on PATH (pip install virtme-ng)" >&2; exit 2; } ;;
+*) echo "run.sh: --vm must be qemu or vng" >&2; exit 2 ;;
+esac
 
-initramfs=$("$here/initramfs.sh")
-
-run=$(mktemp -d /tmp/ublk-vm.XXXXXX)
+if [ "$vm" = vng ]; then
+	# vng shares only the repository writable: the run folder lives in it.
+	mkdir -p "$repo/.output/vm"
+	run=$(mktemp -d "$repo/.output/vm/run.XXXXXX")
+else
+	initramfs=$("$here/initramfs.sh")
+	run=$(mktemp -d /tmp/ublk-vm.XXXXXX)
+fi
 trap 'rm -rf "$run"' EXIT
 printf '%q ' "$@" >"$run/cmd"
 echo >>"$run/cmd"
@@ -88,6 +104,17 @@ fi
 fsdev() { echo "-fsdev local,id=$1,path=$2,security_model=none$3 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
 
 set +e
+if [ "$vm" = vng ]; then
+	# The kernel's console (--verbose) is vng's stderr: the whole-boot log.
+	# QEMU reopens /proc/self/fd/1 and 2 once per port, so a regular file
+	# there would be overwritten from its start: hand it pipes.
+	timeout --foreground -k 10 "$timeout" vng --run "$UBLK_VMLINUZ" --disable-kvm \
+		--cpus 2 --memory "$mem" --rwdir "$repo" --cwd / --verbose \
+		${icount:+"--qemu-opts=$icount"} \
+		--exec "bash $repo/tests/vm/guest-run.sh $repo $run /dev/stdout" \
+		</dev/null 2> >(cat >"$log") | cat
+	qemu_rc=${PIPESTATUS[0]}
+else
 # shellcheck disable=SC2046
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-nodefaults -no-user-config -nographic -no-reboot \
@@ -100,6 +127,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	$(fsdev hostroot / ,readonly=on,multidevs=remap) $(fsdev repo "$repo" "") $(fsdev run "$run" "") \
 	</dev/null
 qemu_rc=$?
+fi
 set -e
 
 [ -f "$run/dmesg" ] && cp "$run/dmesg" "$log.dmesg"

@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kublk_vs.sh [--icount]: the io_uring path of `ublk-bpf add` against kublk,
+# the kernel's ublk selftest server, on the same VM boot: targets null and
+# loop (a file in the guest's tmpfs, direct IO), 1 queue, depth 128, fio 4k
+# random reads at QD1 and QD32, the two servers taking turns within every
+# repetition. Prints one table row per target and job (median IOPS of the
+# repetitions, range in brackets).
+#
+# On the host it builds kublk into .output/kublk from KUBLK_DIR (default
+# ../shared/tools/kublk beside the repository; its build.sh OUTDIR) and boots
+# the VM (tests/vm/run.sh, so --vm/VM and --icount apply); without kublk's
+# sources it skips (exit 4). In the VM (UBLK_BPF_IN_VM=1) it measures.
+#   KVS_RUNTIME (s, default 5), KVS_REPS (3), KVS_JOBS ("qd1 qd32"),
+#   KVS_TARGETS ("null loop"), KVS_OURS (the ublk-bpf binary to measure),
+#   KVS_PERF=1: a perf profile per server and job
+#   into .output/bench/kublk_vs/ (perf.data and a report).
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out_dir=$repo/.output/bench/kublk_vs
+kublk=$repo/.output/kublk/kublk
+
+if [ "${UBLK_BPF_IN_VM:-}" != 1 ]; then
+	src=${KUBLK_DIR:-$repo/../shared/tools/kublk}
+	if [ ! -x "$src/build.sh" ]; then
+		echo "kublk_vs.sh: SKIP: no kublk sources (set KUBLK_DIR to a folder with build.sh)" >&2
+		exit 4
+	fi
+	"$src/build.sh" "$repo/.output/kublk" >/dev/null || exit 1
+	mkdir -p "$out_dir"
+	vm_args=()
+	[ "${1:-}" = --icount ] && vm_args+=(--icount)
+	exec "$repo/tests/vm/run.sh" "${vm_args[@]}" --timeout 1800 "$0"
+fi
+
+runtime=${KVS_RUNTIME:-5}
+reps=${KVS_REPS:-3}
+ours=${KVS_OURS:-$repo/.output/bin/ublk-bpf}
+img=/tmp/kublk_vs.img
+. "$repo/tests/ublk/test_common.sh"
+_load_ublk_module || { echo "kublk_vs.sh: cannot load ublk_drv" >&2; exit 1; }
+truncate -s 512M "$img"
+mkdir -p "$out_dir"
+
+# dev SERVER TARGET ID: create a device with ID (1 queue, depth 128).
+dev() {
+	local file=()
+	case $1/$2 in
+	ours/loop) file=(--file "$img") ;;
+	kublk/loop) file=("$img") ;;
+	esac
+	if [ "$1" = ours ]; then
+		"$ours" add -t "$2" -n "$3" -q 1 -d 128 "${file[@]}" >/dev/null
+	else
+		"$kublk" add -t "$2" -n "$3" -q 1 -d 128 "${file[@]}" >/dev/null
+	fi || { echo "kublk_vs.sh: $1 add -t $2 failed" >&2; exit 1; }
+	udevadm settle 2>/dev/null
+	for _ in $(seq 50); do [ -b "/dev/ublkb$3" ] && return 0; sleep 0.1; done
+	echo "kublk_vs.sh: /dev/ublkb$3 did not appear" >&2
+	exit 1
+}
+
+undev() {
+	if [ "$1" = ours ]; then "$ours" del -n "$2"; else "$kublk" del -n "$2"; fi >/dev/null 2>&1
+}
+
+# iops DEV QD: fio 4k random reads, IOPS as an integer.
+iops() {
+	fio --name=kvs --filename="$1" --ioengine=io_uring --direct=1 --rw=randread \
+		--bs=4k --iodepth="$2" --time_based --runtime="$runtime" \
+		--output-format=terse --terse-version=3 2>/dev/null |
+		awk -F';' '{ printf "%d\n", $8 }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%d (%d-%d)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+
+mode=${UBLK_VM_MODE:-tcg}
+echo "| target | job | ublk-bpf add IOPS | kublk IOPS | ublk-bpf / kublk |"
+echo "| --- | --- | --- | --- | --- |"
+for tgt in ${KVS_TARGETS:-null loop}; do
+	dev ours "$tgt" 0
+	dev kublk "$tgt" 1
+	for job in ${KVS_JOBS:-qd1 qd32}; do
+		qd=${job#qd}
+		: >"$out_dir/ours.$tgt.$job" ; : >"$out_dir/kublk.$tgt.$job"
+		for _ in $(seq "$reps"); do
+			iops /dev/ublkb0 "$qd" >>"$out_dir/ours.$tgt.$job"
+			iops /dev/ublkb1 "$qd" >>"$out_dir/kublk.$tgt.$job"
+		done
+		if [ "${KVS_PERF:-0}" = 1 ]; then
+			for who in ours kublk; do
+				n=0; [ $who = kublk ] && n=1
+				perf record -q -a -g -e cpu-clock -o "/tmp/$who.$tgt.$job.data" -- \
+					fio --name=p --filename=/dev/ublkb$n --ioengine=io_uring --direct=1 \
+					--rw=randread --bs=4k --iodepth="$qd" --time_based \
+					--runtime="$runtime" >/dev/null 2>&1
+				perf report -i "/tmp/$who.$tgt.$job.data" --no-children --sort comm,dso,sym \
+					--stdio -g none 2>/dev/null | head -60 >"$out_dir/perf.$mode.$who.$tgt.$job.txt"
+			done
+		fi
+		a=$(median <"$out_dir/ours.$tgt.$job")
+		b=$(median <"$out_dir/kublk.$tgt.$job")
+		echo "| $tgt | randread4k_$job | $a | $b | $(awk -v a="${a%% *}" -v b="${b%% *}" 'BEGIN { printf "%.2fx", a / b }') |"
+	done
+	undev ours 0
+	undev kublk 1
+done
+echo "# mode $mode, $(uname -r), module ${UBLK_BPF_MODULE:-default}, 1 queue, depth 128, fio io_uring direct 4k randread, ${runtime}s x $reps"
+rm -f "$img"
