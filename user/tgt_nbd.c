@@ -326,10 +326,35 @@ static void nbd_post_recv(struct ublk_queue *q, struct nbd_conn *c)
 	c->receiving = true;
 }
 
+/*
+ * The send or recv of @c ended with @res: true when there is nothing more
+ * to do with it (the connection is dead, or dies now).
+ */
+static bool nbd_own_failed(struct ublk_queue *q, struct nbd_conn *c, int res)
+{
+	if (c->dead) {
+		nbd_conn_reap(c);
+		return true;
+	}
+	if (res <= 0) {
+		nbd_conn_fail(q, c, res < 0 ? res : -ECONNRESET);
+		return true;
+	}
+	return false;
+}
+
+static void nbd_post_send(struct ublk_queue *q, struct nbd_conn *c)
+{
+	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
+
+	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL | MSG_WAITALL);
+	ublk_queue_own_io(q, sqe, NBD_OWN_SEND);
+	c->sending = true;
+}
+
 /* Sends every queued request in one sendmsg, unless one is in flight. */
 static void nbd_kick_send(struct ublk_queue *q, struct nbd_conn *c)
 {
-	struct io_uring_sqe *sqe;
 	unsigned int n = 0, tag;
 	struct nbd_tag *t;
 
@@ -351,10 +376,7 @@ static void nbd_kick_send(struct ublk_queue *q, struct nbd_conn *c)
 	memset(&c->msg, 0, sizeof(c->msg));
 	c->msg.msg_iov = c->iov;
 	c->msg.msg_iovlen = n;
-	sqe = ublk_queue_get_sqe(q);
-	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL | MSG_WAITALL);
-	ublk_queue_own_io(q, sqe, NBD_OWN_SEND);
-	c->sending = true;
+	nbd_post_send(q, c);
 }
 
 /* A sendmsg completed: resend what it left, or send what queued meanwhile. */
@@ -363,27 +385,17 @@ static void nbd_send_done(struct ublk_queue *q, struct nbd_conn *c, int res)
 	size_t left = res > 0 ? (size_t)res : 0;
 
 	c->sending = false;
-	if (c->dead) {
-		nbd_conn_reap(c);
+	if (nbd_own_failed(q, c, res))
 		return;
-	}
-	if (res <= 0) {
-		nbd_conn_fail(q, c, res < 0 ? res : -ECONNRESET);
-		return;
-	}
 	while (c->msg.msg_iovlen && left >= c->msg.msg_iov->iov_len) {
 		left -= c->msg.msg_iov->iov_len;
 		c->msg.msg_iov++;
 		c->msg.msg_iovlen--;
 	}
 	if (c->msg.msg_iovlen) {
-		struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
-
 		c->msg.msg_iov->iov_base = (char *)c->msg.msg_iov->iov_base + left;
 		c->msg.msg_iov->iov_len -= left;
-		io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL | MSG_WAITALL);
-		ublk_queue_own_io(q, sqe, NBD_OWN_SEND);
-		c->sending = true;
+		nbd_post_send(q, c);
 		return;
 	}
 	nbd_kick_send(q, c);
@@ -414,14 +426,8 @@ static void nbd_recv_done(struct ublk_queue *q, struct nbd_conn *c, int res)
 	int ret;
 
 	c->receiving = false;
-	if (c->dead) {
-		nbd_conn_reap(c);
+	if (nbd_own_failed(q, c, res))
 		return;
-	}
-	if (res <= 0) {
-		nbd_conn_fail(q, c, res < 0 ? res : -ECONNRESET);
-		return;
-	}
 	c->rx_done += res;
 	want = c->rx_tag < 0 ? sizeof(c->reply) : be32toh(c->tags[c->rx_tag].req.length);
 	if (c->rx_done == want) {
