@@ -24,9 +24,8 @@ dd if="$UBLK_TMP/pattern" of=/dev/ublkb$id bs=1M seek=5 oflag=direct conv=fsync 
 	_fail "dd to the device failed"
 cmp -s "$UBLK_TMP/pattern" <(dd if="$img" bs=1M skip=5 count=1 status=none) ||
 	_fail "the server's file does not hold what was written"
+# NBD_CMD_TRIM: the server may drop the data; it must not fail.
 blkdiscard -o $((5 << 20)) -l $((1 << 20)) /dev/ublkb$id || _fail "blkdiscard failed"
-cmp -s <(head -c 1M /dev/zero) <(dd if=/dev/ublkb$id bs=1M skip=5 count=1 iflag=direct status=none) ||
-	_fail "a trimmed range does not read back as zeroes"
 _del_dev "$id"
 _nbd_kill
 
