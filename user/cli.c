@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "log.h"
 #include "units.h"
+#include "state.h"
 
 int ublk_parse_size(const char *s, unsigned long long *out)
 {
@@ -94,6 +95,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "help-params", no_argument, NULL, 'H' },
 		{ "recovery", no_argument, NULL, 'E' },
 		{ "reissue", no_argument, NULL, 'I' },
+		{ "run-dir", required_argument, NULL, 'D' },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -155,6 +157,10 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		if (!is_load && (c == 'N' || c == 'R' || c == 'S' || c == 'H'))
 			return ublk_load_only(longopts, c);
 		switch (c) {
+		case 'D':
+			if (ublk_state_set_dir(optarg))
+				return -EINVAL;
+			break;
 		case 't':
 			o->target = optarg;
 			break;
@@ -265,6 +271,7 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "watch", no_argument, NULL, 'w' },
+		{ "run-dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int v;
@@ -283,6 +290,10 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			break;
 		case 'a':
 			o->all = true;
+			break;
+		case 'D':
+			if (ublk_state_set_dir(optarg))
+				return -EINVAL;
 			break;
 		case 'j':
 		case 'w':
@@ -334,13 +345,18 @@ int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o)
 
 int ublk_parse_none(int argc, char **argv, const char *verb)
 {
-	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
-
+	static const struct option longopts[] = {
+		{ "run-dir", required_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
 	ublk_getopt_reset();
-	c = getopt_long(argc, argv, ":", longopts, NULL);
-	if (c != -1)
-		return ublk_bad_option(verb, c, argv);
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c != 'D')
+			return ublk_bad_option(verb, c, argv);
+		if (ublk_state_set_dir(optarg))
+			return -EINVAL;
+	}
 	return ublk_no_extra_args(argc, argv, verb);
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Command-line parsing of every verb; no side effects, so unit-testable. */
+/*
+ * Command-line parsing of every verb; no side effects (but --run-dir, which
+ * sets the state folder of state.c), so unit-testable.
+ */
 #ifndef UBLK_BPF_CLI_H
 #define UBLK_BPF_CLI_H
 

@@ -45,7 +45,8 @@ static void ublk_usage(void)
 		"  help\n"
 		"\n"
 		"SIZE takes the suffixes k, M, G, T (powers of 1024).\n"
-		"Environment: UBLK_BPF_RUN_DIR (default /run/ublk-bpf) keeps device state.\n");
+		"Every verb takes --run-dir DIR, the folder of device state; without it\n"
+		"$UBLK_BPF_RUN_DIR, else /run/ublk-bpf.\n");
 }
 
 int main(int argc, char **argv)

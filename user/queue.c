@@ -71,6 +71,12 @@ void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
 	q->tgt_inflight++;
 }
 
+void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie)
+{
+	io_uring_sqe_set_data64(sqe, UBLK_UD_TGT | UBLK_UD_OWN | cookie);
+	q->tgt_inflight++;
+}
+
 static void ublk_tgt_io_done(struct ublk_queue *q, unsigned int tag,
 			     const struct io_uring_cqe *cqe)
 {
@@ -95,6 +101,11 @@ static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 {
 	unsigned int tag = UBLK_UD_TAG(cqe->user_data);
 
+	if (cqe->user_data & UBLK_UD_OWN) {
+		q->tgt_inflight--;
+		q->dev->tgt->own_done(q, cqe);
+		return;
+	}
 	if (cqe->user_data & UBLK_UD_TGT) {
 		q->tgt_inflight--;
 		ublk_tgt_io_done(q, tag, cqe);

@@ -7,12 +7,52 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "state.h"
 
+/* --run-dir, made absolute (the daemon leaves its folder); "": not given. */
+static char ublk_run_dir_opt[PATH_MAX - 32];
+
+int ublk_state_set_dir(const char *dir)
+{
+	struct stat st;
+	int n;
+
+	if (!dir) {
+		ublk_run_dir_opt[0] = '\0';
+		return 0;
+	}
+	if (!*dir) {
+		ublk_err("--run-dir needs a folder, got ''");
+		return -EINVAL;
+	}
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		ublk_err("--run-dir %s is not a folder", dir);
+		return -EINVAL;
+	}
+	if (*dir == '/') {
+		n = snprintf(ublk_run_dir_opt, sizeof(ublk_run_dir_opt), "%s", dir);
+	} else {
+		char cwd[PATH_MAX];
+
+		n = getcwd(cwd, sizeof(cwd)) ?
+		    snprintf(ublk_run_dir_opt, sizeof(ublk_run_dir_opt), "%s/%s", cwd, dir) : -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof(ublk_run_dir_opt)) {
+		ublk_run_dir_opt[0] = '\0';
+		ublk_err("--run-dir %s: path too long", dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --run-dir wins over $UBLK_BPF_RUN_DIR, which wins over the default. */
 const char *ublk_state_dir(void)
 {
 	const char *dir = getenv("UBLK_BPF_RUN_DIR");
 
+	if (ublk_run_dir_opt[0])
+		return ublk_run_dir_opt;
 	return dir && *dir ? dir : "/run/ublk-bpf";
 }
 

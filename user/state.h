@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the kernel does not keep about a device (its target, its files) is
- * kept in $UBLK_BPF_RUN_DIR/<id>.json (default /run/ublk-bpf) while the
+ * kept in <run dir>/<id>.json while the
  * daemon runs.
  */
 #ifndef UBLK_BPF_STATE_H
@@ -11,8 +11,13 @@
 
 #include "ublk.h"
 
-/* $UBLK_BPF_RUN_DIR, or /run/ublk-bpf. */
+/*
+ * The run dir: --run-dir DIR (ublk_state_set_dir()), else
+ * $UBLK_BPF_RUN_DIR, else /run/ublk-bpf.
+ */
 const char *ublk_state_dir(void);
+/* Sets --run-dir (NULL: forget it); one line and -EINVAL when unusable. */
+int ublk_state_set_dir(const char *dir);
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
 /*
  * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the

@@ -17,6 +17,7 @@ extern const struct ublk_tgt_ops ublk_tgt_stripe;
 extern const struct ublk_tgt_ops ublk_tgt_mirror;
 extern const struct ublk_tgt_ops ublk_tgt_fault_inject;
 extern const struct ublk_tgt_ops ublk_tgt_raid10;
+extern const struct ublk_tgt_ops ublk_tgt_nbd;
 
 const struct ublk_tgt_ops *const ublk_targets[] = {
 	&ublk_tgt_null,
@@ -25,6 +26,7 @@ const struct ublk_tgt_ops *const ublk_targets[] = {
 	&ublk_tgt_mirror,
 	&ublk_tgt_fault_inject,
 	&ublk_tgt_raid10,
+	&ublk_tgt_nbd,
 	NULL,
 };
 

@@ -112,6 +112,11 @@ struct ublk_tgt_ops {
 	 */
 	int (*io_done)(struct ublk_queue *q, unsigned int tag,
 		       const struct io_uring_cqe *cqe);
+	/*
+	 * An SQE queued with ublk_queue_own_io() completed: the target's own
+	 * work that serves many tags at once (a socket's send or recv).
+	 */
+	void (*own_done)(struct ublk_queue *q, const struct io_uring_cqe *cqe);
 };
 
 /* Backing SQEs of one IO still in flight, and the first error among them. */
@@ -169,6 +174,8 @@ static inline void *ublk_io_buf(const struct ublk_queue *q, unsigned int tag)
  * the piece of the IO the SQE serves (24-39).
  */
 #define UBLK_UD_TGT	(1ULL << 63)
+/* With UBLK_UD_TGT: an SQE of no one tag; the low 32 bits are the target's. */
+#define UBLK_UD_OWN	(1ULL << 62)
 #define UBLK_UD_TAG(ud)	((unsigned int)((ud) & 0xffff))
 
 static inline uint64_t ublk_tgt_user_data(unsigned int tag, unsigned int op,
@@ -202,6 +209,11 @@ struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
 void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
 		       unsigned int tag, unsigned int op, unsigned int piece);
 void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
+/*
+ * Marks a prepared SQE as the target's own (@cookie: its to read back in
+ * own_done()). The queue thread lives while such SQEs are in flight.
+ */
+void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie);
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
 void ublk_queue_join(struct ublk_queue *q);
 

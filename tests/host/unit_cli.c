@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "state.h"
 #include "unit.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
@@ -194,12 +195,50 @@ UNIT_TEST(del_and_list)
 	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "--x"), "features"), -EINVAL);
 }
 
+/* --run-dir: every verb takes it, it wins over the environment, bad ones refused. */
+UNIT_TEST(run_dir)
+{
+	struct ublk_sel_opts sel;
+	struct ublk_dev_opts dev;
+	char cwd[4096], want[4200];
+
+	ublk_state_set_dir(NULL);
+	unsetenv("UBLK_BPF_RUN_DIR");
+	ASSERT_STR_EQ(ublk_state_dir(), "/run/ublk-bpf");
+	setenv("UBLK_BPF_RUN_DIR", "/tmp/from-env", 1);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/from-env");
+	ASSERT_EQ(PARSE(ublk_parse_list, &sel, "list", "--run-dir", "/tmp/rd1"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd1");
+	ASSERT_EQ(PARSE(ublk_parse_del, &sel, "del", "-a", "--run-dir=/tmp/rd2"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd2");
+	ASSERT_EQ(PARSE(ublk_parse_stats, &sel, "stats", "--run-dir", "/tmp/rd3", "-n", "1"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd3");
+	ASSERT_EQ(PARSE(ublk_parse_add, &dev, "add", "-t", "null", "--run-dir", "/tmp/rd4"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd4");
+	ASSERT_EQ(PARSE(ublk_parse_load, &dev, "load", "--run-dir", "/tmp/rd5", "x.bpf.o"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd5");
+	ASSERT_EQ(PARSE(ublk_parse_none, NULL, "features", "--run-dir", "/tmp/rd6"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd6");
+	/* Relative: made absolute, as the daemon leaves the caller's folder. */
+	ASSERT_TRUE(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(want, sizeof(want), "%s/rel", cwd);
+	ASSERT_EQ(PARSE(ublk_parse_list, &sel, "list", "--run-dir", "rel"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), want);
+	ASSERT_EQ(PARSE(ublk_parse_list, &sel, "list", "--run-dir", ""), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_list, &sel, "list", "--run-dir"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_list, &sel, "list", "--run-dir", "/dev/null"), -EINVAL);
+	ublk_state_set_dir(NULL);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/from-env");
+	unsetenv("UBLK_BPF_RUN_DIR");
+}
+
 int main(void)
 {
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(del_and_list),
+		UNIT_CASE(run_dir),
 	};
 
 	quiet();

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A real NBD server (Debian's nbd-server, from the host's root that the
+# guest sees) for the nbd tests, on 127.0.0.1 or a unix socket in $UBLK_TMP.
+# Sourced after test_common.sh.
+
+NBD_PORT=10809
+NBD_PID=
+
+# _nbd_start FILE tcp|unix [EXPORT]: serves FILE as EXPORT (default "disk").
+_nbd_start() {
+	local file=$1 how=$2 name=${3:-disk} conf=$UBLK_TMP/nbd-server.conf i
+	command -v nbd-server >/dev/null || _skip "no nbd-server (apt-get install nbd-server)"
+	ip link set lo up 2>/dev/null
+	if [ "$how" = unix ]; then
+		printf '[generic]\n unixsock = %s/nbd.sock\n' "$UBLK_TMP" >"$conf"
+	else
+		printf '[generic]\n listenaddr = 127.0.0.1\n port = %s\n' "$NBD_PORT" >"$conf"
+	fi
+	printf '[%s]\n exportname = %s\n flush = true\n fua = true\n trim = true\n' \
+		"$name" "$file" >>"$conf"
+	rm -f "$UBLK_TMP/nbd.pid"
+	nbd-server -C "$conf" -p "$UBLK_TMP/nbd.pid" 2>"$UBLK_TMP/nbd-server.log" ||
+		_fail "nbd-server did not start: $(cat "$UBLK_TMP/nbd-server.log")"
+	for i in $(seq 50); do
+		[ -s "$UBLK_TMP/nbd.pid" ] && break
+		sleep 0.1
+	done
+	NBD_PID=$(cat "$UBLK_TMP/nbd.pid" 2>/dev/null)
+	[ -n "$NBD_PID" ] || _fail "nbd-server wrote no pid"
+	# Listening once the pid file is there; give the socket a moment more.
+	sleep 0.3
+}
+
+# _nbd_kill: the server and the children serving each connection, at once.
+_nbd_kill() {
+	[ -n "$NBD_PID" ] || return 0
+	kill -9 $(pgrep -P "$NBD_PID") "$NBD_PID" 2>/dev/null
+	for i in $(seq 50); do kill -0 "$NBD_PID" 2>/dev/null || break; sleep 0.1; done
+	NBD_PID=
+}
