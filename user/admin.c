@@ -126,11 +126,31 @@ struct ublk_list_row {
 	char target[32];
 	char path[16];
 	int pid;
+	bool daemon_alive;
+	const char *note;	/* what is wrong and what is left to do; "" */
 };
+
+/* What list tells about a device whose daemon or state file is missing. */
+static const char *ublk_list_note(const struct ublksrv_ctrl_dev_info *info,
+				  bool daemon_alive, int state_ret)
+{
+	bool recoverable = (info->flags & UBLK_F_USER_RECOVERY) &&
+			   info->state == UBLK_S_DEV_QUIESCED;
+
+	if (state_ret == -ENOENT)
+		return daemon_alive || !recoverable ? "no state file" :
+		       "no state file: cannot recover, del removes it";
+	if (state_ret < 0)
+		return "damaged state file";
+	if (daemon_alive)
+		return "";
+	return recoverable ? "daemon gone: recover -n ID" : "daemon gone: del -n ID removes it";
+}
 
 static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 			 struct ublk_list_row *row)
 {
+	static struct ublk_state_cmdline cmdline;
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	int ret;
@@ -151,6 +171,9 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 		snprintf(row->target, sizeof(row->target), "-");
 	if (ublk_state_get(dev_id, "path", row->path, sizeof(row->path)) < 0)
 		snprintf(row->path, sizeof(row->path), "-");
+	row->daemon_alive = ublk_pid_alive(info.ublksrv_pid);
+	row->note = ublk_list_note(&info, row->daemon_alive,
+				   ublk_state_get_cmdline(dev_id, &cmdline));
 	return 0;
 }
 
@@ -158,16 +181,17 @@ static void ublk_print_row(const struct ublk_list_row *r, bool json, bool first)
 {
 	if (json) {
 		printf("%s{\"id\":%u,\"state\":\"%s\",\"queues\":%u,\"depth\":%u,"
-		       "\"size\":%llu,\"target\":\"%s\",\"path\":\"%s\",\"pid\":%d}",
+		       "\"size\":%llu,\"target\":\"%s\",\"path\":\"%s\",\"pid\":%d,"
+		       "\"daemon\":\"%s\",\"note\":\"%s\"}",
 		       first ? "" : ",", r->id, r->state, r->queues, r->depth, r->size,
-		       r->target, r->path, r->pid);
+		       r->target, r->path, r->pid, r->daemon_alive ? "alive" : "gone", r->note);
 		return;
 	}
 	if (first)
-		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %s\n", "ID", "STATE", "QUEUES",
-		       "DEPTH", "SIZE", "TARGET", "PATH", "PID");
-	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %d\n", r->id, r->state, r->queues,
-	       r->depth, r->size, r->target, r->path, r->pid);
+		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %s\n", "ID", "STATE", "QUEUES",
+		       "DEPTH", "SIZE", "TARGET", "PATH", "PID", "NOTE");
+	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %s\n", r->id, r->state, r->queues,
+	       r->depth, r->size, r->target, r->path, r->pid, r->note);
 }
 
 int ublk_cmd_list(const struct ublk_sel_opts *opts)

@@ -52,13 +52,19 @@ _new_dev -t loop --recovery --file "$UBLK_TMP/b.img"
 id=$UBLK_DEV_ID
 kill -9 "$(_dev_field "$id" pid)"
 _wait_state "$id" QUIESCED 10
+"$UBLK_PROG" list -n "$id" --json | grep -q '"daemon":"gone","note":"daemon gone: recover -n ID"' ||
+	_fail "list does not tell the daemon is gone: $("$UBLK_PROG" list -n "$id" --json)"
 mv "$UBLK_TMP/b.img" "$UBLK_TMP/b.moved"
 _refused "b.img" recover -n "$id"
 [ "$(_dev_field "$id" state)" = QUIESCED ] || _fail "a failed recover changed the device"
 mv "$run_dir/$id.json" "$UBLK_TMP/state.json"
 _refused "no state file" recover -n "$id"
+"$UBLK_PROG" list -n "$id" | grep -q "QUIESCED.*no state file: cannot recover, del removes it" ||
+	_fail "list does not tell the state file is missing: $("$UBLK_PROG" list -n "$id")"
 echo '{"id":' >"$run_dir/$id.json"
 _refused "state file .* is damaged" recover -n "$id"
+"$UBLK_PROG" list -n "$id" --json | grep -q '"note":"damaged state file"' ||
+	_fail "list does not tell the state file is damaged"
 mv "$UBLK_TMP/b.moved" "$UBLK_TMP/b.img"
 mv "$UBLK_TMP/state.json" "$run_dir/$id.json"
 "$UBLK_PROG" recover -n "$id" >/dev/null || _fail "recover once the file is back failed"

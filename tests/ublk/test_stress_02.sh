@@ -19,6 +19,9 @@ for spec in "${specs[@]}"; do
 	state=$("$UBLK_PROG" list -n "$id" --json 2>/dev/null | sed -n 's/.*"state":"\([A-Z]*\)".*/\1/p')
 	_log "state after kill -9: ${state:-gone}"
 	[ -z "$state" ] || [ "$state" = DEAD ] || _fail "device state $state after its server died"
+	# An orphan says so, and what is left to do.
+	[ -z "$state" ] || "$UBLK_PROG" list -n "$id" | grep -q "DEAD .*daemon gone: del -n ID removes it" ||
+		_fail "list does not call the orphan one: $("$UBLK_PROG" list -n "$id")"
 	timeout 60 "$UBLK_PROG" del -n "$id" || _fail "del after kill -9 failed or hung"
 	_forget_dev "$id"
 	[ -e /dev/ublkb$id ] && _fail "/dev/ublkb$id exists after del"
