@@ -33,6 +33,7 @@ set -a
 set +a
 cd "$(cat "$run/cwd")" 2>/dev/null || cd "$repo" || exit 1
 echo "guest-run: running command" >/dev/kmsg
+: >"$run/started"
 bash "$run/cmd" </dev/null >"$out" 2>&1
 echo $? >"$run/rc"
 dmesg >"$run/dmesg" 2>/dev/null

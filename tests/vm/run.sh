@@ -103,7 +103,8 @@ if [ "$accel" = tcg ]; then
 fi
 fsdev() { echo "-fsdev local,id=$1,path=$2,security_model=none$3 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
 
-set +e
+# One boot of the VM; sets qemu_rc.
+boot_vm() {
 if [ "$vm" = vng ]; then
 	# The kernel's console (--verbose) is vng's stderr: the whole-boot log.
 	# QEMU reopens /proc/self/fd/1 and 2 once per port, so a regular file
@@ -128,6 +129,20 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	</dev/null
 qemu_rc=$?
 fi
+}
+
+set +e
+# Under TCG on a loaded host the guest kernel now and then dies while it
+# boots (an int3 oops in early code patching), before our command starts:
+# that says nothing about the tests, so boot once more. A guest that
+# started the command is never run twice.
+for attempt in 1 2; do
+	rm -f "$run/started" "$run/rc"
+	boot_vm
+	[ -f "$run/started" ] || [ -f "$run/rc" ] || [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ] && break
+	[ $attempt -eq 1 ] && echo "run.sh: the guest kernel died while booting (log: $log); booting once more" >&2 &&
+		cp "$log" "$log.boot$attempt"
+done
 set -e
 
 [ -f "$run/dmesg" ] && cp "$run/dmesg" "$log.dmesg"
