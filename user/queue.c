@@ -258,10 +258,11 @@ static void ublk_queue_free(struct ublk_queue *q)
 }
 
 /*
- * The CPU the queue's thread (and the io-wq workers it spawns) runs on: the
- * first of those whose IO comes to this queue. Left to the scheduler, the
- * thread and its workers land on different CPUs and every backing IO pays
- * cross-CPU wake-ups. Without an answer from the driver the thread floats.
+ * The CPU the queue's thread runs on: the first of those whose IO comes to
+ * this queue (as kublk). Left to the scheduler, the thread and the io-wq
+ * workers serving its backing IO wake each other across CPUs: twice the
+ * IPIs per loop IO, 30% fewer IOPS under QEMU. Without an answer from the
+ * driver the thread floats.
  */
 static void ublk_queue_pick_cpu(struct ublk_dev *dev, unsigned int q_id,
 				pthread_attr_t *attr)
