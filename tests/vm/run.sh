@@ -84,7 +84,7 @@ echo "$UBLK_KROOT/lib/modules" >"$run/modules"
 	echo "UBLK_BPF_MODULE=$module"
 	echo "UBLK_BPF_SHIM_KO=$shim_ko"
 	echo "UBLK_BPF_IN_VM=1"
-	echo "UBLK_VM_MODE=${icount:+icount}${icount:-tcg}"
+	if [ -n "$icount" ]; then echo "UBLK_VM_MODE=icount"; else echo "UBLK_VM_MODE=tcg"; fi
 	# The knobs of the tests and benchmarks travel with the command.
 	while IFS= read -r var; do
 		printf '%s=%q\n' "$var" "${!var}"
