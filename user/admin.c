@@ -65,15 +65,9 @@ static int ublk_del_one(struct ublk_ctrl *ctrl, unsigned int dev_id)
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	int ret, i;
 
-	ret = ublk_ctrl_get_info(ctrl, dev_id, &info);
-	if (ret == -ENODEV || ret == -ENOENT) {
-		ublk_err("device %u does not exist", dev_id);
+	ret = ublk_ctrl_dev_info(ctrl, dev_id, &info);
+	if (ret < 0)
 		return ret;
-	}
-	if (ret < 0) {
-		ublk_err("device %u: UBLK_U_CMD_GET_DEV_INFO failed: %s", dev_id, strerror(-ret));
-		return ret;
-	}
 	ret = ublk_ctrl_stop_dev(ctrl, dev_id);
 	if (ret < 0 && ret != -ENODEV)
 		ublk_err("device %u: UBLK_U_CMD_STOP_DEV failed: %s", dev_id, strerror(-ret));

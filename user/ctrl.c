@@ -136,6 +136,18 @@ int ublk_ctrl_get_info(struct ublk_ctrl *c, unsigned int dev_id,
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_DEV_INFO, &cmd);
 }
 
+int ublk_ctrl_dev_info(struct ublk_ctrl *c, unsigned int dev_id,
+		       struct ublksrv_ctrl_dev_info *info)
+{
+	int ret = ublk_ctrl_get_info(c, dev_id, info);
+
+	if (ret == -ENODEV || ret == -ENOENT)
+		ublk_err("device %u does not exist", dev_id);
+	else if (ret < 0)
+		ublk_err("device %u: UBLK_U_CMD_GET_DEV_INFO failed: %s", dev_id, strerror(-ret));
+	return ret;
+}
+
 int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid)
 {
 	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);

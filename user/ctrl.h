@@ -29,6 +29,9 @@ int ublk_ctrl_get_params(struct ublk_ctrl *c, unsigned int dev_id,
 			 struct ublk_params *params);
 int ublk_ctrl_get_info(struct ublk_ctrl *c, unsigned int dev_id,
 		       struct ublksrv_ctrl_dev_info *info);
+/* ublk_ctrl_get_info() that says why it failed ("device N does not exist"). */
+int ublk_ctrl_dev_info(struct ublk_ctrl *c, unsigned int dev_id,
+		       struct ublksrv_ctrl_dev_info *info);
 int ublk_ctrl_start_dev(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
 int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id);
 /* Takes back a QUIESCED device whose daemon died (UBLK_F_USER_RECOVERY). */

@@ -121,12 +121,9 @@ static int ublk_dev_take_back(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 	struct ublk_params kept;
 	int ret, i;
 
-	ret = ublk_ctrl_get_info(ctrl, opts->dev_id, &dev->info);
-	if (ret < 0) {
-		ublk_err("device %d: UBLK_U_CMD_GET_DEV_INFO failed: %s", opts->dev_id,
-			 strerror(-ret));
+	ret = ublk_ctrl_dev_info(ctrl, opts->dev_id, &dev->info);
+	if (ret < 0)
 		return ret;
-	}
 	if (!(dev->info.flags & UBLK_F_USER_RECOVERY)) {
 		ublk_err("device %d was not made with --recovery: only del is left", opts->dev_id);
 		return -EINVAL;

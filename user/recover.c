@@ -26,16 +26,10 @@ static int ublk_recover_check(unsigned int dev_id)
 
 	if (ublk_ctrl_open(&ctrl))
 		return -ENODEV;
-	ret = ublk_ctrl_get_info(&ctrl, dev_id, &info);
+	ret = ublk_ctrl_dev_info(&ctrl, dev_id, &info);
 	ublk_ctrl_close(&ctrl);
-	if (ret == -ENODEV || ret == -ENOENT) {
-		ublk_err("device %u does not exist", dev_id);
+	if (ret < 0)
 		return ret;
-	}
-	if (ret < 0) {
-		ublk_err("device %u: UBLK_U_CMD_GET_DEV_INFO failed: %s", dev_id, strerror(-ret));
-		return ret;
-	}
 	if (!(info.flags & UBLK_F_USER_RECOVERY)) {
 		ublk_err("device %u was not made with --recovery: only del is left", dev_id);
 		return -EINVAL;

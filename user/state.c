@@ -119,19 +119,30 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 	return 0;
 }
 
-int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len)
+/* The state file's one line into @line; "" when it is empty. */
+static int ublk_state_read(unsigned int dev_id, char *line, size_t len)
 {
-	char path[PATH_MAX], line[4096], pattern[64], *p, *end;
+	char path[PATH_MAX];
 	FILE *f;
 
 	ublk_state_path(dev_id, "", path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f)
 		return -ENOENT;
-	p = fgets(line, sizeof(line), f);
+	if (!fgets(line, (int)len, f))
+		line[0] = '\0';
 	fclose(f);
+	return 0;
+}
+
+int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len)
+{
+	char line[4096], pattern[64], *p, *end;
+
+	if (ublk_state_read(dev_id, line, sizeof(line)))
+		return -ENOENT;
 	snprintf(pattern, sizeof(pattern), "\"%s\":\"", key);
-	p = p ? strstr(line, pattern) : NULL;
+	p = strstr(line, pattern);
 	if (!p)
 		return -ENOENT;
 	p += strlen(pattern);
@@ -179,19 +190,14 @@ static int ublk_json_read_string(const char **p, char *out, size_t len)
 
 int ublk_state_get_cmdline(unsigned int dev_id, struct ublk_state_cmdline *cl)
 {
-	char path[PATH_MAX], line[sizeof(cl->buf) + PATH_MAX + 1024];
+	static char line[sizeof(cl->buf) + PATH_MAX + 1024];
 	const char *p;
 	size_t used = 0;
-	FILE *f;
 
-	ublk_state_path(dev_id, "", path, sizeof(path));
-	f = fopen(path, "r");
-	if (!f)
-		return -ENOENT;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
 	cl->argc = 0;
-	p = p ? strstr(line, "\"cwd\":") : NULL;
+	if (ublk_state_read(dev_id, line, sizeof(line)))
+		return -ENOENT;
+	p = strstr(line, "\"cwd\":");
 	if (!p)
 		return -EINVAL;
 	p += strlen("\"cwd\":");

@@ -9,8 +9,6 @@
 #include <errno.h>
 
 #include "cli.h"
-#include "log.h"
-#include "params.h"
 #include "ublk.h"
 
 struct fault_inject_data {
@@ -33,18 +31,6 @@ static int fault_inject_parse_option(void *data, const char *name, const char *v
 		return -EINVAL;
 	fd->delay.tv_sec = us / 1000000;
 	fd->delay.tv_nsec = (long long)(us % 1000000) * 1000;
-	return 0;
-}
-
-static int fault_inject_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
-{
-	unsigned long long size = opts->size ? opts->size : UBLK_NULL_DEFAULT_SIZE;
-
-	if (opts->nr_files) {
-		ublk_err("target fault_inject takes no --file");
-		return -EINVAL;
-	}
-	ublk_params_init(&dev->params, size, 9, UBLK_IO_BUF_BYTES);
 	return 0;
 }
 
@@ -76,7 +62,7 @@ const struct ublk_tgt_ops ublk_tgt_fault_inject = {
 	.options = fault_inject_options,
 	.data_size = sizeof(struct fault_inject_data),
 	.parse_option = fault_inject_parse_option,
-	.init = fault_inject_init,
+	.init = ublk_null_init,
 	.queue_io = fault_inject_queue_io,
 	.io_done = fault_inject_io_done,
 };

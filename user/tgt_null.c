@@ -9,12 +9,12 @@
 #include "params.h"
 #include "ublk.h"
 
-static int null_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+int ublk_null_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 {
 	unsigned long long size = opts->size ? opts->size : UBLK_NULL_DEFAULT_SIZE;
 
 	if (opts->nr_files) {
-		ublk_err("target null takes no --file");
+		ublk_err("target %s takes no --file", dev->tgt->name);
 		return -EINVAL;
 	}
 	ublk_params_init(&dev->params, size, 9, UBLK_IO_BUF_BYTES);
@@ -30,6 +30,6 @@ static void null_queue_io(struct ublk_queue *q, unsigned int tag,
 const struct ublk_tgt_ops ublk_tgt_null = {
 	.name = "null",
 	.usage = "[--size SIZE] (default 250G), no --file",
-	.init = null_init,
+	.init = ublk_null_init,
 	.queue_io = null_queue_io,
 };

@@ -217,6 +217,9 @@ void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t 
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
 void ublk_queue_join(struct ublk_queue *q);
 
+/* tgt_null.c: size from --size (default 250G), no files; null-like targets share it. */
+int ublk_null_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts);
+
 /* targets.c: the table of targets with an io_uring implementation */
 const struct ublk_tgt_ops *ublk_find_target(const char *name);
 extern const struct ublk_tgt_ops *const ublk_targets[];

@@ -256,3 +256,18 @@ _wait_fio_gone() {
 	wait $FIO_PID
 	_log "fio ended $(( $(date +%s) - start )) s after $2"
 }
+
+# _dev_field ID FIELD: a field of `ublk-bpf list -n ID --json` (state, pid, ...).
+_dev_field() {
+	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
+}
+
+# _wait_state ID STATE SECONDS: the device reaches STATE in time, or the test fails.
+_wait_state() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
+}

@@ -8,20 +8,6 @@
 . "$(dirname "$0")/test_common.sh"
 _prep_test recover_01
 
-_dev_field() {	# _dev_field ID FIELD: a field of `list --json`
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
-}
-
-# _wait_state ID STATE SECONDS
-_wait_state() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
-}
-
 # _kill_and_recover ID: kill -9 the daemon, see QUIESCED, recover, see LIVE
 # under a new pid; prints how long IO waited.
 _kill_and_recover() {

@@ -11,18 +11,6 @@
 _prep_test recover_02
 run_dir=${UBLK_BPF_RUN_DIR:-/run/ublk-bpf}
 
-_dev_field() {
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
-}
-_wait_state() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
-}
-
 # --recovery alone: a write held by the dead daemon fails, the device lives on.
 _new_dev -t fault_inject -q 1 -d 4 --recovery --delay-us 2000000
 id=$UBLK_DEV_ID
