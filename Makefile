@@ -6,6 +6,7 @@
 # make check    every test: host unit tests, then the VM tests
 # make demo     the main job, in the VM
 # make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
+# make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # V=1 shows the commands.
 
 .DELETE_ON_ERROR:
@@ -48,7 +49,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo bench unit shim shim-tests clean
+.PHONY: all setup check demo bench profile unit shim shim-tests clean
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags
 
@@ -132,6 +133,9 @@ demo: all $(OUTPUT)/tests/stripe_check
 # Benchmarks (not tests): .output/bench/report.{md,json}.
 bench: all
 	$(Q)tests/bench/bench.sh
+
+profile: all
+	$(Q)tests/bench/profile.sh "$(JOB)"
 
 clean:
 	rm -rf $(OUTPUT)

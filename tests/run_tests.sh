@@ -61,8 +61,8 @@ if echo bench/smoke | grep -qE "$filter"; then
 	out=$(tests/bench/bench.sh --quick 2>&1); rc=$?
 	echo "$out" | grep -E '^\|' | sed 's/^/# /'
 	# Every group measured on all three paths.
-	rows=$(echo "$out" | grep -cE '^\| (null|loop|stripe|mirror) \| randread4k_qd32 \| [0-9]+ .*\| [0-9]+ .*\| [0-9]+ ')
-	[ $rc -eq 0 ] && [ "$rows" -ne 4 ] && rc=1
+	rows=$(echo "$out" | grep -cE '^\| (null|loop|stripe|mirror|bmap) \| randread4k_qd32 \| [0-9]+ .*\| [0-9]+ .*\| [0-9]+ ')
+	[ $rc -eq 0 ] && [ "$rows" -ne 5 ] && rc=1
 	tap $rc bench/smoke
 fi
 echo "1..$n"

@@ -11,6 +11,7 @@
 #include "bpf_dev.h"
 #include "bpf_params.h"
 #include "log.h"
+#include "timing.h"
 #include "ublk_bpf_uapi.h"
 
 /* Ops ids are global to the module: one per device, never 0. */
@@ -43,11 +44,16 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 		ret = ublk_bpf_params_apply(bd->obj.obj, opts->bpf_obj, opts->sets, opts->nr_sets);
 	if (ret)
 		return ret;
+	ublk_timing("bpf_open");
 	ret = ublk_bpf_obj_load(&bd->obj, opts->bpf_obj, param.ops_id, &cfg);
+	ublk_timing("bpf_load");
+	if (!ret && dev->tgt->bpf_setup)
+		ret = dev->tgt->bpf_setup(dev, bd->obj.obj);
 	if (!ret)
 		ret = ublk_bpf_obj_pin(&bd->obj, dev_id);
 	if (ret)
 		return ret;
+	ublk_timing("bpf_pin");
 	ret = ublk_ctrl_cmd_buf(ctrl, UBLK_U_CMD_BPF_SET_PARAMS, dev_id, &param, sizeof(param));
 	if (ret < 0) {
 		ublk_err("UBLK_U_CMD_BPF_SET_PARAMS failed: %s", strerror(-ret));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "iosched.h"
 #include "log.h"
 #include "units.h"
 #include "state.h"
@@ -96,6 +97,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "recovery", no_argument, NULL, 'E' },
 		{ "reissue", no_argument, NULL, 'I' },
 		{ "run-dir", required_argument, NULL, 'D' },
+		{ "scheduler", required_argument, NULL, 'C' },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -140,6 +142,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->dev_id = -1;
 	o->nr_queues = 1;
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
+	o->scheduler = UBLK_SCHED_DEFAULT;
 	o->argc = argc;
 	o->argv = argv;
 	ublk_getopt_reset();
@@ -213,6 +216,13 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			break;
 		case 'b':
 			o->buffered = true;
+			break;
+		case 'C':
+			if (!ublk_sched_name_ok(optarg)) {
+				ublk_err("--scheduler: '%s' is not a scheduler name", optarg);
+				return -EINVAL;
+			}
+			o->scheduler = optarg;
 			break;
 		case 'E':
 			o->recovery |= UBLK_F_USER_RECOVERY;

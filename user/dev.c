@@ -27,8 +27,10 @@
 #include "bpf_dev.h"
 #include "ctrl.h"
 #include "dev.h"
+#include "iosched.h"
 #include "log.h"
 #include "state.h"
+#include "timing.h"
 #include "ublk.h"
 #include "ublk_bpf_uapi.h"
 
@@ -225,6 +227,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		ublk_err("UBLK_U_CMD_SET_PARAMS failed: %s", strerror(-ret));
 		goto out;
 	}
+	ublk_timing("dev_add");
 	if (opts->bpf_obj) {
 		ret = -EOPNOTSUPP;
 		if (!(dev.info.flags & UBLK_F_BPF)) {
@@ -270,6 +273,11 @@ serve:
 			ublk_err("UBLK_U_CMD_START_DEV failed: %s", strerror(-ret));
 			goto out;
 		}
+		ublk_timing("dev_start");
+		ret = ublk_set_scheduler(dev.info.dev_id, opts->scheduler);
+		if (ret < 0)
+			goto out;
+		ublk_timing("scheduler");
 	}
 	ret = ublk_state_write(dev.info.dev_id, opts, getpid());
 	if (ret < 0) {
@@ -329,6 +337,7 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 	ssize_t n;
 	pid_t pid;
 
+	ublk_timing("begin");
 	/* Fail here, before forking, when there is no driver at all. */
 	if (ublk_ctrl_probe())
 		return 1;
@@ -359,6 +368,7 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 		return 1;
 	}
 	buf[n] = '\0';
+	ublk_timing("ready");
 	printf("dev id %u\n", (unsigned int)strtoul(buf, NULL, 10));
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "ctrl.h"
 #include "dev.h"
 #include "log.h"
+#include "timing.h"
 #include "ublk_bpf_uapi.h"
 
 int ublk_cmd_load(struct ublk_dev_opts *opts)
@@ -26,8 +27,10 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 	struct ublk_bpf_obj bo;
 	unsigned int abi;
 
+	ublk_timing("begin");
 	if (ublk_bpf_obj_open(&bo, opts->bpf_obj))
 		return 1;
+	ublk_timing("target_name");
 	if (opts->help_params) {
 		printf("%s: target %s; its parameters (--set NAME=VALUE):\n", opts->bpf_obj,
 		       bo.target);

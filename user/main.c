@@ -14,8 +14,9 @@ static void ublk_usage(void)
 		"usage: ublk-bpf VERB [OPTIONS]\n"
 		"\n"
 		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--buffered] [--recovery | --reissue] [TARGET OPTIONS]\n"
+		"      [--buffered] [--recovery | --reissue] [--scheduler NAME] [TARGET OPTIONS]\n"
 		"        create /dev/ublkbID served in the background; prints 'dev id ID'.\n"
+		"        --scheduler: the disk's IO scheduler (default none)\n"
 		"        --recovery: when the daemon dies the device waits (QUIESCED) for\n"
 		"        'recover'; the IO the dead daemon held fails, or with --reissue\n"
 		"        is served again by the new daemon\n"
@@ -24,7 +25,8 @@ static void ublk_usage(void)
 		printf("          %-8s %s\n", ublk_targets[i]->name, ublk_targets[i]->usage);
 	printf(
 		"  load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--buffered] [TARGET OPTIONS] [--set NAME=VALUE]... [--no-bpf | --require-bpf]\n"
+		"      [--buffered] [--scheduler NAME] [TARGET OPTIONS] [--set NAME=VALUE]...\n"
+		"      [--no-bpf | --require-bpf]\n"
 		"        the same, served in the kernel by the BPF target OBJ (any object\n"
 		"        with one ublk_bpf_ops). Ops named after a target above: its io_uring\n"
 		"        twin serves what the program redirects, or everything without BPF\n"

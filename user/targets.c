@@ -18,6 +18,7 @@ extern const struct ublk_tgt_ops ublk_tgt_mirror;
 extern const struct ublk_tgt_ops ublk_tgt_fault_inject;
 extern const struct ublk_tgt_ops ublk_tgt_raid10;
 extern const struct ublk_tgt_ops ublk_tgt_nbd;
+extern const struct ublk_tgt_ops ublk_tgt_bmap;
 
 const struct ublk_tgt_ops *const ublk_targets[] = {
 	&ublk_tgt_null,
@@ -27,6 +28,7 @@ const struct ublk_tgt_ops *const ublk_targets[] = {
 	&ublk_tgt_fault_inject,
 	&ublk_tgt_raid10,
 	&ublk_tgt_nbd,
+	&ublk_tgt_bmap,
 	NULL,
 };
 

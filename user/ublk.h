@@ -47,6 +47,7 @@ struct ublk_dev_opts {
 	unsigned int nr_files;
 	unsigned long long size;	/* bytes; 0: the target decides */
 	bool buffered;			/* backing files: page cache, not O_DIRECT */
+	const char *scheduler;		/* the disk's IO scheduler ("none") */
 	struct ublk_tgt_arg tgt_args[UBLK_MAX_TGT_ARGS];	/* the target checks them */
 	unsigned int nr_tgt_args;
 	const char *sets[UBLK_MAX_SETS];	/* load: --set NAME=VALUE */
@@ -64,6 +65,7 @@ struct ublk_dev_opts {
 
 struct ublk_queue;
 struct ublk_dev;
+struct bpf_object;
 
 /* An option a target takes besides the common ones (--chunk for stripe). */
 struct ublk_tgt_option {
@@ -98,6 +100,8 @@ struct ublk_tgt_ops {
 	void (*deinit)(struct ublk_dev *dev);
 	/* What the BPF program's config gets from the target, beyond the core's. */
 	void (*bpf_config)(const struct ublk_dev *dev, struct ublk_tgt_config *cfg);
+	/* Optional: fill the loaded BPF object's maps before the device starts. */
+	int (*bpf_setup)(struct ublk_dev *dev, struct bpf_object *obj);
 	/*
 	 * Start serving the IO @tag. Either completes it at once with
 	 * ublk_complete_io() or queues SQEs marked by ublk_queue_tgt_io()

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # report.sh OUT_PREFIX MODE:RESULTS.jsonl...: the benchmark tables, from
-# bench_vm.sh's lines: per group and job, the median IOPS of each path with
-# its spread (min-max over the repetitions), and the BPF path's ratio to the
-# kernel driver and to the io_uring path. Writes OUT_PREFIX.json and
-# OUT_PREFIX.md, and prints the markdown.
+# bench_vm.sh's lines. Per group, job and path over the repetitions: the
+# median IOPS with its spread (min-max), guest ns per IO (icount: the
+# instructions per IO), context switches, interrupts and CPU time per IO
+# (sums over the repetitions). Each group compares three paths: BPF,
+# io_uring and the kernel's driver; bmap, BPF loop and the loop driver.
+# Writes OUT_PREFIX.json and OUT_PREFIX.md, and prints the markdown.
 set -euo pipefail
 prefix=$1
 shift
@@ -17,43 +19,75 @@ def median: sort | if length == 0 then null
 	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 def ratio($a; $b): if $a == null or $b == null or $b == 0 then null
 	else ($a / $b * 100 | round) / 100 end;
+def per_io($f): if (map(.ios) | add) > 0
+	then (map(.[$f]) | add) / (map(.ios) | add) else null end;
+def paths($group): if $group == "bmap" then ["bmap", "bpf", "kernel"]
+	else ["bpf", "io_uring", "kernel"] end;
 [.[] | select(.job)] as $runs
 | [.[] | select(.metric)] as $metrics
 | {
   results: ($runs | group_by([.group, .job])
-    | sort_by(.[0].group as $gr | [(["null", "loop", "stripe", "mirror"] | index($gr)), .[0].job]) | map(
-    . as $g
-    | (reduce ("bpf", "io_uring", "kernel") as $p ({};
-        . + {($p): ([$g[] | select(.path == $p)] |
-          {iops: ([.[].iops] | median), iops_min: ([.[].iops] | min),
-           iops_max: ([.[].iops] | max), bw_kib: ([.[].bw_kib] | median | round)})}))
-    | {group: $g[0].group, job: $g[0].job} + .
-    | .bpf_vs_kernel = ratio(.bpf.iops; .kernel.iops)
-    | .bpf_vs_io_uring = ratio(.bpf.iops; .io_uring.iops)
-    | .io_uring_vs_kernel = ratio(.io_uring.iops; .kernel.iops))),
-  setup_ms: ($metrics | map(select(.metric == "setup_ms"))
-             | group_by([.group, .path]) | map({group: .[0].group, path: .[0].path,
-               ms: ([.[].value] | median)})),
-  rss_kib: ($metrics | map(select(.metric == "rss_kib"))
-            | map({group, path, kib: .value}))
+    | sort_by(.[0].group as $gr | .[0].job as $job
+              | [(["null", "loop", "stripe", "mirror", "bmap"] | index($gr)),
+                 (["randread4k_qd1", "randread4k_qd32", "randwrite4k_qd1",
+                   "randwrite4k_qd32", "read128k", "write128k"] | index($job))]) | map(
+    . as $g | paths($g[0].group) as $p
+    | [$p[] as $path | [$g[] | select(.path == $path)]
+       | if length == 0 then {} else
+         {iops: ([.[].iops] | median), iops_min: ([.[].iops] | min),
+          iops_max: ([.[].iops] | max),
+          ns_per_io: (per_io("ms") | if . then . * 1e6 | round else null end),
+          ctxt_per_io: (per_io("ctxt") | if . then . * 100 | round / 100 else null end),
+          intr_per_io: (per_io("intr") | if . then . * 100 | round / 100 else null end),
+          cpu_us_per_io: (per_io("busy_ms") | if . then . * 1e4 | round / 10 else null end)}
+         end] as $s
+    | {group: $g[0].group, job: $g[0].job, paths: $p, a: $s[0], b: $s[1], c: $s[2],
+       a_vs_c: ratio($s[0].iops; $s[2].iops), a_vs_b: ratio($s[0].iops; $s[1].iops)})),
+  setup: ($metrics | map(select(.metric == "setup_ms"))
+    | map(. as $m | ($metrics | map(select(.metric == "step" and .group == $m.group
+                                           and .path == $m.path))
+                     | map({(.step): .ms}) | add // {}) as $st
+      | {group, path, ms: .value}
+        + if $st.bpf_load then
+            {open_ms: ((($st.target_name // 0) + $st.bpf_open - $st.dev_add) | round),
+             verifier_ms: (($st.bpf_load - $st.bpf_open) | round),
+             pin_ms: (($st.bpf_pin - $st.bpf_load) | round)}
+          else {} end)),
+  schedulers: ($metrics | map(select(.metric == "scheduler")) | map("\(.group)/\(.path)=\(.value)")
+               | unique)
 }'
 
+# One table per family of groups (their three paths), in the mode's form.
 table='
-def cell($p): if $p.iops == null then "-" else
-	"\($p.iops) (\($p.iops_min)-\($p.iops_max))"
-	+ (if (.job | test("128k")) then ", \($p.bw_kib / 1024 | round) MiB/s" else "" end) end;
+def n($x): if $x == null then "-" else "\($x)" end;
 def r($x): if $x == null then "-" else "\($x)x" end;
-"| group | job | BPF IOPS (min-max) | io_uring IOPS | kernel IOPS | BPF / kernel | BPF / io_uring |",
-"| --- | --- | --- | --- | --- | --- | --- |",
-(.results[] | "| \(.group) | \(.job) | \(cell(.bpf)) | \(cell(.io_uring)) | \(cell(.kernel)) | \(r(.bpf_vs_kernel)) | \(r(.bpf_vs_io_uring)) |"),
+def cell($p): if $p.iops == null then "-" else "\($p.iops) (\($p.iops_min)-\($p.iops_max))" end;
+def three($f): "\(n(.a[$f])) / \(n(.b[$f])) / \(n(.c[$f]))";
+def family($gs; $l):
+  [.results[] | select(.group as $g | $gs | index($g))] as $rows
+  | if ($rows | length) == 0 then empty else
+  if $mode == "icount" then
+    "| group | job | \($l[0]) ns/IO | \($l[1]) ns/IO | \($l[2]) ns/IO | \($l[0]) / \($l[2]) | \($l[0]) / \($l[1]) | ctxt/IO (\($l[0]) / \($l[1]) / \($l[2])) | intr/IO |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ($rows[] | "| \(.group) | \(.job) | \(n(.a.ns_per_io)) | \(n(.b.ns_per_io)) | \(n(.c.ns_per_io)) | \(r(.a_vs_c)) | \(r(.a_vs_b)) | \(three("ctxt_per_io")) | \(three("intr_per_io")) |")
+  elif $mode == "tcg2" then
+    "| group | job | \($l[0]) IOPS (min-max) | \($l[1]) IOPS | \($l[2]) IOPS | \($l[0]) / \($l[2]) | \($l[0]) / \($l[1]) | CPU us/IO (\($l[0]) / \($l[1]) / \($l[2])) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ($rows[] | "| \(.group) | \(.job) | \(cell(.a)) | \(cell(.b)) | \(cell(.c)) | \(r(.a_vs_c)) | \(r(.a_vs_b)) | \(three("cpu_us_per_io")) |")
+  else
+    "| group | job | \($l[0]) IOPS (min-max) | \($l[1]) IOPS | \($l[2]) IOPS | \($l[0]) / \($l[2]) | \($l[0]) / \($l[1]) | ctxt/IO (\($l[0]) / \($l[1]) / \($l[2])) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ($rows[] | "| \(.group) | \(.job) | \(cell(.a)) | \(cell(.b)) | \(cell(.c)) | \(r(.a_vs_c)) | \(r(.a_vs_b)) | \(three("ctxt_per_io")) |")
+  end, "" end;
+family(["null", "loop", "stripe", "mirror"]; ["BPF", "io_uring", "kernel"]),
+family(["bmap"]; ["bmap", "BPF loop", "loop driver"]),
+"Time from `ublk-bpf load` / `add` to a usable device (UBLK_BPF_TIMING steps: ELF/BTF open, verifier and load, map pins; the rest is device creation):",
 "",
-"Time from `ublk-bpf load` / `add` to a usable device, and server RSS after the jobs:",
+"| group | path | total ms | open ms | verifier ms | pin ms |",
+"| --- | --- | --- | --- | --- | --- |",
+(.setup[] | "| \(.group) | \(.path) | \(.ms) | \(n(.open_ms)) | \(n(.verifier_ms)) | \(n(.pin_ms)) |"),
 "",
-"| group | path | setup ms | RSS KiB |",
-"| --- | --- | --- | --- |",
-(. as $all | .setup_ms[] | . as $s
- | ($all.rss_kib | map(select(.group == $s.group and .path == $s.path)) | .[0].kib // "-") as $rss
- | "| \($s.group) | \($s.path) | \($s.ms) | \($rss) |")'
+"Schedulers: \(.schedulers | join(", "))"'
 
 json_parts=()
 md=""
@@ -64,11 +98,12 @@ for arg in "$@"; do
 	summary=$(jq -s "$summarize" "$file")
 	json_parts+=("$(echo "$summary" | jq --arg mode "$mode" '{mode: $mode} + .')")
 	case $mode in
-	tcg) what="QEMU TCG, 2 vCPUs, wall clock: what this host delivers; varies with the host's load" ;;
-	icount) what="QEMU -icount shift=0 (1 instruction = 1 ns of guest time), 1 vCPU thread: repeats run to run; compares the instructions each path spends, not real speed" ;;
+	icount) what="QEMU -icount shift=0, 1 vCPU: 1 guest ns = 1 instruction, so ns/IO is instructions per IO; repeats run to run" ;;
+	tcg) what="QEMU TCG, 1 vCPU, wall clock: fio, the server and the kernel share one CPU; varies with the host's load" ;;
+	tcg2) what="QEMU TCG, 2 vCPUs, wall clock: the server gets a spare core; CPU time per IO counts both CPUs" ;;
 	*) what=$mode ;;
 	esac
-	md+="### Mode: $mode ($what)"$'\n\n'"$(echo "$summary" | jq -r "$table")"$'\n\n'
+	md+="### Mode: $mode ($what)"$'\n\n'"$(echo "$summary" | jq -r --arg mode "$mode" "$table")"$'\n\n'
 done
 date=$(date -u +%Y-%m-%d)
 printf '%s\n' "${json_parts[@]}" | jq -s --arg kernel "$kernel" --arg date "$date" \
@@ -76,7 +111,7 @@ printf '%s\n' "${json_parts[@]}" | jq -s --arg kernel "$kernel" --arg date "$dat
 {
 	echo "## Benchmark: BPF path vs io_uring path vs the kernel's drivers"
 	echo
-	echo "Kernel $kernel, $date; fio io_uring, direct IO, 1 job per run; median of the repetitions, spread in brackets."
+	echo "Kernel $kernel, $date; fio io_uring, direct IO, 1 job; each run a window of steady IO (IOs from /sys/block/DEV/stat, ctxt/intr/CPU from /proc/stat); median IOPS of the repetitions, spread in brackets; per-IO figures over all repetitions."
 	echo
 	printf '%s' "$md"
 } >"$prefix.md"

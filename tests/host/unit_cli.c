@@ -172,6 +172,20 @@ UNIT_TEST(fault_inject_delay)
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--delay-us", "5"), -EINVAL);
 }
 
+UNIT_TEST(scheduler)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null"), 0);
+	ASSERT_EQ(strcmp(o.scheduler, "none"), 0);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--scheduler", "mq-deadline"), 0);
+	ASSERT_EQ(strcmp(o.scheduler, "mq-deadline"), 0);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--scheduler", ""), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--scheduler", "a b"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--scheduler",
+			"much-too-long-name"), -EINVAL);
+}
+
 UNIT_TEST(del_and_list)
 {
 	struct ublk_sel_opts o;
@@ -237,7 +251,8 @@ int main(void)
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
-		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(del_and_list),
+		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
+		UNIT_CASE(del_and_list),
 		UNIT_CASE(run_dir),
 	};
 

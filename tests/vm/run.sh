@@ -4,7 +4,7 @@
 # Run a command as root inside a QEMU VM booting Debian's stock 6.12 kernel.
 #
 #   tests/vm/run.sh [--vm qemu|vng] [--module stock|shim] [--timeout SEC]
-#                   [--mem MB] [--icount] CMD [ARG...]
+#                   [--mem MB] [--icount] [--smp N] CMD [ARG...]
 #
 # The guest sees the host's root read-only (under a throw-away overlay), the
 # repository and the current directory at their host paths, writable; so the
@@ -19,6 +19,7 @@
 # the default is shim when it has been built. --icount runs the guest on
 # QEMU's instruction-count clock (one vCPU thread, 1 ns per instruction):
 # slower, but the guest sees the same time for the same work on every run.
+# --smp N: the guest's vCPUs (default 2).
 #
 # --vm (default $VM, else qemu) picks the runner: "qemu" boots QEMU directly
 # with our initramfs; "vng" boots the same kernel, with the same memory, CPUs,
@@ -28,9 +29,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
-module="" timeout=1800 mem=2048 icount="" vm=${VM:-qemu}
+module="" timeout=1800 mem=2048 icount="" smp=2 vm=${VM:-qemu}
 
-usage() { echo "usage: $0 [--vm qemu|vng] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] CMD [ARG...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--vm qemu|vng] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] [--smp N] CMD [ARG...]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--vm) vm=${2:?}; shift 2 ;;
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
 	--icount) icount="-icount shift=0,sleep=off,align=off"; shift ;;
+	--smp) smp=${2:?}; shift 2 ;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) break ;;
@@ -110,7 +112,7 @@ if [ "$vm" = vng ]; then
 	# QEMU reopens /proc/self/fd/1 and 2 once per port, so a regular file
 	# there would be overwritten from its start: hand it pipes.
 	timeout --foreground -k 10 "$timeout" vng --run "$UBLK_VMLINUZ" --disable-kvm \
-		--cpus 2 --memory "$mem" --rwdir "$repo" --cwd / --verbose \
+		--cpus "$smp" --memory "$mem" --rwdir "$repo" --cwd / --verbose \
 		${icount:+"--qemu-opts=$icount"} \
 		--exec "bash $repo/tests/vm/guest-run.sh $repo $run /dev/stdout" \
 		</dev/null 2> >(cat >"$log") | cat
@@ -119,7 +121,7 @@ else
 # shellcheck disable=SC2046
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-nodefaults -no-user-config -nographic -no-reboot \
-	-machine q35 -accel "$accel" -cpu max -smp 2 -m "$mem" $icount \
+	-machine q35 -accel "$accel" -cpu max -smp "$smp" -m "$mem" $icount \
 	-kernel "$UBLK_VMLINUZ" -initrd "$initramfs" \
 	-append "console=ttyS0 panic=-1 rdinit=/init ublk.repo=$repo" \
 	-serial "file:$log" \

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A file pinned to its blocks, for the bmap target: made immutable, mapped
+ * with FIEMAP to the block device under its file system, and that device
+ * opened O_DIRECT.
+ */
+#ifndef UBLK_BPF_FIEMAP_H
+#define UBLK_BPF_FIEMAP_H
+
+#include <stdbool.h>
+
+#include "ublk_bmap.h"
+
+struct ublk_file_map {
+	int file_fd;			/* kept open to restore the flags at release */
+	int bdev_fd;			/* the block device under the file system */
+	bool made_immutable;		/* we set FS_IMMUTABLE_FL, so we clear it */
+	unsigned long long size;	/* bytes served: the file's, in whole blocks */
+	unsigned int lbs;		/* the block device's logical block size */
+	struct ublk_bmap_extent *ext;	/* sorted, no gaps, adjacent ones merged */
+	unsigned int nr_ext;
+};
+
+/*
+ * Maps @path; refuses (one line, negative errno, the file as it was) a file
+ * with holes, unwritten, shared or otherwise unmappable extents, one not on
+ * a single block device, or one with more than UBLK_BMAP_MAX_EXTENTS extents.
+ */
+int ublk_file_map(const char *path, struct ublk_file_map *m);
+/* Drops the file's stale page cache, restores its flags, closes both. */
+void ublk_file_unmap(struct ublk_file_map *m);
+/* The extent holding file offset @pos, NULL past the end. */
+const struct ublk_bmap_extent *ublk_file_map_find(const struct ublk_file_map *m,
+						   unsigned long long pos);
+
+#endif
