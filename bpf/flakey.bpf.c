@@ -80,10 +80,16 @@ struct {
 static __always_inline __u32 flakey_range_flags(__u64 start, __u64 end)
 {
 	struct flakey_range *r;
-	__u32 i, flags = 0;
+	__u32 i, key, flags = 0;
 
+	/*
+	 * Unrolled: the key's stack slot, passed to the helper, loses the
+	 * bounds the verifier needs to see a loop end.
+	 */
+#pragma clang loop unroll(full)
 	for (i = 0; i < FLAKEY_MAX_RANGES; i++) {
-		r = bpf_map_lookup_elem(&fault_ranges, &i);
+		key = i;
+		r = bpf_map_lookup_elem(&fault_ranges, &key);
 		if (r && r->start < r->end && start < r->end && r->start < end)
 			flags |= r->flags;
 	}

@@ -49,13 +49,15 @@ _fio_errors() {
 	sed -n 's/.*"total_err" : \([0-9]*\).*/\1/p' "$UBLK_TMP/fio.json" | head -n1
 }
 
-# _dd_read SECTOR COUNT / _dd_write SECTOR COUNT: one direct IO; its status.
+# _dd_read SECTOR COUNT / _dd_write SECTOR COUNT: one direct IO of COUNT
+# sectors; its status.
 _dd_read() {
-	dd if=/dev/ublkb$id of=/dev/null bs=512 skip="$1" count="$2" iflag=direct status=none 2>/dev/null
+	dd if=/dev/ublkb$id of=/dev/null bs=$(($2 * 512)) skip=$(($1 * 512)) count=1 \
+	   iflag=direct,skip_bytes status=none 2>/dev/null
 }
 _dd_write() {
-	dd if=/dev/urandom of=/dev/ublkb$id bs=512 seek="$1" count="$2" oflag=direct \
-	   status=none 2>/dev/null
+	dd if=/dev/urandom of=/dev/ublkb$id bs=$(($2 * 512)) seek=$(($1 * 512)) count=1 \
+	   oflag=direct,seek_bytes status=none 2>/dev/null
 }
 
 f=$UBLK_TMP/f.img
