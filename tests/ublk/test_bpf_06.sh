@@ -50,7 +50,7 @@ _refused "target 'shifted' has no io_uring twin, so it needs the kfunc-shim's BP
 	load --no-bpf "$objs/shifted.bpf.o" --file "$UBLK_TMP/a.img"
 _refused "target raid5 has no io_uring twin to size the device: give --size or --file" \
 	load "$objs/no_twin.bpf.o"
-_refused "--chunk is for the stripe target only" load "$objs/shifted.bpf.o" --file "$UBLK_TMP/a.img" --chunk 64k
+_refused "--chunk is for the stripe and raid10 targets only" load "$objs/shifted.bpf.o" --file "$UBLK_TMP/a.img" --chunk 64k
 _check_dmesg
 _cleanup_test
 exit 0
