@@ -98,6 +98,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "reissue", no_argument, NULL, 'I' },
 		{ "run-dir", required_argument, NULL, 'D' },
 		{ "scheduler", required_argument, NULL, 'C' },
+		{ "count", required_argument, NULL, 'K' },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -143,6 +144,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->nr_queues = 1;
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
 	o->scheduler = UBLK_SCHED_DEFAULT;
+	o->count = 1;
 	o->argc = argc;
 	o->argv = argv;
 	ublk_getopt_reset();
@@ -189,6 +191,10 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
 				return -EINVAL;
 			o->dev_id = (int)v;
+			break;
+		case 'K':
+			if (ublk_parse_uint(optarg, "--count", 1, UBLK_MAX_COUNT, &o->count))
+				return -EINVAL;
 			break;
 		case 'q':
 			if (ublk_parse_uint(optarg, "queue count (-q)", 1, UBLK_MAX_QUEUES,

@@ -29,7 +29,7 @@ int ublk_ctrl_open(struct ublk_ctrl *c)
 			ublk_err("cannot open %s: %s", UBLK_CONTROL_PATH, strerror(-ret));
 		return ret;
 	}
-	ret = io_uring_queue_init(4, &c->ring, IORING_SETUP_SQE128);
+	ret = io_uring_queue_init(UBLK_CTRL_RING_DEPTH, &c->ring, IORING_SETUP_SQE128);
 	if (ret < 0) {
 		ublk_err("cannot set up the control io_uring: %s", strerror(-ret));
 		close(c->fd);
@@ -57,30 +57,69 @@ void ublk_ctrl_close(struct ublk_ctrl *c)
 	c->fd = -1;
 }
 
-static int ublk_ctrl_cmd(struct ublk_ctrl *c, unsigned int op,
-			 const struct ublksrv_ctrl_cmd *cmd)
+/* Fills the SQ from @reqs[*next] on while there is room; how many it took. */
+static unsigned int ublk_ctrl_queue_reqs(struct ublk_ctrl *c, struct ublk_ctrl_req *reqs,
+					 unsigned int n, unsigned int *next)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+	struct io_uring_sqe *sqe;
+	unsigned int taken = 0;
+
+	for (; *next < n && (sqe = io_uring_get_sqe(&c->ring)); (*next)++, taken++) {
+		struct ublk_ctrl_req *r = &reqs[*next];
+		struct ublksrv_ctrl_cmd cmd = {
+			.dev_id = r->dev_id,
+			.queue_id = (__u16)-1,
+			.addr = (__u64)(uintptr_t)r->buf,
+			.len = (__u16)r->len,
+			.data = { r->data0 },
+		};
+
+		memset(sqe, 0, 2 * sizeof(*sqe));
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = c->fd;
+		sqe->cmd_op = r->op;
+		memcpy(sqe->cmd, &cmd, sizeof(cmd));
+		io_uring_sqe_set_data64(sqe, *next);
+	}
+	return taken;
+}
+
+int ublk_ctrl_run(struct ublk_ctrl *c, struct ublk_ctrl_req *reqs, unsigned int n)
+{
+	unsigned int next = 0, inflight = 0, done = 0;
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	if (!sqe)
-		return -EBUSY;
-	memset(sqe, 0, 2 * sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = c->fd;
-	sqe->cmd_op = op;
-	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+	while (done < n) {
+		inflight += ublk_ctrl_queue_reqs(c, reqs, n, &next);
+		ret = io_uring_submit_and_wait(&c->ring, 1);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0 && !inflight)
+			return ret;
+		while (io_uring_peek_cqe(&c->ring, &cqe) == 0) {
+			reqs[cqe->user_data].res = cqe->res;
+			io_uring_cqe_seen(&c->ring, cqe);
+			inflight--;
+			done++;
+		}
+	}
+	return 0;
+}
 
-	ret = io_uring_submit_and_wait(&c->ring, 1);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(&c->ring, &cqe);
-	if (ret < 0)
-		return ret;
-	ret = cqe->res;
-	io_uring_cqe_seen(&c->ring, cqe);
-	return ret;
+static int ublk_ctrl_cmd(struct ublk_ctrl *c, unsigned int op,
+			 const struct ublksrv_ctrl_cmd *cmd)
+{
+	struct ublk_ctrl_req req = {
+		.op = op,
+		.dev_id = cmd->dev_id,
+		.buf = (void *)(uintptr_t)cmd->addr,
+		.len = cmd->len,
+		.data0 = cmd->data[0],
+	};
+	int ret = ublk_ctrl_run(c, &req, 1);
+
+	return ret < 0 ? ret : req.res;
 }
 
 static struct ublksrv_ctrl_cmd ublk_cmd_for(unsigned int dev_id, void *buf,

@@ -10,9 +10,22 @@
 
 #define UBLK_CONTROL_PATH "/dev/ublk-control"
 
+/* Control commands one ring keeps in flight together (ublk_ctrl_run()). */
+#define UBLK_CTRL_RING_DEPTH	64
+
 struct ublk_ctrl {
 	int fd;
 	struct io_uring ring;
+};
+
+/* One control command of a batch; @res: its result once run. */
+struct ublk_ctrl_req {
+	unsigned int op;
+	unsigned int dev_id;
+	void *buf;
+	unsigned int len;
+	__u64 data0;
+	int res;
 };
 
 /* Opens the control device; prints why on failure. Negative errno. */
@@ -20,6 +33,14 @@ int ublk_ctrl_open(struct ublk_ctrl *c);
 void ublk_ctrl_close(struct ublk_ctrl *c);
 /* Can the control device be opened? Says why not; negative errno. */
 int ublk_ctrl_probe(void);
+
+/*
+ * Runs @n commands with up to UBLK_CTRL_RING_DEPTH in flight together: the
+ * driver runs each in an io-wq worker, so they proceed side by side. Each
+ * result lands in its ->res; returns a negative errno only when the ring
+ * itself failed.
+ */
+int ublk_ctrl_run(struct ublk_ctrl *c, struct ublk_ctrl_req *reqs, unsigned int n);
 
 int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features);
 int ublk_ctrl_add_dev(struct ublk_ctrl *c, struct ublksrv_ctrl_dev_info *info);

@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A device's life, for both `add` and `load`: ublk_dev_create() forks the
- * daemon that will serve the device, and returns once the device is live
- * (printing its id) or the daemon has failed (the daemon printed why, and
- * undid what it had done).
+ * The life of devices, for both `add` and `load`: ublk_dev_create() forks
+ * the daemon that will serve --count devices (one by default), and returns
+ * once they are all live (printing their ids) or the daemon has failed (it
+ * printed why, and undid every device it had made: all or none).
  *
- * The daemon: the target's init, ADD_DEV, SET_PARAMS, the BPF program when
- * there is one (bpf_dev.c), one thread per queue parking a FETCH_REQ for
- * every tag, START_DEV, then wait. The device ends when someone sends
- * STOP_DEV (`ublk-bpf del`) or the daemon gets SIGTERM/SIGINT, which stops
- * and deletes the device itself. A device made with --recovery outlives a
- * daemon that dies or gets SIGQUIT: `recover` runs this daemon again with
- * START_USER_RECOVERY instead of ADD_DEV and END_USER_RECOVERY instead of
- * START_DEV.
+ * The daemon makes its devices together, each step for every device before
+ * the next step: the targets' init, ADD_DEV, SET_PARAMS, the BPF program
+ * when there is one (bpf_dev.c), one thread per queue parking a FETCH_REQ
+ * for every tag, START_DEV, then wait. The control commands of a step are
+ * in flight together on the one control ring (the driver runs each in an
+ * io-wq worker). START_DEV comes last because the driver holds it until
+ * every queue of its device has parked its FETCH_REQs.
+ *
+ * Each device then ends on its own: when someone sends it STOP_DEV
+ * (`ublk-bpf del -n`), its queue threads end and the daemon lets go of it;
+ * the daemon exits with its last device. SIGTERM/SIGINT stop and delete
+ * every device. A device made with --recovery outlives a daemon that dies
+ * or gets SIGQUIT: `recover` runs this daemon again for that one device,
+ * with START_USER_RECOVERY instead of ADD_DEV and END_USER_RECOVERY instead
+ * of START_DEV.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +60,25 @@ static int ublk_open_cdev(unsigned int dev_id)
 	return fd;
 }
 
+/* One device of the daemon, and how far its making got. */
+struct ublk_daemon_dev {
+	struct ublk_dev dev;
+	struct ublk_bpf_dev bpf;
+	bool inited;		/* the target's init ran: deinit it */
+	bool added;		/* the kernel holds it (added or taken back) */
+	bool self_stop;		/* we end it: delete it too */
+	bool stopping;		/* STOP_DEV sent after a queue died */
+	bool ended;		/* let go of: nothing of it left here */
+};
+
+struct ublk_daemon {
+	const struct ublk_dev_opts *opts;
+	struct ublk_ctrl ctrl;
+	struct ublk_daemon_dev *devs;
+	unsigned int nr_devs;
+	struct ublk_ctrl_req *reqs;	/* one per device, for a step's batch */
+};
+
 /* Starts every queue; dev->nr_started counts those with a thread to join. */
 static int ublk_start_queues(struct ublk_dev *dev)
 {
@@ -68,24 +94,274 @@ static int ublk_start_queues(struct ublk_dev *dev)
 }
 
 /* Each queue thread, leaving, sends SIGUSR1 to the main thread. */
-static bool ublk_queues_done(const struct ublk_dev *dev)
+static unsigned int ublk_queues_exited(const struct ublk_dev *dev)
 {
-	unsigned int q;
+	unsigned int q, n = 0;
 
 	for (q = 0; q < dev->nr_started; q++)
-		if (!__atomic_load_n(&dev->queues[q].exited, __ATOMIC_ACQUIRE))
-			return false;
-	return true;
+		n += __atomic_load_n(&dev->queues[q].exited, __ATOMIC_ACQUIRE) != 0;
+	return n;
 }
 
-static void ublk_free_queues(struct ublk_dev *dev)
+/*
+ * Lets go of one device: its queue threads joined, its char device closed,
+ * the device deleted when we end it (@failed: it never went live, or
+ * dd->self_stop), its program unloaded, its target's resources freed.
+ */
+static void ublk_daemon_dev_end(struct ublk_daemon *d, struct ublk_daemon_dev *dd,
+				bool failed)
 {
-	while (dev->nr_started)
-		ublk_queue_join(&dev->queues[--dev->nr_started]);
+	struct ublk_dev *dev = &dd->dev;
+
+	if (dd->ended)
+		return;
+	dd->ended = true;
+	if (dev->nr_started) {
+		/* Cancels the parked commands of a device that never started, too. */
+		if (failed)
+			ublk_ctrl_stop_dev(&d->ctrl, dev->info.dev_id);
+		while (dev->nr_started)
+			ublk_queue_join(&dev->queues[--dev->nr_started]);
+	}
+	if (dev->cdev_fd >= 0)
+		close(dev->cdev_fd);
+	dev->cdev_fd = -1;
+	if (dd->added && (failed || dd->self_stop)) {
+		ublk_ctrl_del_dev(&d->ctrl, dev->info.dev_id);
+		ublk_state_remove(dev->info.dev_id);
+	}
+	ublk_bpf_dev_detach(dev, &dd->bpf);
+	free(dev->queues);
+	dev->queues = NULL;
+	if (dd->inited && dev->tgt->deinit)
+		dev->tgt->deinit(dev);
+	free(dev->tgt_data);
+	dev->tgt_data = NULL;
 }
 
-static void ublk_wait_signals(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
-			      const sigset_t *set, bool *self_stop)
+/* The targets' init for every device: files opened, parameters known. */
+static int ublk_daemon_init_devs(struct ublk_daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		struct ublk_dev *dev = &d->devs[i].dev;
+
+		dev->tgt = d->opts->tgt;
+		dev->tgt_data = calloc(1, dev->tgt->data_size ? dev->tgt->data_size : 1);
+		if (!dev->tgt_data || ublk_tgt_parse_args(dev->tgt, d->opts, dev->tgt_data) < 0)
+			return -EINVAL;
+		if (dev->tgt->init(dev, d->opts) < 0)
+			return -EINVAL;
+		d->devs[i].inited = true;
+	}
+	return 0;
+}
+
+/* Runs one control command per device of @d, all in flight together. */
+static int ublk_daemon_batch(struct ublk_daemon *d, unsigned int op, size_t buf_off,
+			     unsigned int len, __u64 data0)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		struct ublk_dev *dev = &d->devs[i].dev;
+
+		d->reqs[i] = (struct ublk_ctrl_req){
+			.op = op,
+			.dev_id = dev->info.dev_id,
+			.buf = len ? (char *)dev + buf_off : NULL,
+			.len = len,
+			.data0 = data0,
+		};
+	}
+	ret = ublk_ctrl_run(&d->ctrl, d->reqs, d->nr_devs);
+	if (ret < 0)
+		ublk_err("the control io_uring failed: %s", strerror(-ret));
+	return ret;
+}
+
+/* The first failed command of the last batch, said once; 0 when none. */
+static int ublk_daemon_batch_result(struct ublk_daemon *d, const char *what)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		int res = d->reqs[i].res;
+
+		if (res >= 0)
+			continue;
+		if (d->nr_devs > 1)
+			ublk_err("device %u: %s failed: %s", d->devs[i].dev.info.dev_id, what,
+				 strerror(-res));
+		else
+			ublk_err("%s failed: %s", what, strerror(-res));
+		return res;
+	}
+	return 0;
+}
+
+/* ADD_DEV of every device; ids from -n on, one after another, or the kernel's. */
+static int ublk_daemon_add_devs(struct ublk_daemon *d)
+{
+	const struct ublk_dev_opts *opts = d->opts;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		struct ublksrv_ctrl_dev_info *info = &d->devs[i].dev.info;
+
+		info->nr_hw_queues = opts->nr_queues;
+		info->queue_depth = opts->queue_depth;
+		info->max_io_buf_bytes = UBLK_IO_BUF_BYTES;
+		info->dev_id = opts->dev_id < 0 ? (__u32)-1 : (__u32)opts->dev_id + i;
+		info->ublksrv_pid = getpid();
+		info->flags = UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_URING_CMD_COMP_IN_TASK |
+			      opts->recovery;
+		if (opts->bpf_obj)
+			info->flags |= UBLK_F_BPF;
+	}
+	ret = ublk_daemon_batch(d, UBLK_U_CMD_ADD_DEV, offsetof(struct ublk_dev, info),
+				sizeof(struct ublksrv_ctrl_dev_info), 0);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < d->nr_devs; i++) {
+		/* The driver wrote the id it chose back into info. */
+		d->devs[i].added = d->reqs[i].res >= 0;
+		if (d->reqs[i].res == -EEXIST && ret == 0) {
+			ublk_err("device %d already exists", opts->dev_id + (int)i);
+			ret = -EEXIST;
+		}
+	}
+	if (ret == 0)
+		ret = ublk_daemon_batch_result(d, "UBLK_U_CMD_ADD_DEV");
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < d->nr_devs; i++) {
+		if ((d->devs[i].dev.info.flags & opts->recovery) != opts->recovery) {
+			ublk_err("the ublk driver has no user recovery (--recovery, --reissue)");
+			return -EOPNOTSUPP;
+		}
+		if (opts->bpf_obj && !(d->devs[i].dev.info.flags & UBLK_F_BPF)) {
+			ublk_err("the ublk driver dropped UBLK_F_BPF: it is not the kfunc-shim");
+			return -EOPNOTSUPP;
+		}
+	}
+	for (i = 0; i < d->nr_devs; i++)
+		d->devs[i].dev.params.len = sizeof(struct ublk_params);
+	ret = ublk_daemon_batch(d, UBLK_U_CMD_SET_PARAMS, offsetof(struct ublk_dev, params),
+				sizeof(struct ublk_params), 0);
+	if (ret == 0)
+		ret = ublk_daemon_batch_result(d, "UBLK_U_CMD_SET_PARAMS");
+	ublk_timing("dev_add");
+	for (i = 0; i < d->nr_devs && ret == 0 && opts->bpf_obj; i++)
+		ret = ublk_bpf_dev_attach(&d->ctrl, &d->devs[i].dev, opts, &d->devs[i].bpf);
+	return ret;
+}
+
+/* Every device's char device and queue threads, FETCH_REQs parked. */
+static int ublk_daemon_start_queues(struct ublk_daemon *d)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		struct ublk_dev *dev = &d->devs[i].dev;
+
+		dev->cdev_fd = ublk_open_cdev(dev->info.dev_id);
+		if (dev->cdev_fd < 0)
+			return -ENODEV;
+		dev->queues = calloc(dev->info.nr_hw_queues, sizeof(*dev->queues));
+		if (!dev->queues)
+			return -ENOMEM;
+		ret = ublk_start_queues(dev);
+		if (ret < 0) {
+			ublk_err("device %u: cannot start the queues: %s", dev->info.dev_id,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* START_DEV, or END_USER_RECOVERY, of every device: they go live. */
+static int ublk_daemon_go_live(struct ublk_daemon *d)
+{
+	const char *what = d->opts->recovering ? "UBLK_U_CMD_END_USER_RECOVERY" :
+			   "UBLK_U_CMD_START_DEV";
+	unsigned int i;
+	int ret;
+
+	ret = ublk_daemon_batch(d, d->opts->recovering ? UBLK_U_CMD_END_USER_RECOVERY :
+				UBLK_U_CMD_START_DEV, 0, 0, getpid());
+	if (ret == 0)
+		ret = ublk_daemon_batch_result(d, what);
+	if (ret < 0 || d->opts->recovering)
+		return ret;
+	ublk_timing("dev_start");
+	for (i = 0; i < d->nr_devs && ret == 0; i++)
+		ret = ublk_set_scheduler(d->devs[i].dev.info.dev_id, d->opts->scheduler);
+	ublk_timing("scheduler");
+	return ret;
+}
+
+static int ublk_daemon_write_states(struct ublk_daemon *d)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		ret = ublk_state_write(d->devs[i].dev.info.dev_id, d->opts, getpid());
+		if (ret < 0) {
+			ublk_err("cannot write the device's state file: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Stops every device we still serve; @self: we end them, so delete them. */
+static void ublk_daemon_stop_all(struct ublk_daemon *d, bool self)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		if (d->devs[i].ended)
+			continue;
+		d->devs[i].self_stop |= self;
+		ublk_ctrl_stop_dev(&d->ctrl, d->devs[i].dev.info.dev_id);
+	}
+}
+
+/*
+ * A device whose queues have all ended is let go of; one where only some
+ * did lost a queue while it lives: stop it. True when no device is left.
+ */
+static bool ublk_daemon_reap(struct ublk_daemon *d)
+{
+	unsigned int i, exited, left = 0;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		struct ublk_daemon_dev *dd = &d->devs[i];
+
+		if (dd->ended)
+			continue;
+		exited = ublk_queues_exited(&dd->dev);
+		if (exited == dd->dev.nr_started) {
+			ublk_daemon_dev_end(d, dd, false);
+			continue;
+		}
+		left++;
+		if (exited && !dd->stopping) {
+			dd->stopping = true;
+			ublk_ctrl_stop_dev(&d->ctrl, dd->dev.info.dev_id);
+		}
+	}
+	return !left;
+}
+
+static void ublk_daemon_wait(struct ublk_daemon *d, const sigset_t *set)
 {
 	int sig;
 
@@ -93,21 +369,18 @@ static void ublk_wait_signals(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 		if (sigwait(set, &sig))
 			continue;
 		if (sig == SIGUSR1) {
-			if (ublk_queues_done(dev))
+			if (ublk_daemon_reap(d))
 				return;
-			/* A queue died while the device lives: stop it. */
-			ublk_ctrl_stop_dev(ctrl, dev->info.dev_id);
 			continue;
 		}
 		/*
-		 * SIGQUIT leaves a device made with --recovery to the next
+		 * SIGQUIT leaves devices made with --recovery to the next
 		 * daemon (`recover`, an upgrade): exiting hands our commands
-		 * back and the driver keeps the device QUIESCED.
+		 * back and the driver keeps each device QUIESCED.
 		 */
-		if (sig == SIGQUIT && (dev->info.flags & UBLK_F_USER_RECOVERY))
+		if (sig == SIGQUIT && d->opts->recovery)
 			_exit(0);
-		*self_stop = true;
-		ublk_ctrl_stop_dev(ctrl, dev->info.dev_id);
+		ublk_daemon_stop_all(d, true);
 	}
 }
 
@@ -164,176 +437,119 @@ static void ublk_detach_stdio(void)
 		close(fd);
 }
 
+/* Which signals end devices; queue threads inherit the mask, so they go to us. */
+static void ublk_daemon_block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* Makes (or, for recover, takes back) every device, up to their going live. */
+static int ublk_daemon_make_devs(struct ublk_daemon *d)
+{
+	int ret;
+
+	ret = ublk_daemon_init_devs(d);
+	if (ret < 0)
+		return ret;
+	ret = ublk_ctrl_open(&d->ctrl);
+	if (ret < 0)
+		return ret;
+	if (d->opts->recovering) {
+		/* recover takes back one device: the one it names. */
+		ret = ublk_dev_take_back(&d->ctrl, &d->devs[0].dev, d->opts);
+		if (ret < 0)
+			return ret;
+	} else {
+		ret = ublk_daemon_add_devs(d);
+		if (ret < 0)
+			return ret;
+	}
+	ret = ublk_daemon_start_queues(d);
+	if (ret < 0)
+		return ret;
+	ret = ublk_daemon_go_live(d);
+	if (ret < 0)
+		return ret;
+	if (d->opts->recovering)
+		d->devs[0].added = true;
+	return ublk_daemon_write_states(d);
+}
+
+/* "ID\n" for every device, to the waiting `add`: one write, under PIPE_BUF or not. */
+static int ublk_daemon_report_ids(const struct ublk_daemon *d, int ready_fd)
+{
+	char *msg = malloc((size_t)d->nr_devs * 12 + 1);
+	size_t len = 0;
+	unsigned int i;
+	ssize_t n;
+
+	if (!msg)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_devs; i++)
+		len += sprintf(msg + len, "%u\n", d->devs[i].dev.info.dev_id);
+	n = write(ready_fd, msg, len);
+	free(msg);
+	close(ready_fd);
+	return n == (ssize_t)len ? 0 : -EPIPE;
+}
+
 /*
- * The daemon's life. Writes "N\n" to @ready_fd once the device is live;
- * on failure it writes nothing, and has undone everything when it exits.
+ * The daemon's life. Writes "N\n" to @ready_fd for each device once all
+ * are live; on failure it writes nothing, and has undone every device
+ * when it exits.
  */
 static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 {
-	struct ublk_dev dev = { .cdev_fd = -1 };
-	struct ublk_ctrl ctrl = { .fd = -1 };
-	struct ublk_bpf_dev bpf = { 0 };
-	/* We created the device or took it back: we end it on SIGTERM. */
-	bool added = false, self_stop = false;
+	struct ublk_daemon d = { .opts = opts, .ctrl = { .fd = -1 } };
+	unsigned int i;
 	sigset_t set;
-	char msg[32];
-	int ret;
+	int ret = -ENOMEM;
 
-	dev.tgt = opts->tgt;
-	dev.tgt_data = calloc(1, dev.tgt->data_size ? dev.tgt->data_size : 1);
-	if (!dev.tgt_data || ublk_tgt_parse_args(dev.tgt, opts, dev.tgt_data) < 0) {
-		free(dev.tgt_data);
-		return 1;
-	}
-	ret = dev.tgt->init(&dev, opts);
-	if (ret < 0) {
-		free(dev.tgt_data);
-		return 1;
-	}
-	if (ublk_ctrl_open(&ctrl))
-		goto out;
-
-	if (opts->recovering) {
-		ret = ublk_dev_take_back(&ctrl, &dev, opts);
-		if (ret < 0)
-			goto out;
-		goto serve;
-	}
-	dev.info.nr_hw_queues = opts->nr_queues;
-	dev.info.queue_depth = opts->queue_depth;
-	dev.info.max_io_buf_bytes = UBLK_IO_BUF_BYTES;
-	dev.info.dev_id = opts->dev_id;
-	dev.info.ublksrv_pid = getpid();
-	dev.info.flags = UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_URING_CMD_COMP_IN_TASK |
-			 opts->recovery;
-	if (opts->bpf_obj)
-		dev.info.flags |= UBLK_F_BPF;
-	ret = ublk_ctrl_add_dev(&ctrl, &dev.info);
-	if (ret < 0) {
-		if (ret == -EEXIST)
-			ublk_err("device %d already exists", opts->dev_id);
-		else
-			ublk_err("UBLK_U_CMD_ADD_DEV failed: %s", strerror(-ret));
-		goto out;
-	}
-	added = true;
-	if ((dev.info.flags & opts->recovery) != opts->recovery) {
-		ublk_err("the ublk driver has no user recovery (--recovery, --reissue)");
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
-	ret = ublk_ctrl_set_params(&ctrl, dev.info.dev_id, &dev.params);
-	if (ret < 0) {
-		ublk_err("UBLK_U_CMD_SET_PARAMS failed: %s", strerror(-ret));
-		goto out;
-	}
-	ublk_timing("dev_add");
-	if (opts->bpf_obj) {
-		ret = -EOPNOTSUPP;
-		if (!(dev.info.flags & UBLK_F_BPF)) {
-			ublk_err("the ublk driver dropped UBLK_F_BPF: it is not the kfunc-shim");
-			goto out;
-		}
-		ret = ublk_bpf_dev_attach(&ctrl, &dev, opts, &bpf);
-		if (ret < 0)
-			goto out;
-	}
-serve:
-	dev.cdev_fd = ublk_open_cdev(dev.info.dev_id);
-	if (dev.cdev_fd < 0)
-		goto out;
-	dev.queues = calloc(dev.info.nr_hw_queues, sizeof(*dev.queues));
-	if (!dev.queues)
-		goto out;
-
-	/* Queue threads inherit this mask: signals go to the main thread only. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-	ret = ublk_start_queues(&dev);
-	if (ret < 0) {
-		ublk_err("cannot start the queues: %s", strerror(-ret));
-		goto out;
-	}
-	if (opts->recovering) {
-		ret = ublk_ctrl_end_recovery(&ctrl, dev.info.dev_id, getpid());
-		if (ret < 0) {
-			ublk_err("UBLK_U_CMD_END_USER_RECOVERY failed: %s", strerror(-ret));
-			goto out;
-		}
-		added = true;
-	} else {
-		ret = ublk_ctrl_start_dev(&ctrl, dev.info.dev_id, getpid());
-		if (ret < 0) {
-			ublk_err("UBLK_U_CMD_START_DEV failed: %s", strerror(-ret));
-			goto out;
-		}
-		ublk_timing("dev_start");
-		ret = ublk_set_scheduler(dev.info.dev_id, opts->scheduler);
-		if (ret < 0)
-			goto out;
-		ublk_timing("scheduler");
-	}
-	ret = ublk_state_write(dev.info.dev_id, opts, getpid());
-	if (ret < 0) {
-		ublk_err("cannot write the device's state file: %s", strerror(-ret));
-		self_stop = true;
-		ublk_ctrl_stop_dev(&ctrl, dev.info.dev_id);
-		goto out;
-	}
-	/*
-	 * Let go of the caller's folder (relative paths were opened by now)
-	 * and stdout, or `$(ublk-bpf add ...)` would never end.
-	 */
-	if (chdir("/"))
-		ublk_err("chdir /: %s", strerror(errno));
-	ublk_detach_stdio();
-	snprintf(msg, sizeof(msg), "%u\n", dev.info.dev_id);
-	if (write(ready_fd, msg, strlen(msg)) < 0)
-		self_stop = true;
-	close(ready_fd);
-	if (self_stop)
-		ublk_ctrl_stop_dev(&ctrl, dev.info.dev_id);
-
-	ublk_wait_signals(&ctrl, &dev, &set, &self_stop);
-	ret = 0;
-out:
+	ublk_daemon_block_signals(&set);
+	d.nr_devs = opts->recovering ? 1 : opts->count;
+	d.devs = calloc(d.nr_devs, sizeof(*d.devs));
+	d.reqs = calloc(d.nr_devs, sizeof(*d.reqs));
+	for (i = 0; d.devs && i < d.nr_devs; i++)
+		d.devs[i].dev.cdev_fd = -1;
+	if (d.devs && d.reqs)
+		ret = ublk_daemon_make_devs(&d);
 	/*
 	 * A recover that failed leaves the device QUIESCED for another try
 	 * or del: exiting hands our parked commands back without stopping it.
 	 */
-	if (opts->recovering && ret < 0)
+	if (ret < 0 && opts->recovering)
 		_exit(1);
-	if (dev.nr_started) {
-		/* Cancels the parked commands of a device that never started, too. */
-		if (ret < 0)
-			ublk_ctrl_stop_dev(&ctrl, dev.info.dev_id);
-		ublk_free_queues(&dev);
+	if (ret == 0) {
+		/*
+		 * Let go of the caller's folder (relative paths were opened
+		 * by now) and stdout, or `$(ublk-bpf add ...)` would never end.
+		 */
+		if (chdir("/"))
+			ublk_err("chdir /: %s", strerror(errno));
+		ublk_detach_stdio();
+		if (ublk_daemon_report_ids(&d, ready_fd) < 0)
+			ublk_daemon_stop_all(&d, true);
+		ublk_daemon_wait(&d, &set);
 	}
-	if (dev.cdev_fd >= 0)
-		close(dev.cdev_fd);
-	if (added && (ret < 0 || self_stop)) {
-		ublk_ctrl_del_dev(&ctrl, dev.info.dev_id);
-		ublk_state_remove(dev.info.dev_id);
-	}
-	ublk_bpf_dev_detach(&dev, &bpf);
-	ublk_ctrl_close(&ctrl);
-	free(dev.queues);
-	if (dev.tgt->deinit)
-		dev.tgt->deinit(&dev);
-	free(dev.tgt_data);
+	for (i = 0; d.devs && i < d.nr_devs; i++)
+		ublk_daemon_dev_end(&d, &d.devs[i], ret < 0);
+	ublk_ctrl_close(&d.ctrl);
+	free(d.devs);
+	free(d.reqs);
 	return ret < 0 ? 1 : 0;
 }
 
 int ublk_dev_create(const struct ublk_dev_opts *opts)
 {
-	char buf[32] = "";
 	int pipefd[2], status;
+	size_t len = 0, size = (size_t)opts->count * 12 + 1;
+	char *buf, *line;
 	ssize_t n;
 	pid_t pid;
 
@@ -342,8 +558,10 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 	if (ublk_ctrl_probe())
 		return 1;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ublk_err("pipe: %s", strerror(errno));
+	buf = malloc(size);
+	if (!buf || pipe2(pipefd, O_CLOEXEC) < 0) {
+		ublk_err("pipe: %s", strerror(buf ? errno : ENOMEM));
+		free(buf);
 		return 1;
 	}
 	fflush(NULL);
@@ -361,14 +579,18 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 		_exit(status);
 	}
 	close(pipefd[1]);
-	n = read(pipefd[0], buf, sizeof(buf) - 1);
+	while (len < size - 1 && (n = read(pipefd[0], buf + len, size - 1 - len)) > 0)
+		len += n;
 	close(pipefd[0]);
-	if (n <= 0) {
+	buf[len] = '\0';
+	if (!len) {
 		waitpid(pid, &status, 0);
+		free(buf);
 		return 1;
 	}
-	buf[n] = '\0';
 	ublk_timing("ready");
-	printf("dev id %u\n", (unsigned int)strtoul(buf, NULL, 10));
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		printf("dev id %u\n", (unsigned int)strtoul(line, NULL, 10));
+	free(buf);
 	return 0;
 }

@@ -14,9 +14,11 @@ static void ublk_usage(void)
 		"usage: ublk-bpf VERB [OPTIONS]\n"
 		"\n"
 		"  add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--buffered] [--recovery | --reissue] [--scheduler NAME] [TARGET OPTIONS]\n"
+		"      [--buffered] [--recovery | --reissue] [--scheduler NAME] [--count N] [TARGET OPTIONS]\n"
 		"        create /dev/ublkbID served in the background; prints 'dev id ID'.\n"
 		"        --scheduler: the disk's IO scheduler (default none)\n"
+		"        --count N: N such devices (ids from -n ID on, or the kernel's), made\n"
+		"        together and served by one daemon; all are made, or none\n"
 		"        --recovery: when the daemon dies the device waits (QUIESCED) for\n"
 		"        'recover'; the IO the dead daemon held fails, or with --reissue\n"
 		"        is served again by the new daemon\n"
@@ -25,7 +27,7 @@ static void ublk_usage(void)
 		printf("          %-8s %s\n", ublk_targets[i]->name, ublk_targets[i]->usage);
 	printf(
 		"  load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		"      [--buffered] [--scheduler NAME] [TARGET OPTIONS] [--set NAME=VALUE]...\n"
+		"      [--buffered] [--scheduler NAME] [--count N] [TARGET OPTIONS] [--set NAME=VALUE]...\n"
 		"      [--no-bpf | --require-bpf]\n"
 		"        the same, served in the kernel by the BPF target OBJ (any object\n"
 		"        with one ublk_bpf_ops). Ops named after a target above: its io_uring\n"

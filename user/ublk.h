@@ -27,6 +27,7 @@
 #define UBLK_NULL_DEFAULT_SIZE	(250ULL << 30)
 #define UBLK_MAX_TGT_ARGS	16
 #define UBLK_MAX_SETS		64
+#define UBLK_MAX_COUNT		1024
 
 /* One option of a target's own, as given: --NAME [VALUE]. */
 struct ublk_tgt_arg {
@@ -41,6 +42,7 @@ struct ublk_dev_opts {
 	const char *target;		/* the target's name (load: the ops') */
 	const struct ublk_tgt_ops *tgt;	/* resolved by add/load */
 	int dev_id;			/* -1: the kernel picks one */
+	unsigned int count;		/* --count: devices made together, ids from dev_id on */
 	unsigned int nr_queues;
 	unsigned int queue_depth;
 	const char *files[UBLK_MAX_FILES];

@@ -76,6 +76,21 @@ UNIT_TEST(add_defaults)
 	ASSERT_EQ(o.nr_files, 0);
 	ASSERT_EQ(o.size, 0);
 	ASSERT_TRUE(!o.buffered);
+	ASSERT_EQ(o.count, 1);
+}
+
+UNIT_TEST(add_count)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--count", "64"), 0);
+	ASSERT_EQ(o.count, 64);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--count=3", "-n", "5"), 0);
+	ASSERT_EQ(o.count, 3);
+	ASSERT_EQ(o.dev_id, 5);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--count", "0"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--count", "1025"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--count"), -EINVAL);
 }
 
 UNIT_TEST(add_everything)
@@ -250,7 +265,7 @@ int main(void)
 {
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
-		UNIT_CASE(add_defaults), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
+		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
 		UNIT_CASE(del_and_list),
 		UNIT_CASE(run_dir),
