@@ -4,7 +4,9 @@
  * --recovery whose daemon died (the driver keeps it QUIESCED, IO waiting).
  * The device is served again as it was made: the state file keeps the
  * command line and the folder it ran in, and the same verb runs again with
- * the device's id, taking the device back instead of adding one.
+ * the device's id, taking the device back instead of adding one. A device
+ * made by `--count N` is taken back alone, by a daemon of its own: the
+ * daemon of a recover serves the one device it names.
  */
 #include <errno.h>
 #include <signal.h>
