@@ -194,21 +194,6 @@ _use_module() {
 	UBLK_BPF_MODULE=$1 _load_ublk_module
 }
 
-# _dev_field ID FIELD: a field of `ublk-bpf list -n ID --json` (empty: no device).
-_dev_field() {
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Za-z0-9_]*\).*/\1/p"
-}
-
-# _wait_state ID STATE SECONDS: device ID reaches STATE (LIVE, QUIESCED...) in time.
-_wait_state() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
-}
-
 # _tgt_stat ID FIELD: a counter of `ublk-bpf stats --json` (target's first).
 _tgt_stat() {
 	"$UBLK_PROG" stats -n "$1" --json | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -n1
@@ -272,9 +257,9 @@ _wait_fio_gone() {
 	_log "fio ended $(( $(date +%s) - start )) s after $2"
 }
 
-# _dev_field ID FIELD: a field of `ublk-bpf list -n ID --json` (state, pid, ...).
+# _dev_field ID FIELD: a field of `ublk-bpf list -n ID --json` (state, pid, path, ...).
 _dev_field() {
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
+	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Za-z0-9_]*\).*/\1/p"
 }
 
 # _wait_state ID STATE SECONDS: the device reaches STATE in time, or the test fails.
