@@ -290,7 +290,7 @@ static int ublk_daemon_go_live(struct ublk_daemon *d)
 {
 	const char *what = d->opts->recovering ? "UBLK_U_CMD_END_USER_RECOVERY" :
 			   "UBLK_U_CMD_START_DEV";
-	unsigned int i;
+	unsigned int i, *ids;
 	int ret;
 
 	ret = ublk_daemon_batch(d, d->opts->recovering ? UBLK_U_CMD_END_USER_RECOVERY :
@@ -300,8 +300,13 @@ static int ublk_daemon_go_live(struct ublk_daemon *d)
 	if (ret < 0 || d->opts->recovering)
 		return ret;
 	ublk_timing("dev_start");
-	for (i = 0; i < d->nr_devs && ret == 0; i++)
-		ret = ublk_set_scheduler(d->devs[i].dev.info.dev_id, d->opts->scheduler);
+	ids = calloc(d->nr_devs, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_devs; i++)
+		ids[i] = d->devs[i].dev.info.dev_id;
+	ret = ublk_set_schedulers(ids, d->nr_devs, d->opts->scheduler);
+	free(ids);
 	ublk_timing("scheduler");
 	return ret;
 }

@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,5 +72,51 @@ int ublk_set_scheduler(unsigned int dev_id, const char *name)
 		ublk_err("cannot set the scheduler of ublkb%u to '%s': %s", dev_id, name,
 			 strerror(-ret));
 	}
+	return ret;
+}
+
+struct ublk_sched_job {
+	pthread_t thread;
+	unsigned int dev_id;
+	const char *name;
+	bool started;
+	int ret;
+};
+
+static void *ublk_sched_thread(void *arg)
+{
+	struct ublk_sched_job *job = arg;
+
+	job->ret = ublk_set_scheduler(job->dev_id, job->name);
+	return NULL;
+}
+
+/*
+ * Each switch freezes its queue and waits out an RCU grace period (about
+ * 125 ms under TCG): switched one after another, 64 devices took 8 s, so
+ * every device gets a thread and the waits overlap.
+ */
+int ublk_set_schedulers(const unsigned int *dev_ids, unsigned int n, const char *name)
+{
+	struct ublk_sched_job *jobs = calloc(n, sizeof(*jobs));
+	unsigned int i;
+	int ret = 0;
+
+	if (!jobs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		jobs[i] = (struct ublk_sched_job){ .dev_id = dev_ids[i], .name = name };
+		jobs[i].started = !pthread_create(&jobs[i].thread, NULL, ublk_sched_thread,
+						   &jobs[i]);
+		if (!jobs[i].started)
+			ublk_sched_thread(&jobs[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		if (jobs[i].ret < 0 && !ret)
+			ret = jobs[i].ret;
+	}
+	free(jobs);
 	return ret;
 }

@@ -13,5 +13,7 @@
 bool ublk_sched_name_ok(const char *name);
 /* Switch live device @dev_id to scheduler @name; says why not. Negative errno. */
 int ublk_set_scheduler(unsigned int dev_id, const char *name);
+/* The same for @n devices at once; the first error. */
+int ublk_set_schedulers(const unsigned int *dev_ids, unsigned int n, const char *name);
 
 #endif
