@@ -20,7 +20,7 @@
 #include "log.h"
 #include "nbd_client.h"
 
-#define NBD_HANDSHAKE_TIMEOUT_S	5
+#define NBD_HANDSHAKE_TIMEOUT_S	10
 #define NBD_MAX_REPLY_DATA	4096
 
 const char *nbd_addr_name(const struct nbd_addr *addr, char *buf, size_t len)

@@ -31,10 +31,14 @@ ip link set lo up 2>/dev/null || true
 modprobe ublk_drv 2>/dev/null || insmod "$PWD/.output/kfunc-shim/ublk_drv.ko" 2>/dev/null || true
 modprobe nbd nbds_max=2
 truncate -s 512M "$tmp/export.img"
-printf '[generic]\n listenaddr = 127.0.0.1\n port = %s\n[disk]\n exportname = %s\n flush = true\n fua = true\n trim = true\n' \
+printf '[generic]\n listenaddr = 127.0.0.1\n port = %s\n allowlist = true\n[disk]\n exportname = %s\n flush = true\n fua = true\n trim = true\n' \
 	"$port" "$tmp/export.img" >"$tmp/nbd.conf"
 nbd-server -C "$tmp/nbd.conf" -p "$tmp/pid"
-sleep 1
+# Its first connection is slow under TCG: wait until it lists its exports.
+for i in $(seq 60); do
+	nbd-client -l 127.0.0.1 $port >/dev/null 2>&1 && break
+	sleep 0.5
+done
 # Written once, so reads read data, not holes.
 dd if=/dev/urandom of="$tmp/export.img" bs=1M count=512 conv=notrunc status=none
 

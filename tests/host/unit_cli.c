@@ -248,6 +248,8 @@ UNIT_TEST(run_dir)
 	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd5");
 	ASSERT_EQ(PARSE(ublk_parse_none, NULL, "features", "--run-dir", "/tmp/rd6"), 0);
 	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd6");
+	ASSERT_EQ(PARSE(ublk_parse_recover, &sel, "recover", "-n", "1", "--run-dir", "/tmp/rd7"), 0);
+	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd7");
 	/* Relative: made absolute, as the daemon leaves the caller's folder. */
 	ASSERT_TRUE(getcwd(cwd, sizeof(cwd)) != NULL);
 	snprintf(want, sizeof(want), "%s/rel", cwd);

@@ -7,6 +7,8 @@
 
 NBD_PORT=10809
 NBD_PID=
+# A test that fails half-way leaves no server behind for the next one.
+trap _nbd_kill EXIT
 
 # _nbd_start FILE tcp|unix [EXPORT]: serves FILE as EXPORT (default "disk").
 _nbd_start() {
@@ -29,8 +31,28 @@ _nbd_start() {
 	done
 	NBD_PID=$(cat "$UBLK_TMP/nbd.pid" 2>/dev/null)
 	[ -n "$NBD_PID" ] || _fail "nbd-server wrote no pid"
-	# Listening once the pid file is there; give the socket a moment more.
-	sleep 0.3
+	_nbd_wait_greeting "$how" || _fail "nbd-server does not greet within 30 s"
+}
+
+# _nbd_wait_greeting tcp|unix: the server answers a connection with its
+# greeting. Under TCG its first connection (a fork paging in code over 9p)
+# can take seconds: wait for it here, not in the handshake under test.
+_nbd_wait_greeting() {
+	python3 - "$1" "$UBLK_TMP/nbd.sock" "$NBD_PORT" <<'PY'
+import socket, sys, time
+how, path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+end = time.time() + 30
+while time.time() < end:
+    try:
+        s = socket.socket(socket.AF_UNIX if how == "unix" else socket.AF_INET)
+        s.settimeout(max(end - time.time(), 0.1))
+        s.connect(path if how == "unix" else ("127.0.0.1", port))
+        if s.recv(8, socket.MSG_WAITALL) == b"NBDMAGIC":
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)
+PY
 }
 
 # _nbd_kill: the server and the children serving each connection, at once.

@@ -24,7 +24,7 @@ _nbd_kill
 if command -v python3 >/dev/null; then
 	python3 -c 'import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 10820)); s.listen(4); c=s.accept(); time.sleep(20)' &
+s.bind(("127.0.0.1", 10820)); s.listen(4); c=s.accept(); time.sleep(40)' &
 	py=$!
 	sleep 1
 	_refused "127.0.0.1:10820 (went silent|does not speak)" add -t nbd --host 127.0.0.1 --port 10820
