@@ -23,13 +23,9 @@ k_new() {	# k_new ARGS: k_add, failing the test, the device deleted at cleanup
 }
 k_state() { "$UBLK_PROG" list -n "$1" | grep "state" | awk '{print $11}'; }
 k_pid() { "$UBLK_PROG" list -n "$1" | grep "pid" | awk '{print $7}'; }
+k_is() { [ "$(k_state "$1")" = "$2" ]; }
 k_wait_state() {	# ID STATE SECONDS
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(k_state "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	_fail "device $1 is '$(k_state "$1")', not $2, $3 s on"
+	_wait_until "$3" k_is "$1" "$2" || _fail "device $1 is '$(k_state "$1")', not $2, $3 s on"
 }
 
 # features: kublk's names (grep'd by its scripts) are in ours.
@@ -130,7 +126,8 @@ _fio_verify /dev/ublkb$id --size=8M || _fail "fio verify after the second recove
 _forget_dev 7
 "$UBLK_PROG" del -a || _fail "del -a"
 UBLK_DEVS=()
-for ((i = 0; i < 50; i++)); do ls /dev/ublkb* >/dev/null 2>&1 || break; sleep 0.1; done
+no_devs() { ! ls /dev/ublkb* >/dev/null 2>&1; }
+_wait_until 5 no_devs || _fail "devices left after del -a: $(ls /dev/ublkb*)"
 _nothing_left "kublk_01"
 _check_dmesg
 _cleanup_test
