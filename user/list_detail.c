@@ -4,7 +4,8 @@
  * out as the kernel's selftest server kublk lays out its `list`, so that
  * the selftest scripts read it: the line with "daemon pid" has the pid as
  * its 7th word, the line with "state" the state as its 11th, and no other
- * line has "pid" or "state" in it.
+ * line has "pid" or "state" in it (but a table row whose NOTE names a
+ * missing or damaged state file).
  */
 #include <stdio.h>
 #include <string.h>
