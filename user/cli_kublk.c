@@ -12,9 +12,12 @@
 #include "cli_kublk.h"
 #include "log.h"
 
-/* getopt_long's values of the long ones: letters no other option uses. */
-#define UBLK_KUBLK_CHUNK_SIZE	'C'
-#define UBLK_KUBLK_DELAY_US	'U'
+/*
+ * getopt_long's values of the long ones: above every letter cli.c uses and
+ * below its target options (UBLK_OPT_TGT).
+ */
+#define UBLK_KUBLK_CHUNK_SIZE	0x800
+#define UBLK_KUBLK_DELAY_US	0x801
 
 const struct option ublk_kublk_longopts[] = {
 	{ "chunk_size", required_argument, NULL, UBLK_KUBLK_CHUNK_SIZE },
