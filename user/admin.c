@@ -173,7 +173,7 @@ int ublk_cmd_del(const struct ublk_sel_opts *opts)
 	return failed;
 }
 
-static const char *ublk_state_name(unsigned int state)
+const char *ublk_dev_state_name(unsigned int state)
 {
 	switch (state) {
 	case UBLK_S_DEV_DEAD: return "DEAD";
@@ -225,7 +225,7 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 	row->id = dev_id;
 	row->queues = info.nr_hw_queues;
 	row->depth = info.queue_depth;
-	row->state = ublk_state_name(info.state);
+	row->state = ublk_dev_state_name(info.state);
 	row->pid = info.ublksrv_pid;
 	row->size = 0;
 	if (ublk_ctrl_get_params(ctrl, dev_id, &params) >= 0 &&
@@ -287,6 +287,9 @@ int ublk_cmd_list(const struct ublk_sel_opts *opts)
 	}
 	if (opts->json)
 		printf("]\n");
+	/* Devices named kublk's way (-n ID, -a) get its detail too. */
+	for (i = 0; !opts->json && (opts->dev_id >= 0 || opts->all) && i < n; i++)
+		ublk_print_dev_detail(&ctrl, ids[i]);
 	ublk_ctrl_close(&ctrl);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_kublk.h"
 #include "iosched.h"
 #include "log.h"
 #include "units.h"
@@ -108,6 +109,8 @@ static const struct option *ublk_dev_longopts(void)
 		return all;
 	memcpy(all, common, sizeof(common));
 	n = sizeof(common) / sizeof(common[0]);
+	for (i = 0; ublk_kublk_longopts[i].name; i++)	/* cli_kublk.c */
+		all[n++] = ublk_kublk_longopts[i];
 	for (i = 0; ublk_targets[i]; i++) {
 		for (to = ublk_targets[i]->options; to && to->name; to++) {
 			for (j = 0; j < n && strcmp(all[j].name, to->name); j++)
@@ -137,7 +140,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	const char *verb = is_load ? "load" : "add";
 	const struct option *longopts = ublk_dev_longopts();
 	unsigned int v;
-	int c;
+	int c, ret;
 
 	memset(o, 0, sizeof(*o));
 	o->dev_id = -1;
@@ -148,8 +151,8 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->argc = argc;
 	o->argv = argv;
 	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, is_load ? ":n:q:d:f:s:" : ":t:n:q:d:f:s:",
-				longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_load ? ":n:q:d:f:s:" :
+				":t:n:q:d:f:s:" UBLK_KUBLK_SHORTOPTS, longopts, NULL)) != -1) {
 		if (c >= UBLK_OPT_TGT && c < UBLK_OPT_TGT + UBLK_MAX_LONGOPTS) {
 			if (o->nr_tgt_args == UBLK_MAX_TGT_ARGS) {
 				ublk_err("%s: at most %d target options", verb, UBLK_MAX_TGT_ARGS);
@@ -237,8 +240,18 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
 			break;
 		default:
-			return ublk_bad_option(verb, c, argv);
+			/* kublk's options (cli_kublk.c), else a bad one. */
+			ret = ublk_kublk_dev_option(o, c, optarg, is_load);
+			if (ret == 1)
+				break;
+			return ret ? -EINVAL : ublk_bad_option(verb, c, argv);
 		}
+	}
+	/* add: kublk's positional backing files. */
+	if (!is_load) {
+		if (ublk_kublk_files(o, argc, argv, optind))
+			return -EINVAL;
+		optind = argc;
 	}
 	if (is_load) {
 		if (optind >= argc) {
@@ -277,7 +290,8 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 }
 
 /* Which options a verb on existing devices takes. */
-enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8 };
+/* SEL_ALL: -n ID or -a, one of them; SEL_MAY_ALL: -a allowed (list, kublk's). */
+enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8, SEL_MAY_ALL = 16 };
 
 static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			  const char *verb, unsigned int allowed)
@@ -296,8 +310,8 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 	memset(o, 0, sizeof(*o));
 	o->dev_id = -1;
 	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, allowed & SEL_ALL ? ":n:a" : ":n:", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, allowed & (SEL_ALL | SEL_MAY_ALL) ? ":n:a" : ":n:",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
@@ -305,6 +319,10 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			o->dev_id = (int)v;
 			break;
 		case 'a':
+			if (!(allowed & (SEL_ALL | SEL_MAY_ALL))) {
+				optopt = 0;
+				return ublk_bad_option(verb, '?', argv);
+			}
 			o->all = true;
 			break;
 		case 'D':
@@ -332,6 +350,10 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 		ublk_err("%s: give either -n ID or -a", verb);
 		return -EINVAL;
 	}
+	if ((allowed & SEL_MAY_ALL) && o->dev_id >= 0 && o->all) {
+		ublk_err("%s: -n ID and -a exclude each other", verb);
+		return -EINVAL;
+	}
 	if ((allowed & SEL_NEED_ID) && o->dev_id < 0) {
 		ublk_err("%s: which device? (-n ID)", verb);
 		return -EINVAL;
@@ -346,7 +368,7 @@ int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o)
 
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "list", SEL_JSON);
+	return ublk_parse_sel(argc, argv, o, "list", SEL_JSON | SEL_MAY_ALL);
 }
 
 int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o)

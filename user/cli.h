@@ -13,7 +13,7 @@
 /* Options of the verbs that name existing devices (del, list). */
 struct ublk_sel_opts {
 	int dev_id;		/* -1: none given */
-	bool all;
+	bool all;		/* -a; list: every device, with kublk's detail */
 	bool json;
 	bool watch;
 };

@@ -221,6 +221,8 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 			      opts->recovery;
 		if (opts->bpf_obj)
 			info->flags |= UBLK_F_BPF;
+		if (opts->need_get_data)
+			info->flags |= UBLK_F_NEED_GET_DATA;
 	}
 	ret = ublk_daemon_batch(d, UBLK_U_CMD_ADD_DEV, offsetof(struct ublk_dev, info),
 				sizeof(struct ublksrv_ctrl_dev_info), 0);
@@ -241,6 +243,10 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 	for (i = 0; i < d->nr_devs; i++) {
 		if ((d->devs[i].dev.info.flags & opts->recovery) != opts->recovery) {
 			ublk_err("the ublk driver has no user recovery (--recovery, --reissue)");
+			return -EOPNOTSUPP;
+		}
+		if (opts->need_get_data && !(d->devs[i].dev.info.flags & UBLK_F_NEED_GET_DATA)) {
+			ublk_err("the ublk driver has no NEED_GET_DATA (-g)");
 			return -EOPNOTSUPP;
 		}
 		if (opts->bpf_obj && !(d->devs[i].dev.info.flags & UBLK_F_BPF)) {

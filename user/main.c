@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_kublk.h"
 #include "commands.h"
 #include "log.h"
 
@@ -41,12 +42,22 @@ static void ublk_usage(void)
 		"  recover -n ID      a new daemon takes back a device made with --recovery\n"
 		"                     whose daemon died, as it was made\n"
 		"  del -n ID | -a     stop and delete one device, or all\n"
-		"  list [-n ID] [--json]\n"
+		"  list [-n ID | -a] [--json]\n"
+		"                     a table; with -n or -a, each device's detail\n"
+		"                     after it, laid out as kublk's list\n"
 		"  stats -n ID [--json] [--watch]\n"
 		"                     a BPF device's pinned maps, printed through their BTF\n"
 		"                     (per-CPU ones summed), and the kfunc-shim's counters\n"
 		"  features           the running ublk driver's feature bits, by name\n"
 		"  help\n"
+		"\n"
+		"kublk's command line (the kernel's ublk selftest server) works too:\n"
+		"  add -t TARGET [-q N] [-d D] [-n ID] [-g] [-r 0|1] [-i 0|1]\n"
+		"      [--chunk_size BYTES] [--delay_us N] [FILE]...\n"
+		"        FILEs as --file, --chunk_size as --chunk, --delay_us as --delay-us,\n"
+		"        -r 1 as --recovery, -i 1 as --reissue, -g (or --need-get-data):\n"
+		"        writes fetch their data with UBLK_F_NEED_GET_DATA\n"
+		"  recover -n ID -t TARGET ...   the device's add command line again\n"
 		"\n"
 		"SIZE takes the suffixes k, M, G, T (powers of 1024).\n"
 		"Every verb takes --run-dir DIR, the folder of device state; without it\n"
@@ -58,6 +69,7 @@ int main(int argc, char **argv)
 	const char *verb = argc > 1 ? argv[1] : NULL;
 	struct ublk_dev_opts dev_opts;
 	struct ublk_sel_opts sel;
+	int ret;
 
 	if (!verb) {
 		ublk_err("no verb given (try 'ublk-bpf help')");
@@ -73,8 +85,13 @@ int main(int argc, char **argv)
 		return ublk_parse_add(argc, argv, &dev_opts) ? 2 : ublk_cmd_add(&dev_opts);
 	if (!strcmp(verb, "load"))
 		return ublk_parse_load(argc, argv, &dev_opts) ? 2 : ublk_cmd_load(&dev_opts);
-	if (!strcmp(verb, "recover"))
+	if (!strcmp(verb, "recover")) {
+		/* kublk's form: recover -n ID and the add command line again. */
+		ret = ublk_parse_recover_as_add(argc, argv, &dev_opts);
+		if (ret)
+			return ret < 0 ? 2 : ublk_cmd_recover_as(&dev_opts);
 		return ublk_parse_recover(argc, argv, &sel) ? 2 : ublk_cmd_recover(&sel);
+	}
 	if (!strcmp(verb, "del"))
 		return ublk_parse_del(argc, argv, &sel) ? 2 : ublk_cmd_del(&sel);
 	if (!strcmp(verb, "list"))

@@ -117,6 +117,15 @@ static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 		return;
 	}
 	/*
+	 * UBLK_F_NEED_GET_DATA: a write comes first without its data; the
+	 * driver copies the data into the buffer this command names, then
+	 * completes it with UBLK_IO_RES_OK and the IO is served as any other.
+	 */
+	if (cqe->res == UBLK_IO_RES_NEED_GET_DATA) {
+		ublk_queue_io_cmd(q, tag, UBLK_U_IO_NEED_GET_DATA, 0);
+		return;
+	}
+	/*
 	 * UBLK_IO_RES_ABORT: the device is going away; any other value is
 	 * a refused command. Either way this tag is done.
 	 */

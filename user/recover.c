@@ -2,6 +2,7 @@
 /*
  * `ublk-bpf recover -n ID`: a new daemon takes back a device made with
  * --recovery whose daemon died (the driver keeps it QUIESCED, IO waiting).
+ * kublk's `recover -n ID -t TARGET ...` gives the command line itself.
  * The device is served again as it was made: the state file keeps the
  * command line and the folder it ran in, and the same verb runs again with
  * the device's id, taking the device back instead of adding one. A device
@@ -87,4 +88,31 @@ int ublk_cmd_recover(const struct ublk_sel_opts *sel)
 	opts.dev_id = (int)dev_id;
 	opts.recovering = true;
 	return !strcmp(cl.argv[0], "add") ? ublk_cmd_add(&opts) : ublk_cmd_load(&opts);
+}
+
+/*
+ * kublk's form: the command line comes with the verb (as kublk wants it,
+ * the one the device was added with). The state file, when there is one,
+ * must agree on the target: another target would read the data otherwise.
+ */
+int ublk_cmd_recover_as(struct ublk_dev_opts *opts)
+{
+	unsigned int dev_id = (unsigned int)opts->dev_id;
+	char target[32], path[16];
+
+	if (ublk_recover_check(dev_id))
+		return 1;
+	if (ublk_state_get(dev_id, "path", path, sizeof(path)) >= 0 && strcmp(path, "io_uring")) {
+		ublk_err("device %u was made by load: recover it with 'recover -n %u' alone",
+			 dev_id, dev_id);
+		return 1;
+	}
+	if (ublk_state_get(dev_id, "target", target, sizeof(target)) >= 0 &&
+	    strcmp(target, opts->tgt->name)) {
+		ublk_err("device %u was added as %s, not %s: not recovered", dev_id, target,
+			 opts->tgt->name);
+		return 1;
+	}
+	opts->recovering = true;
+	return ublk_cmd_add(opts);
 }

@@ -35,6 +35,14 @@ expect_refused del
 expect_refused del -a -n 0
 expect_refused list --all
 expect_refused features extra
+# kublk's command line: its refusals are parse-time, driver or not.
+expect_refused add -t null -z
+expect_refused add -t null -r 2
+expect_refused add -t stripe --chunk_size 1000 a b
+expect_refused load x.bpf.o -g
+expect_refused list -a -n 0
+expect_refused recover -n 1 -t null
+expect_refused recover -t null -r 1
 "$prog" help | grep -q '^usage: ublk-bpf' || { echo "# FAIL: help"; failed=1; }
 
 # load --set and --help-params are checked against the object's BTF before

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_kublk.h"
 #include "state.h"
 #include "unit.h"
 
@@ -119,7 +120,8 @@ UNIT_TEST(add_refused)
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "nosuch"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--bogus"), -EINVAL);
-	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "stray"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "-f", "a", "--", "-q"), 0);
+	ASSERT_STR_EQ(o.files[1], "-q");	/* after --: a file, as kublk's */
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-q", "0"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-q", "65"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-d", "0"), -EINVAL);
@@ -218,7 +220,10 @@ UNIT_TEST(del_and_list)
 	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "--json", "-n", "2"), 0);
 	ASSERT_TRUE(o.json);
 	ASSERT_EQ(o.dev_id, 2);
-	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "-a"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "-a"), 0);	/* kublk's */
+	ASSERT_TRUE(o.all);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "-a", "-n", "1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_stats, &o, "stats", "-n", "1", "-a"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_none, NULL, "features"), 0);
 	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "x"), "features"), -EINVAL);
 	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "--x"), "features"), -EINVAL);
@@ -263,6 +268,111 @@ UNIT_TEST(run_dir)
 	unsetenv("UBLK_BPF_RUN_DIR");
 }
 
+/*
+ * kublk's command line (the kernel's selftest server), cli_kublk.c: each
+ * form maps onto the option of ublk-bpf that does the same.
+ */
+UNIT_TEST(kublk_add)
+{
+	struct ublk_dev_opts o;
+
+	/* Positional backing files become --file, after the options or among them. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "-q", "2", "-d", "64",
+			"-n", "3", "a.img"), 0);
+	ASSERT_STR_EQ(o.target, "loop");
+	ASSERT_EQ(o.nr_queues, 2);
+	ASSERT_EQ(o.queue_depth, 64);
+	ASSERT_EQ(o.dev_id, 3);
+	ASSERT_EQ(o.nr_files, 1);
+	ASSERT_STR_EQ(o.files[0], "a.img");
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "a.img", "-q", "1",
+			"b.img"), 0);
+	ASSERT_EQ(o.nr_files, 2);
+	ASSERT_STR_EQ(o.files[0], "a.img");
+	ASSERT_STR_EQ(o.files[1], "b.img");
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "mirror", "--file", "a.img",
+			"b.img"), 0);
+	ASSERT_EQ(o.nr_files, 2);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "1", "2", "3", "4", "5",
+			"6", "7", "8", "9"), -EINVAL);
+	/* -r 1 is --recovery, -i 1 --reissue (alone or with -r 1); 0 is neither. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "1"), 0);
+	ASSERT_EQ(o.recovery, UBLK_F_USER_RECOVERY);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "1", "-i", "1"), 0);
+	ASSERT_EQ(o.recovery, UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "1", "-i", "0"), 0);
+	ASSERT_EQ(o.recovery, UBLK_F_USER_RECOVERY);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "0", "-i", "0"), 0);
+	ASSERT_EQ(o.recovery, 0);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "2"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-i", "yes"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r"), -EINVAL);
+	/* -g: NEED_GET_DATA, on the io_uring path only. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "-g", "a.img"), 0);
+	ASSERT_TRUE(o.need_get_data);
+	ASSERT_STR_EQ(o.files[0], "a.img");
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "--need-get-data", "a"), 0);
+	ASSERT_TRUE(o.need_get_data);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "a"), 0);
+	ASSERT_TRUE(!o.need_get_data);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--need-get-data"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "-g"), -EINVAL);
+	/* Zero copy is refused in one line, not taken for something else. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-z"), -EINVAL);
+}
+
+/* --chunk_size BYTES is stripe's --chunk; --delay_us is --delay-us. */
+UNIT_TEST(kublk_target_options)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(stripe_chunk_shift(7, ARGV("add", "-t", "stripe", "--chunk_size", "65536",
+					     "a", "b")), 16);
+	ASSERT_EQ(stripe_chunk_shift(6, ARGV("add", "-t", "stripe", "--chunk_size=4096",
+					     "a", "b")), 12);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "stripe", "--chunk_size", "65535",
+			"a", "b"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--chunk_size", "65536"),
+		  -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay_us",
+			"100000"), 0);
+	ASSERT_EQ(o.nr_tgt_args, 1);
+	ASSERT_STR_EQ(o.tgt_args[0].name, "delay-us");
+	ASSERT_STR_EQ(o.tgt_args[0].value, "100000");
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "fault_inject", "--delay_us",
+			"60000001"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "--delay_us", "1", "a"),
+		  -EINVAL);
+}
+
+/* recover -n ID alone, or with the add command line again (kublk's form). */
+UNIT_TEST(kublk_recover)
+{
+	struct ublk_dev_opts o;
+	struct ublk_sel_opts sel;
+
+	ASSERT_EQ(PARSE(ublk_parse_recover_as_add, &o, "recover", "-n", "2"), 0);
+	ASSERT_EQ(PARSE(ublk_parse_recover, &sel, "recover", "-n", "2"), 0);
+	ASSERT_EQ(sel.dev_id, 2);
+	ASSERT_EQ(PARSE(ublk_parse_recover_as_add, &o, "recover", "-t", "loop", "-q", "2",
+			"-r", "1", "-i", "1", "-n", "4", "a.img"), 1);
+	ASSERT_EQ(o.dev_id, 4);
+	ASSERT_STR_EQ(o.target, "loop");
+	ASSERT_EQ(o.nr_queues, 2);
+	ASSERT_EQ(o.recovery, UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE);
+	ASSERT_STR_EQ(o.files[0], "a.img");
+	/* Kept as the add it repeats, for a later recover from the state file. */
+	ASSERT_STR_EQ(o.argv[0], "add");
+	ASSERT_EQ(PARSE(ublk_parse_recover_as_add, &o, "recover", "-n", "4", "--type=null",
+			"-r", "1"), 1);
+	ASSERT_EQ(PARSE(ublk_parse_recover_as_add, &o, "recover", "-t", "null", "-r", "1"),
+		  -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_recover_as_add, &o, "recover", "-n", "4", "-t", "null"),
+		  -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_recover_as_add, &o, "recover", "-n", "4", "-t", "nosuch",
+			"-r", "1"), -EINVAL);
+}
+
 int main(void)
 {
 	static const struct unit_case cases[] = {
@@ -270,7 +380,8 @@ int main(void)
 		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
 		UNIT_CASE(del_and_list),
-		UNIT_CASE(run_dir),
+		UNIT_CASE(run_dir), UNIT_CASE(kublk_add), UNIT_CASE(kublk_target_options),
+		UNIT_CASE(kublk_recover),
 	};
 
 	quiet();

@@ -139,6 +139,14 @@ _make_file() {
 	truncate -s "$2" "$1" || _fail "cannot create $1"
 }
 
+# _wait_until SECONDS CMD...: polls CMD every 0.1 s; false if it never succeeds.
+_wait_until() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
 # _fio_verify DEV [FIO ARGS...]: random writes with crc32c, then read back.
 _fio_verify() {
 	local dev=$1

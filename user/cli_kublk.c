@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kublk's command line (the kernel selftest server's), mapped onto
+ * ublk-bpf's options. Kept apart from cli.c: cli.c calls in here from its
+ * option loop and after it, nothing else of cli.c changes for kublk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_kublk.h"
+#include "log.h"
+
+/*
+ * getopt_long's values of the long ones: above every letter cli.c uses and
+ * below its target options (UBLK_OPT_TGT).
+ */
+#define UBLK_KUBLK_CHUNK_SIZE	0x800
+#define UBLK_KUBLK_DELAY_US	0x801
+
+const struct option ublk_kublk_longopts[] = {
+	{ "chunk_size", required_argument, NULL, UBLK_KUBLK_CHUNK_SIZE },
+	{ "delay_us", required_argument, NULL, UBLK_KUBLK_DELAY_US },
+	{ "need-get-data", no_argument, NULL, 'g' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A target option under its ublk-bpf name; the target checks the value. */
+static int ublk_kublk_tgt_arg(struct ublk_dev_opts *o, const char *name, const char *value)
+{
+	if (o->nr_tgt_args == UBLK_MAX_TGT_ARGS) {
+		ublk_err("at most %d target options", UBLK_MAX_TGT_ARGS);
+		return -EINVAL;
+	}
+	o->tgt_args[o->nr_tgt_args].name = name;
+	o->tgt_args[o->nr_tgt_args++].value = value;
+	return 1;
+}
+
+/* -r and -i take 0 or 1, as kublk's do. */
+static int ublk_kublk_bool(const char *arg, char opt, bool *on)
+{
+	unsigned int v;
+	char what[8] = "-x";
+
+	what[1] = opt;
+	if (ublk_parse_uint(arg, what, 0, 1, &v))
+		return -EINVAL;
+	*on = v;
+	return 0;
+}
+
+int ublk_kublk_dev_option(struct ublk_dev_opts *o, int c, const char *arg, bool is_load)
+{
+	bool on;
+
+	switch (c) {
+	case UBLK_KUBLK_CHUNK_SIZE:
+		/* Stripe's --chunk takes bytes as well as k/M suffixes. */
+		return ublk_kublk_tgt_arg(o, "chunk", arg);
+	case UBLK_KUBLK_DELAY_US:
+		return ublk_kublk_tgt_arg(o, "delay-us", arg);
+	case 'g':
+		if (is_load) {
+			ublk_err("load: -g (NEED_GET_DATA) is for the io_uring path only: use add");
+			return -EINVAL;
+		}
+		o->need_get_data = true;
+		return 1;
+	case 'r':
+		if (ublk_kublk_bool(arg, 'r', &on))
+			return -EINVAL;
+		if (on)
+			o->recovery |= UBLK_F_USER_RECOVERY;
+		return 1;
+	case 'i':
+		if (ublk_kublk_bool(arg, 'i', &on))
+			return -EINVAL;
+		if (on)
+			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
+		return 1;
+	case 'z':
+		ublk_err("-z (zero copy) is not supported by ublk-bpf's io_uring path");
+		return -EINVAL;
+	default:
+		return 0;
+	}
+}
+
+int ublk_kublk_files(struct ublk_dev_opts *o, int argc, char **argv, int first)
+{
+	int i;
+
+	for (i = first; i < argc; i++) {
+		if (o->nr_files == UBLK_MAX_FILES) {
+			ublk_err("at most %d backing files", UBLK_MAX_FILES);
+			return -EINVAL;
+		}
+		o->files[o->nr_files++] = argv[i];
+	}
+	return 0;
+}
+
+/* Does @argv name a target (-t T, -tT, --type T, --type=T)? */
+static bool ublk_kublk_has_type(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strncmp(argv[i], "-t", 2) || !strcmp(argv[i], "--type") ||
+		    !strncmp(argv[i], "--type=", 7))
+			return true;
+	return false;
+}
+
+int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o)
+{
+	char **add_argv;
+
+	if (!ublk_kublk_has_type(argc, argv))
+		return 0;
+	/* Parsed, and kept in the state file, as the add it repeats. */
+	add_argv = calloc(argc + 1, sizeof(*add_argv));
+	if (!add_argv)
+		return -ENOMEM;
+	memcpy(add_argv, argv, argc * sizeof(*add_argv));
+	add_argv[0] = "add";
+	if (ublk_parse_add(argc, add_argv, o)) {
+		free(add_argv);
+		return -EINVAL;
+	}
+	if (o->dev_id < 0) {
+		ublk_err("recover: which device? (-n ID)");
+		free(add_argv);
+		return -EINVAL;
+	}
+	if (!o->recovery) {
+		ublk_err("recover: kublk's form repeats the add command line, -r 1 included");
+		free(add_argv);
+		return -EINVAL;
+	}
+	return 1;
+}
