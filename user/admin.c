@@ -101,7 +101,7 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 		"UBLK_U_CMD_GET_DEV_INFO", "UBLK_U_CMD_STOP_DEV", "UBLK_U_CMD_DEL_DEV",
 	};
 	bool *gone = calloc(n, sizeof(*gone));
-	int ret = 0;
+	int ret = 0, run;
 
 	if (!infos || !reqs || !gone) {
 		ublk_err("del: out of memory");
@@ -115,9 +115,11 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 				.buf = step ? NULL : &infos[i],
 				.len = step ? 0 : sizeof(infos[i]),
 			};
-		ret = ublk_ctrl_run(ctrl, reqs, n);
-		if (ret < 0) {
-			ublk_err("del: the control io_uring failed: %s", strerror(-ret));
+		/* Each step's failures stay in ret: the exit status says them. */
+		run = ublk_ctrl_run(ctrl, reqs, n);
+		if (run < 0) {
+			ublk_err("del: the control io_uring failed: %s", strerror(-run));
+			ret = run;
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
