@@ -49,4 +49,20 @@ bool ublk_bpf_commit_retry(struct ublk_bpf_dev *bd, struct request *rq,
 bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 		      enum blk_eh_timer_return *ret);
 
+/*
+ * A BPF device made with UBLK_F_USER_RECOVERY outlives its daemon without
+ * a pause: its program, maps and files are not the daemon's. The driver
+ * asks ublk_bpf_quiesce() instead of quiescing the queue when the daemon
+ * is gone (true: the queue stays live, the device is only marked
+ * QUIESCED), ublk_queue_rq() offers IO to the program even on a canceling
+ * queue while ublk_bpf_serves_alone(), and requeues without a kick what
+ * the program redirects while ublk_bpf_no_server(). ublk_bpf_unquiesce()
+ * ends that (END_USER_RECOVERY, or the device stopping): true when the
+ * queue was never quiesced, and the caller kicks the requeue list.
+ */
+bool ublk_bpf_serves_alone(struct ublk_bpf_dev *bd);
+bool ublk_bpf_no_server(struct ublk_bpf_dev *bd);
+bool ublk_bpf_quiesce(struct ublk_bpf_dev *bd);
+bool ublk_bpf_unquiesce(struct ublk_bpf_dev *bd, struct request_queue *q);
+
 #endif /* UBLK_BPF_H */

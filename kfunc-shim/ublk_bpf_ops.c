@@ -393,6 +393,7 @@ ublk_bpf_dev_alloc(const struct ublksrv_ctrl_dev_info *info)
 		return NULL;
 	}
 	bd->dev_id = info->dev_id;
+	bd->recovery = info->flags & UBLK_F_USER_RECOVERY;
 	bd->nr_queues = info->nr_hw_queues;
 	bd->depth = info->queue_depth;
 	for (i = 0; i < bd->nr_queues; i++)
@@ -694,6 +695,74 @@ void ublk_bpf_dev_stop(struct ublk_bpf_dev *bd)
 		ublk_bpf_unbind_end(bd);
 	}
 	mutex_unlock(&ublk_bpf_mutex);
+}
+
+/**
+ * ublk_bpf_serves_alone - whether the device serves IO without a daemon
+ * @bd: BPF state of the device, or NULL
+ *
+ * Return: true for a started BPF device with user recovery: IO goes on
+ * through its program while no daemon serves it.
+ */
+bool ublk_bpf_serves_alone(struct ublk_bpf_dev *bd)
+{
+	return bd && bd->recovery && READ_ONCE(bd->started);
+}
+
+/**
+ * ublk_bpf_no_server - whether redirected IO must wait for a new daemon
+ * @bd: BPF state of the device, or NULL
+ *
+ * Return: true from ublk_bpf_quiesce() until ublk_bpf_unquiesce().
+ */
+bool ublk_bpf_no_server(struct ublk_bpf_dev *bd)
+{
+	return bd && READ_ONCE(bd->no_server);
+}
+
+/**
+ * ublk_bpf_quiesce - the daemon is gone: keep the device serving
+ * @bd: BPF state of the device, or NULL
+ *
+ * Called by the driver's quiesce work with the device's mutex held, after
+ * the requests the dead daemon held were requeued, instead of quiescing
+ * the queue and waiting for every started request.
+ *
+ * Return: true if the queue stays live (the caller marks the device
+ * QUIESCED all the same, which START_USER_RECOVERY requires); false if
+ * the driver quiesces it as usual.
+ */
+bool ublk_bpf_quiesce(struct ublk_bpf_dev *bd)
+{
+	if (!ublk_bpf_serves_alone(bd))
+		return false;
+	WRITE_ONCE(bd->no_server, true);
+	pr_info("ublk_bpf: dev %u: no daemon, serving through the program; redirected IO waits for recovery\n",
+		bd->dev_id);
+	return true;
+}
+
+/**
+ * ublk_bpf_unquiesce - a daemon is back, or the device is stopping
+ * @bd: BPF state of the device, or NULL
+ * @q: the device's request queue
+ *
+ * Called with the device's mutex held, where the driver unquiesces a
+ * quiesced device. Waits for the ->queue_rq() calls that may still have
+ * seen no_server, so that what they requeued is on the requeue list
+ * before the caller kicks it.
+ *
+ * Return: true if ublk_bpf_quiesce() had left the queue live (the caller
+ * must not unquiesce it); false otherwise.
+ */
+bool ublk_bpf_unquiesce(struct ublk_bpf_dev *bd, struct request_queue *q)
+{
+	if (!bd || !bd->no_server)
+		return false;
+	WRITE_ONCE(bd->no_server, false);
+	blk_mq_quiesce_queue(q);
+	blk_mq_unquiesce_queue(q);
+	return true;
 }
 
 /**

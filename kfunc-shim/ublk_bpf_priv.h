@@ -249,6 +249,9 @@ struct ublk_bpf_binding {
  * @params_set: UBLK_U_CMD_BPF_SET_PARAMS was done
  * @started: START_DEV succeeded; parameters and files are frozen
  * @stopped: the device was stopped; it is never bound again
+ * @recovery: the device has UBLK_F_USER_RECOVERY: it outlives its daemon
+ * @no_server: the daemon is gone and the queue was left live; set and
+ *	cleared under the device's mutex, read on the IO path
  * @nr_files: entries in @files
  * @files: registered backing files, referenced until the device is freed
  * @queues: @nr_queues per-queue states
@@ -266,6 +269,8 @@ struct ublk_bpf_dev {
 	bool params_set;
 	bool started;
 	bool stopped;
+	bool recovery;
+	bool no_server;
 	u32 nr_files;
 	struct ublk_bpf_file *files;
 	struct ublk_bpf_queue *queues;

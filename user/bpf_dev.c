@@ -72,8 +72,10 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 
 void ublk_bpf_dev_detach(struct ublk_dev *dev, struct ublk_bpf_dev *bd)
 {
-	if (!bd->obj.obj)
+	/* A daemon that took a device back (recover) did not load its program. */
+	if (!bd->obj.obj && !(dev->info.flags & UBLK_F_BPF))
 		return;
 	ublk_unpin_dev(dev->info.dev_id);
-	ublk_bpf_obj_close(&bd->obj);
+	if (bd->obj.obj)
+		ublk_bpf_obj_close(&bd->obj);
 }

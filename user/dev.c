@@ -19,7 +19,9 @@
  * every device. A device made with --recovery outlives a daemon that dies
  * or gets SIGQUIT: `recover` runs this daemon again for that one device,
  * with START_USER_RECOVERY instead of ADD_DEV and END_USER_RECOVERY instead
- * of START_DEV.
+ * of START_DEV. A BPF device's program stays bound and serves on meanwhile
+ * (the kfunc-shim holds what it redirects): the new daemon does not load
+ * it again, it only serves the redirected IO.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -6,6 +6,8 @@
  * redirects, and serves everything without the kfunc-shim (stock ublk_drv)
  * or with --no-bpf. A target without a twin serves every IO in the kernel
  * (what it redirects fails with -EIO), so it needs the kfunc-shim.
+ * With --recovery the program serves on while no daemon runs (the
+ * kfunc-shim holds what it redirects until `recover`).
  * --set NAME=VALUE writes a const volatile variable of the object. This
  * verb only decides the path; dev.c runs the device, bpf_dev.c binds the
  * program to it.
@@ -80,11 +82,6 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 			ublk_err("no BPF support in the running ublk_drv: serving target %s on the io_uring path",
 				 target);
 		opts->bpf_obj = NULL;
-	}
-	if (opts->bpf_obj && opts->recovery) {
-		ublk_err("load: --recovery/--reissue work on the io_uring path only for now (add -t %s, or load --no-bpf)",
-			 opts->tgt->bpf_only ? "TARGET" : target);
-		return 1;
 	}
 	return ublk_dev_create(opts);
 }
