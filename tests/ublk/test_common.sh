@@ -255,6 +255,21 @@ _busy_dev() {
 	kill -0 $FIO_PID || _fail "fio ended early: $(cat "$UBLK_TMP/fio.log")"
 }
 
+# _dev_field ID FIELD: a field of `list --json` for device ID.
+_dev_field() {
+	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
+}
+
+# _wait_state ID STATE SECONDS: device ID reaches STATE within SECONDS.
+_wait_state() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
+}
+
 # _wait_fio_gone SECONDS WHY: fio must end within SECONDS; prints how long.
 _wait_fio_gone() {
 	local start i

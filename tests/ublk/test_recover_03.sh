@@ -19,17 +19,6 @@ _need_shim
 max_pause_ms=${UBLK_RECOVER_MAX_PAUSE_MS:-1000}
 away_s=2
 
-_dev_field() {
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
-}
-_wait_state() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
-}
 _now_ms() { date +%s%3N; }
 
 # _kill_daemon ID: kill -9 its daemon, wait until the driver saw it go.
