@@ -90,12 +90,13 @@ head -c 1M /dev/urandom >"$UBLK_TMP/new"
 _kill_daemon "$id"
 dd if="$UBLK_TMP/new" of=/dev/ublkb$id bs=1M count=1 seek=3 oflag=direct status=none &
 dd_pid=$!
+# terse v3, field 6: KiB read
 reads=$(fio --name=reads --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
 	--rw=randread --bs=4k --iodepth=8 --size=64M --runtime=1 --time_based \
 	--output-format=terse --terse-version=3 2>&1 | cut -d';' -f6)
-[ -n "$reads" ] && [ "$reads" -gt 0 ] || _fail "no read completed without a daemon ($reads)"
+[ -n "$reads" ] && [ "$reads" -gt 0 ] || _fail "nothing read without a daemon ($reads)"
 kill -0 $dd_pid 2>/dev/null || _fail "a redirected write completed without a daemon"
-_log "without a daemon: $reads reads completed, the write waits"
+_log "without a daemon: $reads KiB read in 1 s, the write waits"
 _recover "$id"
 for ((i = 0; i < 50; i++)); do kill -0 $dd_pid 2>/dev/null || break; sleep 0.1; done
 kill -0 $dd_pid 2>/dev/null && _fail "the held write is still pending 5 s after recover"
