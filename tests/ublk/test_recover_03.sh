@@ -46,7 +46,7 @@ _completions() {
 # _longest_gap LOG: the longest time in ms between two completions of a fio log.
 _longest_gap() {
 	cut -d, -f1 "$1" | sort -n | awk 'NR > 1 && $1 - p > g { g = $1 - p; at = p }
-		{ p = $1 } END { print g + 0, at + 0 }'
+		{ p = $1 } END { printf "%d %d\n", g, at }'
 }
 
 # 1. BPF loop, fio verify across kill -9 and recover.
@@ -114,7 +114,7 @@ mnt=$UBLK_TMP/mnt
 mkdir -p "$mnt"
 mkfs.ext4 -q -F /dev/ublkb$id || _fail "mkfs.ext4 failed"
 mount /dev/ublkb$id "$mnt" || _fail "mount failed"
-head -c 32M /dev/urandom >"$UBLK_TMP/fsdata"
+head -c 16M /dev/urandom >"$UBLK_TMP/fsdata"
 (for i in 1 2 3 4 5 6; do cp "$UBLK_TMP/fsdata" "$mnt/f$i" && sync || exit 1; done) &
 cp_pid=$!
 sleep 0.5
@@ -127,7 +127,7 @@ for i in 1 2 3 4 5 6; do
 done
 umount "$mnt" || _fail "umount failed"
 fsck.ext4 -n -f /dev/ublkb$id >"$UBLK_TMP/fsck.log" 2>&1 || _fail "fsck: $(tail -n 3 "$UBLK_TMP/fsck.log")"
-_log "ext4: 6 x 32 MiB written across kill -9 and recover, fsck -n clean"
+_log "ext4: 6 x 16 MiB written across kill -9 and recover, fsck -n clean"
 _del_dev "$id"
 
 _nothing_left "recover_03"
