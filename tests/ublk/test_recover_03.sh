@@ -6,8 +6,9 @@
 #    daemon, 2 s without one, `recover`; fio ends with zero errors, IOs
 #    completed while no daemon ran, and the longest gap between two
 #    completions (fio's per-IO log) stays under UBLK_RECOVER_MAX_PAUSE_MS.
-#    The stock driver's way (quiesce until a daemon is back) pauses for the
-#    whole 2 s.
+#    Measured under TCG: 22 ms (the bound is 500); the stock driver's way
+#    (quiesce until a daemon is back, the shim without ublk_bpf_quiesce())
+#    pauses 2539 ms.
 # 2. A program that serves reads and redirects writes to its io_uring twin
 #    (tests/bpf/loop_reads.bpf.c): reads go on without a daemon, a write
 #    waits until `recover`, then lands.
@@ -16,7 +17,7 @@
 . "$(dirname "$0")/test_common.sh"
 _prep_test recover_03
 _need_shim
-max_pause_ms=${UBLK_RECOVER_MAX_PAUSE_MS:-1000}
+max_pause_ms=${UBLK_RECOVER_MAX_PAUSE_MS:-500}
 away_s=2
 
 _now_ms() { date +%s%3N; }
@@ -46,7 +47,7 @@ _completions() {
 # _longest_gap LOG: the longest time in ms between two completions of a fio log.
 _longest_gap() {
 	cut -d, -f1 "$1" | sort -n | awk 'NR > 1 && $1 - p > g { g = $1 - p; at = p }
-		{ p = $1 } END { printf "%d %d\n", g, at }'
+		{ p = $1 } END { printf "%.0f %.0f\n", g, at }'
 }
 
 # 1. BPF loop, fio verify across kill -9 and recover.
