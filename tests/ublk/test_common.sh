@@ -257,7 +257,7 @@ _busy_dev() {
 
 # _dev_field ID FIELD: a field of `list --json` for device ID.
 _dev_field() {
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Z0-9]*\).*/\1/p"
+	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Za-z0-9_]*\).*/\1/p"
 }
 
 # _wait_state ID STATE SECONDS: device ID reaches STATE within SECONDS.
@@ -280,17 +280,19 @@ _wait_fio_gone() {
 	_log "fio ended $(( $(date +%s) - start )) s after $2"
 }
 
-# _dev_field ID FIELD: a field of `ublk-bpf list -n ID --json` (state, pid, path, ...).
-_dev_field() {
-	"$UBLK_PROG" list -n "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([A-Za-z0-9_]*\).*/\1/p"
+# _kill_daemon ID: kill -9 the device's daemon; the driver sees it go.
+_kill_daemon() {
+	local pid
+	pid=$(_dev_field "$1" pid)
+	[ -n "$pid" ] && kill -0 "$pid" || _fail "device $1 has no daemon"
+	kill -9 "$pid"
+	_wait_state "$1" QUIESCED 10
 }
 
-# _wait_state ID STATE SECONDS: the device reaches STATE in time, or the test fails.
-_wait_state() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(_dev_field "$1" state)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	_fail "device $1 is $(_dev_field "$1" state), not $2, $3 s on"
+# _recover ID: `recover` starts a new daemon that takes the device back.
+_recover() {
+	local out
+	out=$("$UBLK_PROG" recover -n "$1") || _fail "recover -n $1 failed"
+	[ "$out" = "dev id $1" ] || _fail "recover printed '$out'"
+	_wait_state "$1" LIVE 5
 }

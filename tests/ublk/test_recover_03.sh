@@ -22,23 +22,6 @@ away_s=2
 
 _now_ms() { date +%s%3N; }
 
-# _kill_daemon ID: kill -9 its daemon, wait until the driver saw it go.
-_kill_daemon() {
-	local pid
-	pid=$(_dev_field "$1" pid)
-	[ -n "$pid" ] && kill -0 "$pid" || _fail "device $1 has no daemon"
-	kill -9 "$pid"
-	_wait_state "$1" QUIESCED 10
-}
-
-# _recover ID: a new daemon takes the device back.
-_recover() {
-	local out
-	out=$("$UBLK_PROG" recover -n "$1") || _fail "recover -n $1 failed"
-	[ "$out" = "dev id $1" ] || _fail "recover printed '$out'"
-	_wait_state "$1" LIVE 5
-}
-
 # _completions LOG FROM TO: IOs a fio log (unix ms) shows completed in [FROM, TO).
 _completions() {
 	awk -F, -v a="$2" -v b="$3" '$1 >= a && $1 < b { n++ } END { print n + 0 }' "$1"
