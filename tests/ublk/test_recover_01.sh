@@ -11,15 +11,11 @@ _prep_test recover_01
 # _kill_and_recover ID: kill -9 the daemon, see QUIESCED, recover, see LIVE
 # under a new pid; prints how long IO waited.
 _kill_and_recover() {
-	local id=$1 old new start out
+	local id=$1 old new start
 	old=$(_dev_field "$id" pid)
-	[ -n "$old" ] && kill -0 "$old" || _fail "device $id has no daemon"
-	kill -9 "$old"
 	start=$(date +%s%N)
-	_wait_state "$id" QUIESCED 10
-	out=$("$UBLK_PROG" recover -n "$id") || _fail "recover -n $id failed"
-	[ "$out" = "dev id $id" ] || _fail "recover printed '$out'"
-	_wait_state "$id" LIVE 5
+	_kill_daemon "$id"
+	_recover "$id"
 	new=$(_dev_field "$id" pid)
 	[ "$new" != "$old" ] && kill -0 "$new" || _fail "device $id: pid $new after recover (was $old)"
 	_log "kill -9 of pid $old, recovered by pid $new in $(( ($(date +%s%N) - start) / 1000000 )) ms"
