@@ -296,3 +296,34 @@ _recover() {
 	[ "$out" = "dev id $1" ] || _fail "recover printed '$out'"
 	_wait_state "$1" LIVE 5
 }
+
+# _kill_recover_halfway ID: kill -9 the daemon, then kill `recover` (and any
+# daemon it forked) half-way; a device left QUIESCED or LIVE must be taken
+# back by the next `recover`.
+_kill_recover_halfway() {
+	local rec st
+	_kill_daemon "$1"
+	"$UBLK_PROG" recover -n "$1" >/dev/null 2>&1 &
+	rec=$!
+	sleep 0.05
+	pkill -9 -f "ublk-bpf (add|load|recover)"
+	wait $rec
+	sleep 0.5
+	st=$(_dev_field "$1" state)
+	_log "after a killed recover: $st"
+	[ "$st" = LIVE ] && _kill_daemon "$1"
+	_recover "$1"
+}
+
+# _kill_and_recover ID: kill -9 the daemon, see QUIESCED, recover, see LIVE
+# under a new pid; prints how long IO waited.
+_kill_and_recover() {
+	local id=$1 old new start
+	old=$(_dev_field "$id" pid)
+	start=$(date +%s%N)
+	_kill_daemon "$id"
+	_recover "$id"
+	new=$(_dev_field "$id" pid)
+	[ "$new" != "$old" ] && kill -0 "$new" || _fail "device $id: pid $new after recover (was $old)"
+	_log "kill -9 of pid $old, recovered by pid $new in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+}

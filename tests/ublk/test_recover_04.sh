@@ -23,24 +23,9 @@ fio --name=recover --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
 fio_pid=$!
 sleep 1
 kill -0 $fio_pid || _fail "fio ended before the kill: $(tail -n 5 "$UBLK_TMP/fio.log")"
-for round in 1 2; do
-	old=$(_dev_field "$id" pid)
-	_kill_daemon "$id"
-	_recover "$id"
-	new=$(_dev_field "$id" pid)
-	[ "$new" != "$old" ] && kill -0 "$new" || _fail "round $round: pid $new after recover (was $old)"
-done
-_kill_daemon "$id"
-"$UBLK_PROG" recover -n "$id" >/dev/null 2>&1 &
-rec=$!
-sleep 0.05
-pkill -9 -f "ublk-bpf (load|recover)"
-wait $rec
-sleep 0.5
-st=$(_dev_field "$id" state)
-_log "after a killed recover: $st"
-[ "$st" = LIVE ] && _kill_daemon "$id"
-_recover "$id"
+_kill_and_recover "$id"
+_kill_and_recover "$id"
+_kill_recover_halfway "$id"
 kill -0 $fio_pid || _fail "fio ended before the last recover: make it longer"
 wait $fio_pid || _fail "fio failed across the recovers: $(grep -E 'err=|verify|error' "$UBLK_TMP/fio.log" | head -n 5)"
 grep -q 'err= 0' "$UBLK_TMP/fio.log" || _fail "fio saw errors: $(grep 'err=' "$UBLK_TMP/fio.log")"
