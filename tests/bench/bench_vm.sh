@@ -20,7 +20,8 @@
 # in /sys/block/DEV/stat, then BENCH_WINDOW_MS of guest time between two
 # snapshots of that file and /proc/stat. Per run, one JSON line:
 #   {"group","path","job","rep","ios","ms","iops","ctxt","intr","busy_ms"}
-# ios: IOs the device completed in the window; ctxt, intr: the deltas of
+# ios: fio-sized IOs the device completed in the window (sectors moved over
+# the job's block size); ctxt, intr: the deltas of
 # /proc/stat's ctxt and intr (all CPUs); busy_ms: CPU time not idle.
 # Per device: {"group","path","metric":"setup_ms","value"} (`load`/`add` to
 # a usable device), {"metric":"step","step","ms"} (UBLK_BPF_TIMING's steps)
@@ -191,12 +192,24 @@ setup_group() {
 	done
 }
 
-# snap DEV: IOs completed by DEV, busy CPU ticks, ctxt, intr, now (us) into
-# S_IOS S_BUSY S_CTXT S_INTR S_US; bash builtins only: no fork in the window.
+# job_sectors JOB: fio's block size for JOB, in 512-byte sectors.
+job_sectors() {
+	local bs
+	bs=$(job_args "$1")
+	bs=${bs#*--bs=}
+	bs=${bs%%k*}
+	echo $(( bs * 2 ))
+}
+
+# snap DEV: sectors moved by DEV (read + written), busy CPU ticks, ctxt,
+# intr, now (us) into S_SECT S_BUSY S_CTXT S_INTR S_US; bash builtins only:
+# no fork in the window. Sectors, not the IO counts: the block layer splits
+# a 128k IO in two on devices with 64 KiB chunks (dm-stripe) or a 255-sector
+# limit (null_blk), and their IO counts would count fio's IO twice.
 snap() {
 	local f
 	read -ra f <"/sys/block/$1/stat"
-	S_IOS=$(( f[0] + f[4] ))
+	S_SECT=$(( f[2] + f[6] ))
 	while read -ra f; do
 		case ${f[0]} in
 		cpu) S_BUSY=$(( f[1] + f[2] + f[3] + f[6] + f[7] + f[8] )) ;;
@@ -208,7 +221,8 @@ snap() {
 }
 
 run_fio() {	# run_fio PATH JOB REP
-	local dev=${dev_of[$1]} name pid i ios ms iops perf=() a=()
+	local dev=${dev_of[$1]} name pid i ios ms iops perf=() a=() sect
+	sect=$(job_sectors "$2")
 	name=$(sysname "$dev") && [ -b "$dev" ] || _fail "$1: $dev is not a block device"
 	[ -n "${BENCH_PERF:-}" ] &&
 		perf=(perf record -q -e cpu-clock -a -g -o "$UBLK_TMP/perf.data" --)
@@ -218,22 +232,22 @@ run_fio() {	# run_fio PATH JOB REP
 		--output-format=json --eta=never --output="$UBLK_TMP/fio.json" $(job_args "$2") &
 	pid=$!
 	snap "$name"
-	a=("$S_IOS")
+	a=("$S_SECT")
 	for ((i = 0; i < 600; i++)); do
 		snap "$name"
-		[ "$S_IOS" != "${a[0]}" ] && break
+		[ "$S_SECT" != "${a[0]}" ] && break
 		read -r -t 0.05 -u "$sleep_fd"
 	done
 	read -r -t 0.2 -u "$sleep_fd"
 	snap "$name"
-	a=("$S_IOS" "$S_BUSY" "$S_CTXT" "$S_INTR" "$S_US")
+	a=("$S_SECT" "$S_BUSY" "$S_CTXT" "$S_INTR" "$S_US")
 	# (read -t on a pipe that never speaks: a sleep without a fork)
 	read -r -t "$window_s" -u "$sleep_fd"
 	snap "$name"
 	wait $pid || _fail "fio $2 on $1 ($dev): $(cat "$UBLK_TMP/fio.json")"
 	jq -e '.jobs[0].error == 0' "$UBLK_TMP/fio.json" >/dev/null || _fail "fio $2 on $1: error"
 	ms=$(( (S_US - a[4]) / 1000 ))
-	ios=$(( S_IOS - a[0] ))
+	ios=$(( (S_SECT - a[0]) / sect ))
 	iops=$(( ios * 1000 / (ms ? ms : 1) ))
 	emit "$(printf '{"group":"%s","path":"%s","job":"%s","rep":%d,"ios":%d,"ms":%d,"iops":%d,"ctxt":%d,"intr":%d,"busy_ms":%d}' \
 		"$group" "$1" "$2" "$3" "$ios" "$ms" "$iops" \

@@ -34,7 +34,7 @@ def paths($group): if $group == "bmap" then ["bmap", "bpf", "kernel"]
     . as $g | paths($g[0].group) as $p
     | [$p[] as $path | [$g[] | select(.path == $path)]
        | if length == 0 then {} else
-         {iops: ([.[].iops] | median), iops_min: ([.[].iops] | min),
+         {iops: ([.[].iops] | median | if . then round else . end), iops_min: ([.[].iops] | min),
           iops_max: ([.[].iops] | max),
           ns_per_io: (per_io("ms") | if . then . * 1e6 | round else null end),
           ctxt_per_io: (per_io("ctxt") | if . then . * 100 | round / 100 else null end),
@@ -59,6 +59,8 @@ def paths($group): if $group == "bmap" then ["bmap", "bpf", "kernel"]
 
 # One table per family of groups (their three paths), in the mode's form.
 table='
+def ratio($a; $b): if $a == null or $b == null or $b == 0 then null
+	else ($a / $b * 100 | round) / 100 end;
 def n($x): if $x == null then "-" else "\($x)" end;
 def r($x): if $x == null then "-" else "\($x)x" end;
 def cell($p): if $p.iops == null then "-" else "\($p.iops) (\($p.iops_min)-\($p.iops_max))" end;
@@ -81,12 +83,19 @@ def family($gs; $l):
   end, "" end;
 family(["null", "loop", "stripe", "mirror"]; ["BPF", "io_uring", "kernel"]),
 family(["bmap"]; ["bmap", "BPF loop", "loop driver"]),
-"Time from `ublk-bpf load` / `add` to a usable device (UBLK_BPF_TIMING steps: ELF/BTF open, verifier and load, map pins; the rest is device creation):",
-"",
-"| group | path | total ms | open ms | verifier ms | pin ms |",
-"| --- | --- | --- | --- | --- | --- |",
-(.setup[] | "| \(.group) | \(.path) | \(.ms) | \(n(.open_ms)) | \(n(.verifier_ms)) | \(n(.pin_ms)) |"),
-"",
+if $mode == "icount" then
+  "Set-up times: see the wall-clock modes (on the instruction clock, guest time runs on while the vCPU waits for the host'"'"'s files).", ""
+else
+  (.setup as $su
+  | "Time from `ublk-bpf load` / `add` to a usable device (UBLK_BPF_TIMING steps: ELF/BTF open, verifier and load, map pins; the rest is device creation); load / add: against the io_uring device of the same group:",
+  "",
+  "| group | path | total ms | load / add | open ms | verifier ms | pin ms |",
+  "| --- | --- | --- | --- | --- | --- | --- |",
+  ($su[] | . as $r
+   | ([$su[] | select(.group == $r.group and .path == "io_uring")][0].ms) as $add
+   | "| \(.group) | \(.path) | \(.ms) | \(if .path == "io_uring" then "-" else r(ratio(.ms; $add)) end) | \(n(.open_ms)) | \(n(.verifier_ms)) | \(n(.pin_ms)) |"),
+  "")
+end,
 "Schedulers: \(.schedulers | join(", "))"'
 
 json_parts=()
@@ -111,7 +120,7 @@ printf '%s\n' "${json_parts[@]}" | jq -s --arg kernel "$kernel" --arg date "$dat
 {
 	echo "## Benchmark: BPF path vs io_uring path vs the kernel's drivers"
 	echo
-	echo "Kernel $kernel, $date; fio io_uring, direct IO, 1 job; each run a window of steady IO (IOs from /sys/block/DEV/stat, ctxt/intr/CPU from /proc/stat); median IOPS of the repetitions, spread in brackets; per-IO figures over all repetitions."
+	echo "Kernel $kernel, $date; fio io_uring, direct IO, 1 job; each run a window of steady IO (IOs of fio's block size from the sectors in /sys/block/DEV/stat, ctxt/intr/CPU from /proc/stat); median IOPS of the repetitions, spread in brackets; per-IO figures over all repetitions."
 	echo
 	printf '%s' "$md"
 } >"$prefix.md"
