@@ -39,11 +39,17 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 
 	if (dev->tgt->bpf_config)
 		dev->tgt->bpf_config(dev, &cfg);
-	ret = ublk_bpf_obj_open(&bd->obj, opts->bpf_obj);
-	if (!ret)
-		ret = ublk_bpf_params_apply(bd->obj.obj, opts->bpf_obj, opts->sets, opts->nr_sets);
-	if (ret)
-		return ret;
+	if (opts->bpf_opened && opts->bpf_opened->obj) {
+		bd->obj = *opts->bpf_opened;
+		opts->bpf_opened->obj = NULL;
+	} else {
+		ret = ublk_bpf_obj_open(&bd->obj, opts->bpf_obj);
+		if (!ret)
+			ret = ublk_bpf_params_apply(bd->obj.obj, opts->bpf_obj, opts->sets,
+						    opts->nr_sets);
+		if (ret)
+			return ret;
+	}
 	ublk_timing("bpf_open");
 	ret = ublk_bpf_obj_load(&bd->obj, opts->bpf_obj, param.ops_id, &cfg);
 	ublk_timing("bpf_load");

@@ -23,11 +23,16 @@
 #include "timing.h"
 #include "ublk_bpf_uapi.h"
 
+static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo);
+
+/*
+ * Opens the object once: its target's name decides what is checked, and
+ * the daemon then loads this same open object (opts->bpf_opened).
+ */
 int ublk_cmd_load(struct ublk_dev_opts *opts)
 {
-	static char target[UBLK_BPF_OPS_NAME_LEN + 1];
 	struct ublk_bpf_obj bo;
-	unsigned int abi;
+	int ret;
 
 	ublk_timing("begin");
 	if (ublk_bpf_obj_open(&bo, opts->bpf_obj))
@@ -40,13 +45,23 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 		ublk_bpf_obj_close(&bo);
 		return 0;
 	}
-	/* Checked here, so that a bad one creates nothing; the daemon sets them. */
+	/* Set on the open object here, so that a bad one creates nothing. */
 	if (ublk_bpf_params_apply(bo.obj, opts->bpf_obj, opts->sets, opts->nr_sets)) {
 		ublk_bpf_obj_close(&bo);
 		return 2;
 	}
-	snprintf(target, sizeof(target), "%s", bo.target);
+	ret = ublk_load_checked(opts, &bo);
+	/* the parent's copy; a daemon forked by now has its own */
 	ublk_bpf_obj_close(&bo);
+	return ret;
+}
+
+static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo)
+{
+	static char target[UBLK_BPF_OPS_NAME_LEN + 1];
+	unsigned int abi;
+
+	snprintf(target, sizeof(target), "%s", bo->target);
 	opts->target = target;
 	opts->tgt = ublk_find_target(target);
 	if (!opts->tgt)
@@ -83,5 +98,7 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 				 target);
 		opts->bpf_obj = NULL;
 	}
+	if (opts->bpf_obj)
+		opts->bpf_opened = bo;
 	return ublk_dev_create(opts);
 }

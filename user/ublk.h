@@ -36,6 +36,7 @@ struct ublk_tgt_arg {
 };
 
 struct ublk_tgt_ops;
+struct ublk_bpf_obj;
 
 /* What the user asked for on the command line. */
 struct ublk_dev_opts {
@@ -56,6 +57,12 @@ struct ublk_dev_opts {
 	unsigned int nr_sets;
 	bool help_params;		/* load: list the object's parameters */
 	const char *bpf_obj;		/* load: the BPF target object */
+	/*
+	 * load: @bpf_obj as `load` opened it (--set applied) to learn its
+	 * target; the first device's daemon takes it rather than parse the
+	 * file again. NULL once taken, or on other verbs.
+	 */
+	struct ublk_bpf_obj *bpf_opened;
 	/* 0, or UBLK_F_USER_RECOVERY, with UBLK_F_USER_RECOVERY_REISSUE. */
 	unsigned long long recovery;
 	bool recovering;		/* recover: take back dev_id, do not add */
