@@ -221,7 +221,7 @@ snap() {
 }
 
 run_fio() {	# run_fio PATH JOB REP
-	local dev=${dev_of[$1]} name pid i ios ms iops perf=() a=() sect
+	local dev=${dev_of[$1]} name pid i ios ms iops perf=() a=() sect tries
 	sect=$(job_sectors "$2")
 	name=$(sysname "$dev") && [ -b "$dev" ] || _fail "$1: $dev is not a block device"
 	[ -n "${BENCH_PERF:-}" ] &&
@@ -233,11 +233,15 @@ run_fio() {	# run_fio PATH JOB REP
 	pid=$!
 	snap "$name"
 	a=("$S_SECT")
-	for ((i = 0; i < 600; i++)); do
+	# perf record -a -g first reads every task's maps: under TCG, many seconds
+	tries=600
+	[ ${#perf[@]} -gt 0 ] && tries=6000
+	for ((i = 0; i < tries; i++)); do
 		snap "$name"
 		[ "$S_SECT" != "${a[0]}" ] && break
 		read -r -t 0.05 -u "$sleep_fd"
 	done
+	[ "$S_SECT" != "${a[0]}" ] || _fail "fio $2 on $1: no IO in $(( i / 20 )) s"
 	read -r -t 0.2 -u "$sleep_fd"
 	snap "$name"
 	a=("$S_SECT" "$S_BUSY" "$S_CTXT" "$S_INTR" "$S_US")
