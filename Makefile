@@ -7,6 +7,7 @@
 # make demo     the main job, in the VM
 # make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
+# make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # V=1 shows the commands.
 
 .DELETE_ON_ERROR:
@@ -49,7 +50,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo bench profile unit shim shim-tests clean
+.PHONY: all setup check demo bench profile unit shim shim-tests mutants clean
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags
 
@@ -136,6 +137,10 @@ bench: all
 
 profile: all
 	$(Q)tests/bench/profile.sh "$(JOB)"
+
+# One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
+mutants: all shim-tests
+	$(Q)tests/shim/mutants.sh
 
 clean:
 	rm -rf $(OUTPUT)

@@ -381,7 +381,7 @@ t_double_complete() {
 # a READ the program never completes fails at the block layer timeout (2 s
 # here); if it is never failed the test fails, it does not hang
 t_lost_io() {
-	within 90 shim -c 0=$LOSE "$OUT/shim_targets.bpf.o" -- bash -c '
+	within "${SHIM_HANG_S:-90}" shim -c 0=$LOSE "$OUT/shim_targets.bpf.o" -- bash -c '
 		echo 2000 >/sys/block/$(basename $UBLK_DEV)/queue/io_timeout
 		! dd if=$UBLK_DEV of=/dev/null bs=512 count=1 skip=800 iflag=direct 2>/dev/null &&
 		dd if=$UBLK_DEV of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null' &&
