@@ -110,14 +110,16 @@ fio_timed() {
 		--time_based --runtime="$1" --verify=crc32c --verify_state_save=0 --verify_backlog=32 \
 		--verify_fatal=1 --randrepeat=0 --output=/dev/null
 }
-# read_zeros BYTES: O_DIRECT reads of the first BYTES of $UBLK_DEV into a
-# buffer full of 0xa5 must leave only zeros: no byte stays unwritten
+# read_zeros BYTES [FROM]: O_DIRECT reads of BYTES of $UBLK_DEV from byte
+# FROM (default 0) into a buffer full of 0xa5 must leave only zeros: no byte
+# stays unwritten
 read_zeros() {
-	python3 - "$UBLK_DEV" "$1" <<'EOF'
+	python3 - "$UBLK_DEV" "$1" "${2:-0}" <<'EOF'
 import mmap, os, sys
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
 buf = mmap.mmap(-1, 1 << 20)
-for off in range(0, int(sys.argv[2]), len(buf)):
+start = int(sys.argv[3])
+for off in range(start, start + int(sys.argv[2]), len(buf)):
     buf[:] = b'\xa5' * len(buf)
     n = os.preadv(fd, [buf], off)
     if n != len(buf) or buf[:] != bytes(len(buf)):
@@ -338,12 +340,14 @@ for i in range(len(dev) // c):
 EOF
 }
 
-# a READ past the end of the backing file reads zeros (short read)
+# a READ past the end of the backing file reads zeros (short read), also
+# into a buffer that holds other bytes
 t_short_read() {
 	mkfile "$TMP/a.img" 1M
 	dd if=/dev/urandom of="$TMP/a.img" bs=1M count=1 conv=notrunc 2>/dev/null
 	shim -f "$TMP/a.img" -s $((4 << 20)) -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
-		dd if=$UBLK_DEV of='"$TMP"'/dev.img bs=512k count=8 iflag=direct 2>/dev/null' &&
+		dd if=$UBLK_DEV of='"$TMP"'/dev.img bs=512k count=8 iflag=direct 2>/dev/null &&
+		read_zeros 3145728 1048576' &&
 	expect "$TMP/out" zero_filled_bytes -ge $((3 << 20)) || return 1
 	cmp -n 1048576 "$TMP/dev.img" "$TMP/a.img" &&
 	cmp -i 1048576:0 -n 3145728 "$TMP/dev.img" /dev/zero
@@ -430,7 +434,31 @@ t_replace() {
 	grep -q "struct_ops replaced" "$TMP/out" &&
 	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" io_failed -eq 0 &&
 	expect "$TMP/out" prog_attach -eq 1 && expect "$TMP/out" prog_queue -gt 0 &&
-	expect "$TMP/out" ops_name = shim_targets
+	expect "$TMP/out" double_complete -eq 0 && expect "$TMP/out" ops_name = shim_targets
+}
+
+# replace the program while aios are in flight (O_DIRECT on a loop device:
+# they end in ->ki_complete() after the stage): the IOs the old program kept
+# are requeued once their aios are done, and the new program never sees
+# the old one's IOs (it would complete them: double_complete)
+t_replace_async() {
+	local dev rc
+	modprobe loop 2>/dev/null
+	mkfile "$TMP/lo.img" 64M
+	dev=$(losetup --direct-io=on -f --show "$TMP/lo.img") || {
+		echo "# SKIP: no loop device"; return 0; }
+	shim -d -f "$dev" -c 0=$LOOP_QUEUED "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_timed 8 & f=$!
+		sleep 2; kill -HUP $UBLK_SHIM_PID
+		sleep 2; kill -HUP $UBLK_SHIM_PID
+		wait $f && cmp -n 33554432 $UBLK_DEV '"$dev"
+	rc=$?
+	losetup -d "$dev"
+	grep -E "^(io_|double|aio_inline|prog_aio)" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	echo
+	[ $rc -eq 0 ] && grep -q "struct_ops replaced" "$TMP/out" &&
+	expect "$TMP/out" io_requeued -gt 0 && expect "$TMP/out" double_complete -eq 0 &&
+	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" io_failed -eq 0
 }
 
 # IOs the program keeps and never completes are taken back when it is
@@ -557,6 +585,7 @@ run_test busy_retry t_busy_retry
 run_test unreg_rereg t_unreg_rereg
 run_test unreg_requeue t_unreg_requeue
 run_test replace t_replace
+run_test replace_async t_replace_async
 run_test kill_server t_kill_server
 run_test kill_server_held t_kill_server_held
 run_test rmmod t_rmmod
