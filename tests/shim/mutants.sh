@@ -197,13 +197,14 @@ real_verdict() {
 }
 
 nr=0 bad=0
-printf '\n%-20s %-24s %-34s %s\n' mutant tests "on the mutant (must FAIL)" "on the real module (must PASS)"
+printf '\n%-20s %-22s %-34s %-5s %s\n' mutant tests "on the mutant (must FAIL)" secs "on the real module (must PASS)"
 for name in "${names[@]}"; do
 	nr=$((nr + 1))
 	tests=$(tests_of "$name")
 	v=$(verdict "$name")
 	r=$(real_verdict "$tests")
-	printf '%-20s %-24s %-34s %s\n' "$name" "$tests" "$v" "$r"
+	printf '%-20s %-22s %-34s %-5s %s\n' "$name" "$tests" "$v" \
+		"$(awk -v n="$name" '$1 == n { print $3 }' "$results" 2>/dev/null)" "$r"
 	if [[ $v == FAIL* ]] && [ "$r" = PASS ]; then
 		tap="ok $nr $name"
 	else
