@@ -437,28 +437,46 @@ t_replace() {
 	expect "$TMP/out" double_complete -eq 0 && expect "$TMP/out" ops_name = shim_targets
 }
 
-# replace the program while aios are in flight (O_DIRECT on a loop device:
-# they end in ->ki_complete() after the stage): the IOs the old program kept
-# are requeued once their aios are done, and the new program never sees
-# the old one's IOs (it would complete them: double_complete)
+# replace the program while aios are in flight (O_DIRECT on a loop device
+# behind dm-delay: each aio takes 10 ms and ends in ->ki_complete()): the
+# IOs the old program kept are requeued once their aios are done
+# (io_requeued), and the new program never sees the old one's IOs (it
+# would complete them: double_complete)
 t_replace_async() {
-	local dev rc
+	local lo dm rc
 	modprobe loop 2>/dev/null
+	modprobe dm-delay 2>/dev/null
 	mkfile "$TMP/lo.img" 64M
-	dev=$(losetup --direct-io=on -f --show "$TMP/lo.img") || {
+	lo=$(losetup --direct-io=on -f --show "$TMP/lo.img") || {
 		echo "# SKIP: no loop device"; return 0; }
-	shim -d -f "$dev" -c 0=$LOOP_QUEUED "$OUT/shim_targets.bpf.o" -- bash -c '
-		fio_timed 8 & f=$!
+	dmsetup create shim_delay --noudevsync \
+		--table "0 $(blockdev --getsz "$lo") delay $lo 0 10" || {
+		losetup -d "$lo"; echo "# SKIP: no dm-delay"; return 0; }
+	dm=/dev/mapper/shim_delay
+	[ -e $dm ] || dm=/dev/dm-$(dmsetup info -c --noheadings -o minor shim_delay | tr -d ' ')
+	shim -d -f "$dm" -c 0=$LOOP_QUEUED "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio_timed 6 & f=$!
 		sleep 2; kill -HUP $UBLK_SHIM_PID
 		sleep 2; kill -HUP $UBLK_SHIM_PID
-		wait $f && cmp -n 33554432 $UBLK_DEV '"$dev"
+		wait $f && cmp -n 33554432 $UBLK_DEV '"$lo"
 	rc=$?
-	losetup -d "$dev"
-	grep -E "^(io_|double|aio_inline|prog_aio)" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	dmsetup remove shim_delay
+	losetup -d "$lo"
+	grep -E "^(io_|double|aio_|prog_aio)" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
 	echo
 	[ $rc -eq 0 ] && grep -q "struct_ops replaced" "$TMP/out" &&
 	expect "$TMP/out" io_requeued -gt 0 && expect "$TMP/out" double_complete -eq 0 &&
 	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" io_failed -eq 0
+}
+
+# BPF devices get a BLK_MQ_F_BLOCKING tag set (the hook patch): ->queue_rq()
+# runs under SRCU, where the stage may start file IO that sleeps. Under RCU
+# that would go unseen on this kernel (preemptible RCU, no
+# CONFIG_DEBUG_ATOMIC_SLEEP), so the flag itself is checked (blk-mq debugfs).
+t_blocking_tag_set() {
+	shim "$OUT/null_min.bpf.o" -- bash -c '
+		f=/sys/kernel/debug/block/${UBLK_DEV#/dev/}/hctx0/flags
+		grep -qw BLOCKING $f || { echo "# $f: $(cat $f)"; exit 1; }'
 }
 
 # IOs the program keeps and never completes are taken back when it is
@@ -586,6 +604,7 @@ run_test unreg_rereg t_unreg_rereg
 run_test unreg_requeue t_unreg_requeue
 run_test replace t_replace
 run_test replace_async t_replace_async
+run_test blocking_tag_set t_blocking_tag_set
 run_test kill_server t_kill_server
 run_test kill_server_held t_kill_server_held
 run_test rmmod t_rmmod
