@@ -24,7 +24,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 MUT=$REPO/.output/mut
 REAL_KO=$REPO/.output/kfunc-shim/ublk_drv.ko
 # lost_io waits this long for its lost READ to fail (90 s in make check)
-HANG_S=30
+HANG_S=15
 # seconds each test may take, at most (a hang is a failure too; the
 # slowest test takes about 12 s on the real module)
 TEST_LIMIT=60
@@ -33,12 +33,14 @@ die() { echo "mutants: $*" >&2; exit 2; }
 
 # --- in the VM ------------------------------------------------------------
 
-# unload: kill what a mutant's tests left behind, delete its devices, unload
-# the module; false when the module stays (45 s: a lost IO that only the
-# block timeout ends takes 30; 5 s after an oops, which no wait mends)
+# unload [NAME]: kill what mutant NAME's tests left behind, delete its
+# devices, unload the module; false when the module stays (45 s: a lost IO
+# that only the block timeout ends takes 30; 5 s after an oops since NAME
+# started, which no wait mends)
 unload() {
 	local pid dev end=$((SECONDS + 45))
-	dmesg | grep -qE 'Oops|BUG:|general protection' && end=$((SECONDS + 5))
+	[ -n "${1:-}" ] && dmesg | sed -n "/mutants: start $1\$/,\$p" |
+		grep -qE 'Oops|BUG:|general protection' && end=$((SECONDS + 5))
 	for pid in $(pgrep -x shim_test); do kill -9 "$pid" 2>/dev/null; done
 	while [ $SECONDS -lt $end ]; do
 		for dev in /dev/ublkc*; do
@@ -62,10 +64,10 @@ run_tests() {
 # guest PLAN RESULTS: run each line "NAME KO TESTS..." of PLAN;
 # append "NAME RC SECONDS" to RESULTS, the TAP output to RESULTS.d/NAME
 guest() {
-	local plan=$1 results=$2 name ko tests rc t0
+	local plan=$1 results=$2 name ko tests rc t0 prev=""
 	mkdir -p "$results.d"
 	while read -r name ko tests; do
-		if ! unload; then
+		if ! unload "$prev"; then
 			# a wedged device can block even sync: power off now
 			echo "# ublk_drv cannot be unloaded before $name: next boot"
 			echo 1 >/proc/sys/kernel/sysrq
@@ -78,6 +80,8 @@ guest() {
 			continue
 		fi
 		echo "# $name: $tests"
+		echo "mutants: start $name" >/dev/kmsg
+		prev=$name
 		t0=$(date +%s)
 		run_tests "$tests" >"$results.d/$name"
 		rc=$?
@@ -85,7 +89,7 @@ guest() {
 		# the repository is mounted cache=none: no sync (it can hang)
 		echo "$name $rc $(( $(date +%s) - t0 ))" >>"$results"
 	done <"$plan"
-	unload
+	unload "$prev"
 }
 
 if [ "${1:-}" = --guest ]; then
