@@ -151,6 +151,7 @@ results=$MUT/results
 rm -rf "$results" "$results.d"
 all_tests=$(for name in "${names[@]}"; do tests_of "$name"; done | tr ' ' '\n' | sort -u | tr '\n' ' ')
 nr_results() { [ -f "$results" ] && wc -l <"$results" || echo 0; }
+vm_start=$SECONDS
 boot=0
 while :; do
 	plan=$MUT/plan
@@ -223,6 +224,7 @@ echo
 printf '%s\n' "${taps[@]}"
 echo "1..$nr"
 echo "# real module, all tests: $(verdict real); logs: $MUT/results.d/, kernel: $MUT/kernel.log.*"
+echo "# VM: $boot boot(s), $((SECONDS - vm_start)) s"
 [ "$(verdict real)" = PASS ] || bad=$((bad + 1))
 [ $bad -eq 0 ] || { echo "# $bad of $nr mutants survived or the real module failed"; exit 1; }
 exit 0
