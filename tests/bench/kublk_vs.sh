@@ -1,19 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kublk_vs.sh [--icount]: the io_uring path of `ublk-bpf add` against kublk,
+# kublk_vs.sh [--icount] [--smp N]: the io_uring path of `ublk-bpf add` against kublk,
 # the kernel's ublk selftest server, on the same VM boot: targets null and
 # loop (a file in the guest's tmpfs, direct IO), 1 queue, depth 128, fio 4k
 # random reads at QD1 and QD32, the two servers taking turns within every
-# repetition. Prints one table row per target and job (median IOPS of the
+# repetition. Both devices get the same IO scheduler (KVS_SCHED, default
+# none, ours; the kernel would give kublk's single-queue disk mq-deadline). Prints one table row per target and job (median IOPS of the
 # repetitions, range in brackets).
 #
 # On the host it builds kublk into .output/kublk from KUBLK_DIR (default
 # ../shared/tools/kublk beside the repository; its build.sh OUTDIR) and boots
-# the VM (tests/vm/run.sh, so --vm/VM and --icount apply); without kublk's
+# the VM (tests/vm/run.sh, so --vm/VM, --icount and --smp apply; the KVS_
+# knobs travel with the command); without kublk's
 # sources it skips (exit 4). In the VM (UBLK_BPF_IN_VM=1) it measures.
-#   KVS_RUNTIME (s, default 5), KVS_REPS (3), KVS_JOBS ("qd1 qd32"),
+#   KVS_RUNTIME (s, default 5, at least 2), KVS_REPS (3), KVS_JOBS ("qd1 qd32"),
 #   KVS_TARGETS ("null loop"), KVS_OURS (the ublk-bpf binary to measure),
+#   KVS_SCHED (none),
 #   KVS_PERF=1: a perf profile per server and job
 #   into .output/bench/kublk_vs/ (perf.data and a report).
 set -u
@@ -31,8 +34,16 @@ if [ "${UBLK_BPF_IN_VM:-}" != 1 ]; then
 	"$src/build.sh" "$repo/.output/kublk" >/dev/null || exit 1
 	mkdir -p "$out_dir"
 	vm_args=()
-	[ "${1:-}" = --icount ] && vm_args+=(--icount)
-	exec "$repo/tests/vm/run.sh" "${vm_args[@]}" --timeout 1800 "$0"
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--icount) vm_args+=(--icount); shift ;;
+		--smp) vm_args+=(--smp "${2:?}"); shift 2 ;;
+		*) echo "usage: $0 [--icount] [--smp N]" >&2; exit 2 ;;
+		esac
+	done
+	# run.sh forwards only its own knobs: ours go on the command line.
+	mapfile -t knobs < <(compgen -e | grep '^KVS_' | while read -r v; do echo "$v=${!v}"; done)
+	exec "$repo/tests/vm/run.sh" "${vm_args[@]}" --timeout 1800 env "${knobs[@]}" "$0"
 fi
 
 runtime=${KVS_RUNTIME:-5}
@@ -57,7 +68,14 @@ dev() {
 		"$kublk" add -t "$2" -n "$3" -q 1 -d 128 "${file[@]}" >/dev/null
 	fi || { echo "kublk_vs.sh: $1 add -t $2 failed" >&2; exit 1; }
 	udevadm settle 2>/dev/null
-	for _ in $(seq 50); do [ -b "/dev/ublkb$3" ] && return 0; sleep 0.1; done
+	for _ in $(seq 50); do
+		if [ -b "/dev/ublkb$3" ]; then
+			echo "${KVS_SCHED:-none}" >"/sys/block/ublkb$3/queue/scheduler" && return 0
+			echo "kublk_vs.sh: cannot set ublkb$3's scheduler" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
 	echo "kublk_vs.sh: /dev/ublkb$3 did not appear" >&2
 	exit 1
 }
@@ -66,19 +84,50 @@ undev() {
 	if [ "$1" = ours ]; then "$ours" del -n "$2"; else "$kublk" del -n "$2"; fi >/dev/null 2>&1
 }
 
-# iops DEV QD: fio 4k random reads, IOPS as an integer.
-iops() {
-	fio --name=kvs --filename="$1" --ioengine=io_uring --direct=1 --rw=randread \
-		--bs=4k --iodepth="$2" --time_based --runtime="$runtime" \
-		--output-format=terse --terse-version=3 2>/dev/null |
-		awk -F';' '{ printf "%d\n", $8 }'
+# snap DEV: IOs DEV completed and busy CPU ticks (all CPUs) into S_IOS S_BUSY.
+snap() {
+	local f
+	read -ra f <"/sys/block/${1#/dev/}/stat"
+	S_IOS=$(( f[0] + f[4] ))
+	read -ra f </proc/stat
+	S_BUSY=$(( f[1] + f[2] + f[3] + f[6] + f[7] + f[8] ))
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { printf "%d (%d-%d)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+# iops DEV QD: fio 4k random reads; prints its IOPS and the busy CPU ns per
+# IO over a window that leaves out fio's start and end (in icount mode one
+# ns is one instruction).
+iops() {
+	local pid a i
+	fio --name=kvs --filename="$1" --ioengine=io_uring --direct=1 --rw=randread \
+		--bs=4k --iodepth="$2" --time_based --runtime="$runtime" \
+		--output-format=terse --terse-version=3 >"$out_dir/fio.out" 2>/dev/null &
+	pid=$!
+	snap "$1"; a=("$S_IOS")
+	for ((i = 0; i < 400; i++)); do	# fio's IO starts: its runtime counts from here
+		snap "$1"
+		[ "$S_IOS" != "${a[0]}" ] && break
+		read -r -t 0.05 -u "$sleep_fd"
+	done
+	read -r -t 0.3 -u "$sleep_fd"
+	snap "$1"; a=("$S_IOS" "$S_BUSY")
+	read -r -t "$(awk -v r="$runtime" 'BEGIN { print r - 1 }')" -u "$sleep_fd"
+	snap "$1"
+	wait "$pid"
+	echo "$(awk -F';' '{ printf "%d", $8 }' "$out_dir/fio.out") $(( (S_BUSY - a[1]) * 10000000 / (S_IOS > a[0] ? S_IOS - a[0] : 1) ))"
+}
 
+# median COLUMN: of the lines on stdin, with the range.
+median() {
+	awk -v c="$1" '{ print $c }' | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%d (%d-%d)", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+
+ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { printf "%.2fx", a / b }'; }
+
+exec {sleep_fd}<> <(:)
 mode=${UBLK_VM_MODE:-tcg}
-echo "| target | job | ublk-bpf add IOPS | kublk IOPS | ublk-bpf / kublk |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| target | job | ublk-bpf add IOPS | kublk IOPS | ublk-bpf / kublk | ublk-bpf CPU ns/IO | kublk CPU ns/IO | ublk-bpf / kublk |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for tgt in ${KVS_TARGETS:-null loop}; do
 	dev ours "$tgt" 0
 	dev kublk "$tgt" 1
@@ -100,12 +149,15 @@ for tgt in ${KVS_TARGETS:-null loop}; do
 					--stdio -g none 2>/dev/null | head -60 >"$out_dir/perf.$mode.$who.$tgt.$job.txt"
 			done
 		fi
-		a=$(median <"$out_dir/ours.$tgt.$job")
-		b=$(median <"$out_dir/kublk.$tgt.$job")
-		echo "| $tgt | randread4k_$job | $a | $b | $(awk -v a="${a%% *}" -v b="${b%% *}" 'BEGIN { printf "%.2fx", a / b }') |"
+		iops_ours=$(median 1 <"$out_dir/ours.$tgt.$job")
+		iops_kublk=$(median 1 <"$out_dir/kublk.$tgt.$job")
+		ns_ours=$(median 2 <"$out_dir/ours.$tgt.$job")
+		ns_kublk=$(median 2 <"$out_dir/kublk.$tgt.$job")
+		echo "| $tgt | randread4k_$job | $iops_ours | $iops_kublk | $(ratio "$iops_ours" "$iops_kublk")" \
+			"| $ns_ours | $ns_kublk | $(ratio "$ns_ours" "$ns_kublk") |"
 	done
 	undev ours 0
 	undev kublk 1
 done
-echo "# mode $mode, $(uname -r), module ${UBLK_BPF_MODULE:-default}, 1 queue, depth 128, fio io_uring direct 4k randread, ${runtime}s x $reps"
+echo "# mode $mode, $(nproc) vCPU, $(uname -r), module ${UBLK_BPF_MODULE:-default}, scheduler ${KVS_SCHED:-none}, 1 queue, depth 128, fio io_uring direct 4k randread, ${runtime}s x $reps"
 rm -f "$img"
