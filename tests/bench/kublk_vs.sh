@@ -18,6 +18,8 @@
 #   KVS_TARGETS ("null loop"), KVS_OURS (the ublk-bpf binary to measure),
 #   KVS_SCHED (none),
 #   KVS_PERF=1: a perf profile per server and job
+#   KVS_COUNT=1: io_uring, syscall and scheduler events per IO, by command,
+#   per server and job
 #   into .output/bench/kublk_vs/ (perf.data and a report).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -124,6 +126,25 @@ median() {
 
 ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { printf "%.2fx", a / b }'; }
 
+# count_events WHO TARGET JOB QD: one fio run under perf's event counts;
+# each event's count per IO of the device, by command, to $out_dir.
+count_events() {
+	local n=0 ios data=/tmp/kvs_count.data
+	[ "$1" = kublk ] && n=1
+	snap "/dev/ublkb$n"; ios=$S_IOS
+	perf record -q -a -o "$data" -e io_uring:io_uring_submit_req,io_uring:io_uring_queue_async_work \
+		-e io_uring:io_uring_local_work_run,io_uring:io_uring_cqring_wait \
+		-e syscalls:sys_enter_io_uring_enter,sched:sched_switch,sched:sched_wakeup -- \
+		fio --name=p --filename=/dev/ublkb$n --ioengine=io_uring --direct=1 --rw=randread \
+		--bs=4k --iodepth="$4" --time_based --runtime="$runtime" >/dev/null 2>&1
+	snap "/dev/ublkb$n"; ios=$(( S_IOS > ios ? S_IOS - ios : 1 ))
+	perf report -i "$data" --stdio --sort comm -n 2>/dev/null | awk -v ios="$ios" '
+		/^# Samples/ { ev = $NF }
+		/^ +[0-9.]+%/ { printf "%-40s %-16s %.3f\n", ev, $3, $2 / ios }' \
+		>"$out_dir/count.$mode.$1.$2.$3.txt"
+	rm -f "$data"
+}
+
 exec {sleep_fd}<> <(:)
 mode=${UBLK_VM_MODE:-tcg}
 echo "| target | job | ublk-bpf add IOPS | kublk IOPS | ublk-bpf / kublk | ublk-bpf CPU ns/IO | kublk CPU ns/IO | ublk-bpf / kublk |"
@@ -137,6 +158,9 @@ for tgt in ${KVS_TARGETS:-null loop}; do
 		for _ in $(seq "$reps"); do
 			iops /dev/ublkb0 "$qd" >>"$out_dir/ours.$tgt.$job"
 			iops /dev/ublkb1 "$qd" >>"$out_dir/kublk.$tgt.$job"
+		done
+		[ "${KVS_COUNT:-0}" = 1 ] && for who in ours kublk; do
+			count_events "$who" "$tgt" "$job" "$qd"
 		done
 		if [ "${KVS_PERF:-0}" = 1 ]; then
 			for who in ours kublk; do
