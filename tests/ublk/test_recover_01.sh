@@ -12,7 +12,7 @@ _make_file "$UBLK_TMP/a.img" 256M
 _new_dev -t loop -q 2 -d 64 --reissue --file "$UBLK_TMP/a.img"
 id=$UBLK_DEV_ID
 fio --name=recover --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
-    --rw=randwrite --bs=4k --iodepth=32 --size=256M --verify=crc32c \
+    --rw=randwrite --bs=4k --iodepth=32 --size=256M --verify=crc32c --verify_state_save=0 \
     --verify_fatal=1 >"$UBLK_TMP/fio.log" 2>&1 &
 fio_pid=$!
 sleep 2
