@@ -107,7 +107,7 @@ $(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(USER_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(USER_OBJS)
+$(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(wildcard include/*.h) $(USER_OBJS)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(USER_OBJS) $(LIBS) -o $@
