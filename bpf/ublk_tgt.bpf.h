@@ -73,6 +73,10 @@ static __always_inline void ublk_tgt_begin(struct ublk_bpf_io *io,
 	bpf_map_update_elem(&io_start_ns, &key, &now, BPF_ANY);
 	if (!s)
 		return;
+	if (ublk_bpf_io_pattern(io) == UBLK_IO_PATTERN_SEQUENTIAL)
+		s->hint_sequential++;
+	else
+		s->hint_random++;
 	switch (ublk_tgt_op(iod)) {
 	case UBLK_IO_OP_READ:
 		s->read_ios++;

@@ -140,6 +140,9 @@ struct ublk_param_bpf {
  *	aio_complete() outside their IO's stage
  * @aio_eagain: aios whose first, non-blocking attempt would have blocked
  *	(-EAGAIN, or a short transfer) and that the worker finished
+ * @io_hint_sequential: reads and writes offered with the IO pattern hint
+ *	UBLK_IO_PATTERN_SEQUENTIAL (include/ublk_io_pattern.h)
+ * @io_hint_random: reads and writes offered with UBLK_IO_PATTERN_RANDOM
  *
  * Counters after @refused were added without an ABI version change: a
  * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
@@ -162,6 +165,8 @@ struct ublk_bpf_dev_stats {
 	__u64	aio_inline;
 	__u64	aio_fallback;
 	__u64	aio_eagain;
+	__u64	io_hint_sequential;
+	__u64	io_hint_random;
 };
 
 /* ublk_bpf_dev_info.flags */

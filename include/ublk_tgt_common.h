@@ -57,6 +57,9 @@ struct ublk_tgt_stats {
 	__u64 io_errors;		/* IOs the program failed */
 	__u64 aio_errors;		/* aios that failed (a leg, for mirror) */
 	__u64 dir_refused;		/* aios refused for their direction */
+	/* IOs the program saw with the queue's pattern hint (kfunc) */
+	__u64 hint_sequential;
+	__u64 hint_random;
 	__u64 lat_us_log2[UBLK_LAT_BUCKETS];
 };
 

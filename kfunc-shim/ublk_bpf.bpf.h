@@ -25,6 +25,7 @@
 #include <linux/errno.h>
 #include <linux/ublk_cmd.h>
 #include "ublk_bpf_uapi.h"
+#include "ublk_io_pattern.h"
 
 /*
  * An IO, as the callbacks receive it: an opaque handle for the kfuncs. It is
@@ -70,6 +71,12 @@ extern int ublk_bpf_get_io_tag(struct ublk_bpf_io *io) __ksym;
 extern int ublk_bpf_get_queue_id(struct ublk_bpf_io *io) __ksym;
 extern int ublk_bpf_get_dev_id(struct ublk_bpf_io *io) __ksym;
 extern int ublk_bpf_complete_io(struct ublk_bpf_io *io, int res) __ksym;
+/*
+ * UBLK_IO_PATTERN_SEQUENTIAL or _RANDOM: the hint of the IO's queue (see
+ * include/ublk_io_pattern.h). Weak: a shim older than the hint lacks it,
+ * test with bpf_ksym_exists() (ublk_bpf_io_pattern() does).
+ */
+extern int ublk_bpf_get_io_pattern(struct ublk_bpf_io *io) __ksym __weak;
 
 extern struct ublk_bpf_aio *ublk_bpf_aio_alloc(struct ublk_bpf_io *io) __ksym;
 extern int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, __u32 off,
@@ -77,6 +84,14 @@ extern int ublk_bpf_aio_attach(struct ublk_bpf_aio *aio, __u32 off,
 extern int ublk_bpf_aio_submit(struct ublk_bpf_aio *aio, __u32 op,
 			       __u32 file_idx, __u64 pos) __ksym;
 extern void ublk_bpf_aio_release(struct ublk_bpf_aio *aio) __ksym;
+
+/* The IO's pattern hint; RANDOM on a shim without the kfunc. */
+static __always_inline int ublk_bpf_io_pattern(struct ublk_bpf_io *io)
+{
+	if (bpf_ksym_exists(ublk_bpf_get_io_pattern))
+		return ublk_bpf_get_io_pattern(io);
+	return UBLK_IO_PATTERN_RANDOM;
+}
 
 /*
  * The aio operation that serves a ublk IO of @op_flags (its op and FUA);

@@ -468,6 +468,7 @@ void ublk_bpf_queue_init(struct ublk_bpf_queue *q, struct ublk_bpf_dev *bd)
 	q->dev = bd;
 	init_llist_head(&q->fallback);
 	INIT_WORK(&q->work, ublk_bpf_queue_work);
+	spin_lock_init(&q->pattern_lock);
 }
 
 /* Everything submit refuses; the direction rule is counted on its own. */

@@ -369,6 +369,32 @@ bad:
 	return UBLK_BPF_STAGE_KEPT;
 }
 
+/*
+ * Count @io in its queue's IO pattern and note the hint it is served with.
+ * Only reads and writes make a pattern; other ops get the current hint.
+ * ->queue_rq() of a BPF device (BLK_MQ_F_BLOCKING) runs in process context
+ * only, so the lock is never taken from an interrupt.
+ */
+static void ublk_bpf_io_classify(struct ublk_bpf_io *io,
+				 const struct ublksrv_io_desc *iod)
+{
+	struct ublk_bpf_queue *q = &io->dev->queues[io->q_id];
+	u8 op = ublksrv_get_op(iod);
+
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE) {
+		io->pattern = READ_ONCE(q->pattern.hint);
+		return;
+	}
+	spin_lock(&q->pattern_lock);
+	io->pattern = ublk_io_pattern_update(&q->pattern, iod->start_sector,
+					     iod->nr_sectors);
+	spin_unlock(&q->pattern_lock);
+	if (io->pattern == UBLK_IO_PATTERN_SEQUENTIAL)
+		this_cpu_inc(io->dev->stats->io_hint_sequential);
+	else
+		this_cpu_inc(io->dev->stats->io_hint_random);
+}
+
 /**
  * ublk_bpf_queue_rq - offer a request to the program, from ->queue_rq()
  * @bd: BPF state of the device
@@ -389,6 +415,7 @@ bool ublk_bpf_queue_rq(struct ublk_bpf_dev *bd, struct request *rq,
 	int idx;
 
 	WRITE_ONCE(io->flags, 0);
+	ublk_bpf_io_classify(io, iod);
 
 	idx = srcu_read_lock(&ublk_bpf_srcu);
 	b = srcu_dereference(bd->binding, &ublk_bpf_srcu);

@@ -61,6 +61,22 @@ __bpf_kfunc int ublk_bpf_get_dev_id(struct ublk_bpf_io *io)
 }
 
 /**
+ * ublk_bpf_get_io_pattern - the IO pattern hint of an IO
+ * @io: the IO
+ *
+ * The module classifies the recent reads and writes of each hardware
+ * queue as sequential or random (include/ublk_io_pattern.h, the same
+ * definition the io_uring server uses); this is the queue's hint with @io
+ * counted, decided when the request arrived.
+ *
+ * Return: UBLK_IO_PATTERN_SEQUENTIAL or UBLK_IO_PATTERN_RANDOM.
+ */
+__bpf_kfunc int ublk_bpf_get_io_pattern(struct ublk_bpf_io *io)
+{
+	return io->pattern;
+}
+
+/**
  * ublk_bpf_complete_io - complete an IO the program kept
  * @io: the IO
  * @res: bytes handled (any value >= 0 means success for the whole
@@ -94,6 +110,7 @@ BTF_ID_FLAGS(func, ublk_bpf_get_iod, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_get_io_tag, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_get_queue_id, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_get_dev_id, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, ublk_bpf_get_io_pattern, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_complete_io, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_aio_alloc, KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_aio_attach, KF_TRUSTED_ARGS)

@@ -560,6 +560,8 @@ static void ublk_bpf_sum_stats(struct ublk_bpf_dev *bd,
 		sum->aio_inline += s->aio_inline;
 		sum->aio_fallback += s->aio_fallback;
 		sum->aio_eagain += s->aio_eagain;
+		sum->io_hint_sequential += s->io_hint_sequential;
+		sum->io_hint_random += s->io_hint_random;
 	}
 }
 

@@ -18,6 +18,7 @@
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
 #include "ublk_bpf.h"
+#include "ublk_io_pattern.h"
 
 struct ublk_bpf_io;
 struct ublk_bpf_aio;
@@ -183,6 +184,7 @@ struct ublk_bpf_range {
  * @q_id: hardware queue index
  * @tag: tag of the request in its queue
  * @op: REQ_OP_* of the request
+ * @pattern: UBLK_IO_PATTERN_* hint of the IO's queue when the IO arrived
  * @nr_ranges: entries used in @ranges
  * @lock: protects @ranges and @nr_ranges
  * @ranges: slices of a READ request that aios read into
@@ -204,6 +206,7 @@ struct ublk_bpf_io {
 	u16 q_id;
 	u16 tag;
 	u8 op;
+	u8 pattern;
 	u8 nr_ranges;
 	spinlock_t lock;	/* protects ranges and nr_ranges */
 	struct ublk_bpf_range ranges[UBLK_BPF_MAX_READ_RANGES];
@@ -218,11 +221,17 @@ struct ublk_bpf_io {
  * @dev: the device
  * @fallback: aios waiting for the fallback worker
  * @work: the fallback worker; drains @fallback on each run
+ * @pattern_lock: serializes the updates of @pattern: blk-mq may run
+ *	->queue_rq() of one hardware queue on several CPUs at once (direct
+ *	issue by each submitter, the run work), BLK_MQ_F_BLOCKING or not
+ * @pattern: the queue's sequential/random classifier state
  */
 struct ublk_bpf_queue {
 	struct ublk_bpf_dev *dev;
 	struct llist_head fallback;
 	struct work_struct work;
+	spinlock_t pattern_lock;	/* protects pattern */
+	struct ublk_io_pattern pattern;
 };
 
 /**

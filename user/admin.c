@@ -12,6 +12,7 @@
 #include "bpf_obj.h"
 #include "commands.h"
 #include "ctrl.h"
+#include "io_pattern_stats.h"
 #include "log.h"
 #include "state.h"
 
@@ -147,6 +148,7 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 		if (j == i && !ublk_pid_serves_other(ctrl, infos[i].ublksrv_pid, ids[i]))
 			ublk_wait_daemon_gone(infos[i].ublksrv_pid);
 		ublk_state_remove(ids[i]);
+		ublk_pattern_stats_remove(ids[i]);
 		ublk_unpin_dev(ids[i]);
 	}
 out:

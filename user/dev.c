@@ -36,6 +36,7 @@
 #include "bpf_dev.h"
 #include "ctrl.h"
 #include "dev.h"
+#include "io_pattern_stats.h"
 #include "iosched.h"
 #include "log.h"
 #include "state.h"
@@ -131,8 +132,10 @@ static void ublk_daemon_dev_end(struct ublk_daemon *d, struct ublk_daemon_dev *d
 	if (dd->added && (failed || dd->self_stop)) {
 		ublk_ctrl_del_dev(&d->ctrl, dev->info.dev_id);
 		ublk_state_remove(dev->info.dev_id);
+		ublk_pattern_stats_remove(dev->info.dev_id);
 	}
 	ublk_bpf_dev_detach(dev, &dd->bpf);
+	ublk_pattern_stats_close(dev);
 	free(dev->queues);
 	dev->queues = NULL;
 	if (dd->inited && dev->tgt->deinit)
@@ -281,7 +284,7 @@ static int ublk_daemon_start_queues(struct ublk_daemon *d)
 		if (dev->cdev_fd < 0)
 			return -ENODEV;
 		dev->queues = calloc(dev->info.nr_hw_queues, sizeof(*dev->queues));
-		if (!dev->queues)
+		if (!dev->queues || ublk_pattern_stats_open(dev))
 			return -ENOMEM;
 		ret = ublk_start_queues(dev);
 		if (ret < 0) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctrl.h"
+#include "io_pattern_stats.h"
 #include "log.h"
 #include "ublk.h"
 
@@ -97,6 +98,29 @@ void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res)
 	ublk_queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, res);
 }
 
+/*
+ * The hint @tag's IO is served with, counted where `stats` reads it. Only
+ * reads and writes make a pattern; the other ops get the current hint.
+ */
+static void ublk_queue_classify(struct ublk_queue *q, unsigned int tag,
+				const struct ublksrv_io_desc *iod)
+{
+	struct ublk_pattern_counts *c = &q->dev->pattern_counts[q->q_id];
+	unsigned int op = ublksrv_get_op(iod);
+	__u64 *count;
+
+	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE) {
+		q->ios[tag].pattern = q->pattern.hint;
+		return;
+	}
+	q->ios[tag].pattern = ublk_io_pattern_update(&q->pattern, iod->start_sector,
+						     iod->nr_sectors);
+	count = q->ios[tag].pattern == UBLK_IO_PATTERN_SEQUENTIAL ? &c->hint_sequential :
+								     &c->hint_random;
+	__atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->hint, q->pattern.hint, __ATOMIC_RELAXED);
+}
+
 static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 {
 	unsigned int tag = UBLK_UD_TAG(cqe->user_data);
@@ -113,6 +137,7 @@ static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 	}
 	q->cmds_inflight--;
 	if (cqe->res == UBLK_IO_RES_OK) {
+		ublk_queue_classify(q, tag, ublk_get_iod(q, tag));
 		q->dev->tgt->queue_io(q, tag, ublk_get_iod(q, tag));
 		return;
 	}

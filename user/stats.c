@@ -5,6 +5,7 @@
  * (per-CPU maps summed per field), and the kfunc-shim's counters of the
  * device (UBLK_U_CMD_BPF_GET_INFO) named by the module's BTF. The map
  * pinned as "stats" (key 0) is the target's counters ("target" in JSON).
+ * The io_uring path's IO pattern counters come last, on either path.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -21,6 +22,7 @@
 #include "btf_value.h"
 #include "commands.h"
 #include "ctrl.h"
+#include "io_pattern_stats.h"
 #include "log.h"
 #include "state.h"
 #include "ublk_bpf_uapi.h"
@@ -292,6 +294,7 @@ static void ublk_print_stats(unsigned int dev_id, const struct ublk_stats_map *m
 		if (bpf_only)
 			printf(",\"redirected_failed\":%llu",
 			       (unsigned long long)info->stats.io_redirected);
+		ublk_pattern_stats_print(dev_id, "", true);
 		printf("}\n");
 		return;
 	}
@@ -302,6 +305,26 @@ static void ublk_print_stats(unsigned int dev_id, const struct ublk_stats_map *m
 	for (i = 0; i < n; i++)
 		ublk_stats_print_map(&maps[i], false, NULL);
 	ublk_stats_print_shim(info, false);
+	ublk_pattern_stats_print(dev_id, "", false);
+}
+
+/*
+ * A device on the io_uring path only: its daemon's counters. 0, or
+ * -ENOENT when it publishes none (a daemon older than the counters).
+ */
+static int ublk_print_io_uring_stats(unsigned int dev_id, bool json)
+{
+	char lead[64];
+
+	if (json)
+		snprintf(lead, sizeof(lead), "{\"id\":%u,\"path\":\"io_uring\"", dev_id);
+	else
+		snprintf(lead, sizeof(lead), "device %u, io_uring path\n", dev_id);
+	if (!ublk_pattern_stats_print(dev_id, lead, json))
+		return -ENOENT;
+	if (json)
+		printf("}\n");
+	return 0;
 }
 
 int ublk_cmd_stats(const struct ublk_sel_opts *opts)
@@ -320,13 +343,18 @@ int ublk_cmd_stats(const struct ublk_sel_opts *opts)
 		if (ret < 0 || !(info.flags & UBLK_BPF_INFO_F_PARAMS)) {
 			struct ublksrv_ctrl_dev_info di;
 
+			ret = -ENOENT;
 			if (ublk_ctrl_get_info(&ctrl, opts->dev_id, &di) < 0)
 				ublk_err("device %d does not exist", opts->dev_id);
+			else if (ublk_print_io_uring_stats(opts->dev_id, opts->json) == 0)
+				ret = 0;
 			else
 				ublk_err("device %d is served on the io_uring path: it has no BPF stats",
 					 opts->dev_id);
-			ret = -ENOENT;
-			break;
+			fflush(stdout);
+			if (ret)
+				break;
+			continue;
 		}
 		n = ublk_stats_open_maps(opts->dev_id, maps);
 		if (n < 0) {

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ublk_io_pattern.h"
 #include "ublk_tgt_common.h"
 
 #define UBLK_MAX_FILES		8
@@ -76,6 +77,7 @@ struct ublk_dev_opts {
 struct ublk_queue;
 struct ublk_dev;
 struct bpf_object;
+struct ublk_pattern_counts;
 
 /* An option a target takes besides the common ones (--chunk for stripe). */
 struct ublk_tgt_option {
@@ -137,6 +139,7 @@ struct ublk_tgt_ops {
 struct ublk_io {
 	unsigned int pending;
 	int err;
+	unsigned int pattern;	/* UBLK_IO_PATTERN_*: see ublk_io_hint() */
 };
 
 struct ublk_queue {
@@ -149,6 +152,7 @@ struct ublk_queue {
 	size_t iods_len;
 	char *bufs;				/* depth * UBLK_IO_BUF_BYTES */
 	struct ublk_io *ios;			/* depth entries */
+	struct ublk_io_pattern pattern;		/* this queue's IOs, by its thread only */
 	unsigned int cmds_inflight;		/* ublk commands the driver holds */
 	unsigned int tgt_inflight;		/* backing SQEs not yet completed */
 	pthread_t thread;
@@ -167,6 +171,7 @@ struct ublk_dev {
 	bool zero_in_place;			/* fallocate ZERO_RANGE works */
 	unsigned int lbs;			/* logical block size */
 	void *tgt_data;				/* tgt->data_size bytes, the target's */
+	struct ublk_pattern_counts *pattern_counts;	/* one per queue (io_pattern_stats.h) */
 	struct ublk_queue *queues;
 	unsigned int nr_started;		/* queues with a running thread */
 };
@@ -175,6 +180,16 @@ static inline const struct ublksrv_io_desc *
 ublk_get_iod(const struct ublk_queue *q, unsigned int tag)
 {
 	return &q->iods[tag];
+}
+
+/*
+ * The IO pattern hint @tag's IO was served with: its queue's recent reads
+ * and writes, this one counted (include/ublk_io_pattern.h, the definition
+ * the kfunc-shim uses too). UBLK_IO_PATTERN_SEQUENTIAL or _RANDOM.
+ */
+static inline unsigned int ublk_io_hint(const struct ublk_queue *q, unsigned int tag)
+{
+	return q->ios[tag].pattern;
 }
 
 static inline void *ublk_io_buf(const struct ublk_queue *q, unsigned int tag)
