@@ -36,11 +36,12 @@ mkdir -p "$mnt"
 mount /dev/$disk "$mnt" || _fail "mount"
 dd if=/dev/zero of="$mnt/backing" bs=1M count="$file_mb" oflag=direct status=none || _fail "dd"
 
-sectors_read() { awk '{print $3}' /sys/block/$disk/stat; }
+# The backing disk's reads so far: "REQUESTS SECTORS".
+disk_reads() { awk '{print $1, $3}' /sys/block/$disk/stat; }
 
 # run MODE JOB FIO_ARGS...: one device, one fio job; prints a table row.
 run() {
-	local mode=$1 job=$2 id before after fio_out iops bw read_kib disk_kib
+	local mode=$1 job=$2 id fio_out iops bw read_kib disk_kib rq0 sec0 rq1 sec1
 	shift 2
 	local extra=()
 	[ "$mode" = off ] && extra=(--no-hint)
@@ -48,20 +49,21 @@ run() {
 		_fail "add ($mode)"
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	before=$(sectors_read)
+	read -r rq0 sec0 <<<"$(disk_reads)"
 	fio_out=$(fio --name="$job" --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
 		  --runtime="$runtime" --time_based --output-format=terse --terse-version=3 \
 		  "$@") || _fail "fio $job ($mode)"
-	after=$(sectors_read)
+	read -r rq1 sec1 <<<"$(disk_reads)"
 	# terse v3: read kB field 6, bandwidth KiB/s 7, IOPS 8
 	read_kib=$(echo "$fio_out" | awk -F';' '{print $6}')
 	bw=$(echo "$fio_out" | awk -F';' '{print $7}')
 	iops=$(echo "$fio_out" | awk -F';' '{print $8}')
-	disk_kib=$(( (after - before) / 2 ))
+	disk_kib=$(( (sec1 - sec0) / 2 ))
 	"$UBLK_PROG" stats -n "$id" >"$UBLK_TMP/stats"
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$job" "$mode" "$iops" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$job" "$mode" "$iops" \
 		"$((bw / 1024))" "$((read_kib / 1024))" "$((disk_kib / 1024))" \
-		"$(awk -v d="$disk_kib" -v r="$read_kib" 'BEGIN { printf "%.2f", r ? d / r : 0 }')"
+		"$(awk -v d="$disk_kib" -v r="$read_kib" 'BEGIN { printf "%.2f", r ? d / r : 0 }')" \
+		"$(awk -v n="$((rq1 - rq0))" -v d="$disk_kib" 'BEGIN { printf "%.0f", n ? d / n : 0 }')"
 	grep -E "hint_(sequential|random):" "$UBLK_TMP/stats" | tr -s ' ' | sed 's/^/# /' >&2
 	"$UBLK_PROG" del -n "$id" || _fail "del"
 }
@@ -71,8 +73,8 @@ run() {
 	echo "fio io_uring direct=1 on the ublk disk, ${runtime} s per job, page cache dropped first;"
 	echo "hint on: the loop target follows the IO pattern hint with posix_fadvise; off: --no-hint."
 	echo
-	echo "| job | hint | IOPS | MiB/s | fio read MiB | disk read MiB | disk/fio |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| job | hint | IOPS | MiB/s | fio read MiB | disk read MiB | disk/fio | KiB per disk read |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for mode in on off; do
 		run "$mode" randread-4k --rw=randread --bs=4k --iodepth=16
 	done
