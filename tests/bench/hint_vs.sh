@@ -9,8 +9,11 @@
 # device that counts what it reads), one file on it, served by
 # `add -t loop --buffered -q 1`, with the hint followed (posix_fadvise on a
 # change) and with --no-hint, one device after the other, same fio jobs,
-# the page cache dropped before each. Per job: fio's IOPS and MiB/s, and
-# the bytes the backing disk read per byte fio read (readahead included).
+# the page cache dropped before each. Each job reads a fixed amount, less
+# than the file, so that what readahead brings in beyond it is waste (a job
+# that reads the whole file ends with it cached either way). Per job: fio's
+# IOPS and MiB/s, the bytes the backing disk read per byte fio read
+# (readahead included) and per disk read request.
 set -uo pipefail
 
 if [ "${1:-}" != --in-vm ]; then
@@ -24,8 +27,8 @@ out=$2
 _prep_test hint_bench
 mnt=$UBLK_TMP/mnt
 trap '"$UBLK_PROG" del -a >/dev/null 2>&1; umount "$mnt" 2>/dev/null; modprobe -r null_blk; _cleanup_test' EXIT
-runtime=${HINT_BENCH_RUNTIME:-8}
-file_mb=${HINT_BENCH_FILE_MB:-256}
+rounds=${HINT_BENCH_ROUNDS:-2}
+file_mb=${HINT_BENCH_FILE_MB:-512}
 
 modprobe -r null_blk 2>/dev/null
 modprobe null_blk nr_devices=1 gb=1 queue_mode=2 memory_backed=1 irqmode=0 \
@@ -51,7 +54,7 @@ run() {
 	echo 3 >/proc/sys/vm/drop_caches
 	read -r rq0 sec0 <<<"$(disk_reads)"
 	fio_out=$(fio --name="$job" --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
-		  --runtime="$runtime" --time_based --output-format=terse --terse-version=3 \
+		  --runtime=60 --output-format=terse --terse-version=3 \
 		  "$@") || _fail "fio $job ($mode)"
 	read -r rq1 sec1 <<<"$(disk_reads)"
 	# terse v3: read kB field 6, bandwidth KiB/s 7, IOPS 8
@@ -70,19 +73,21 @@ run() {
 
 {
 	echo "loop --buffered -q 1 over a ${file_mb} MiB file on ext4 on null_blk (memory backed),"
-	echo "fio io_uring direct=1 on the ublk disk, ${runtime} s per job, page cache dropped first;"
+	echo "fio io_uring direct=1 QD16 on the ublk disk, page cache dropped first, $rounds rounds;"
 	echo "hint on: the loop target follows the IO pattern hint with posix_fadvise; off: --no-hint."
 	echo
 	echo "| job | hint | IOPS | MiB/s | fio read MiB | disk read MiB | disk/fio | KiB per disk read |"
 	echo "|---|---|---|---|---|---|---|---|"
-	for mode in on off; do
-		run "$mode" randread-4k --rw=randread --bs=4k --iodepth=16
-	done
-	for mode in on off; do
-		run "$mode" randread-16k --rw=randread --bs=16k --iodepth=16
-	done
-	for mode in on off; do
-		run "$mode" seqread-4k --rw=read --bs=4k --iodepth=16
+	for ((r = 0; r < rounds; r++)); do
+		for mode in on off; do
+			run "$mode" randread-4k-64M --rw=randread --bs=4k --iodepth=16 --io_size=64M
+		done
+		for mode in on off; do
+			run "$mode" randread-16k-128M --rw=randread --bs=16k --iodepth=16 --io_size=128M
+		done
+		for mode in on off; do
+			run "$mode" seqread-4k-256M --rw=read --bs=4k --iodepth=16 --io_size=256M
+		done
 	done
 } | tee "$out"
 _check_dmesg
