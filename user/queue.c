@@ -99,14 +99,16 @@ void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res)
 }
 
 /*
- * The hint @tag's IO is served with, counted where `stats` reads it. Only
- * reads and writes make a pattern; the other ops get the current hint.
+ * The hint @tag's IO is served with, counted where `stats` reads it (when
+ * the device has counters: a server embedding these queues, such as the
+ * shim's test server, may have none). Only reads and writes make a
+ * pattern; the other ops get the current hint.
  */
 static void ublk_queue_classify(struct ublk_queue *q, unsigned int tag,
 				const struct ublksrv_io_desc *iod)
 {
-	struct ublk_pattern_counts *c = &q->dev->pattern_counts[q->q_id];
 	unsigned int op = ublksrv_get_op(iod);
+	struct ublk_pattern_counts *c;
 	__u64 *count;
 
 	if (op != UBLK_IO_OP_READ && op != UBLK_IO_OP_WRITE) {
@@ -115,6 +117,9 @@ static void ublk_queue_classify(struct ublk_queue *q, unsigned int tag,
 	}
 	q->ios[tag].pattern = ublk_io_pattern_update(&q->pattern, iod->start_sector,
 						     iod->nr_sectors);
+	if (!q->dev->pattern_counts)
+		return;
+	c = &q->dev->pattern_counts[q->q_id];
 	count = q->ios[tag].pattern == UBLK_IO_PATTERN_SEQUENTIAL ? &c->hint_sequential :
 								     &c->hint_random;
 	__atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
