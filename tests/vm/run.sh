@@ -133,6 +133,18 @@ qemu_rc=$?
 fi
 }
 
+# One VM at a time on this host: two TCG guests at once run at half speed
+# and the tests' time-outs start to flake. UBLK_VM_LOCK moves the lock file;
+# a run already holding it (UBLK_VM_LOCKED=1, e.g. a script that boots
+# several VMs in a row under one lock) does not take it again.
+if [ -z "${UBLK_VM_LOCKED:-}" ]; then
+	exec 9>"${UBLK_VM_LOCK:-/tmp/ublk-vm.lock}"
+	if ! flock -n 9; then
+		echo "run.sh: waiting for another VM run on this host (lock ${UBLK_VM_LOCK:-/tmp/ublk-vm.lock})" >&2
+		flock 9
+	fi
+fi
+
 set +e
 # Under TCG on a loaded host the guest kernel now and then dies while it
 # boots (an int3 oops in early code patching), before our command starts:
