@@ -35,10 +35,11 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
-CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser -I$(UBLK_LIBBPF_INCLUDE)
+CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser -Iuser/targets -I$(UBLK_LIBBPF_INCLUDE)
 LIBS := $(UBLK_LIBBPF_A) -luring -lelf -lz -lpthread
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# The core and the verbs in user/, the targets and their table in user/targets/.
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/targets/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/host/unit_*.c)
 UNIT_BINS := $(patsubst tests/host/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -79,7 +80,7 @@ $(UAPI): $(KERNEL_ENV)
 	$(Q)test -n "$(UBLK_KSRC)" || { echo "no kernel source: run make setup" >&2; exit 1; }
 	$(Q)cp $(UBLK_KSRC)/include/uapi/linux/ublk_cmd.h $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h include/*.h) $(UAPI)
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h user/targets/*.h include/*.h) $(UAPI)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
@@ -102,15 +103,22 @@ $(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(USER_OBJS)
+# Everything of user/ but main(): the tool, the unit tests and shim_test
+# link it.
+$(OUTPUT)/libublk-bpf.a: $(USER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(OUTPUT)/libublk-bpf.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(wildcard include/*.h) $(USER_OBJS)
+$(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(wildcard include/*.h) $(OUTPUT)/libublk-bpf.a
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(USER_OBJS) $(LIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(OUTPUT)/libublk-bpf.a $(LIBS) -o $@
 
 # Helpers the VM tests run (from the host's tree, visible in the guest).
 $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: tests/host/%.c
@@ -121,7 +129,7 @@ $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: te
 unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
-shim-tests: $(UAPI) $(USER_OBJS)
+shim-tests: $(UAPI) $(OUTPUT)/libublk-bpf.a
 	$(Q)$(MAKE) --no-print-directory -C tests/shim
 
 check: all unit

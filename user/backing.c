@@ -222,3 +222,27 @@ bool ublk_backing_op_supported(unsigned int op)
 	return op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE || op == UBLK_IO_OP_FLUSH ||
 	       op == UBLK_IO_OP_DISCARD || op == UBLK_IO_OP_WRITE_ZEROES;
 }
+
+bool ublk_backing_common_op(struct ublk_queue *q, unsigned int tag, unsigned int op)
+{
+	if (!ublk_backing_op_supported(op))
+		ublk_complete_io(q, tag, -EOPNOTSUPP);
+	else if (op == UBLK_IO_OP_FLUSH)
+		ublk_backing_flush(q, tag);
+	else
+		return false;
+	return true;
+}
+
+int ublk_no_backing_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+{
+	unsigned long long size = opts->size ? opts->size : UBLK_NULL_DEFAULT_SIZE;
+
+	if (opts->nr_files) {
+		ublk_err("target %s takes no --file", dev->tgt->name);
+		return -EINVAL;
+	}
+	ublk_params_init(&dev->params, size, 9, UBLK_IO_BUF_BYTES);
+	return 0;
+}
+

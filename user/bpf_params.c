@@ -18,7 +18,7 @@
 
 #include "bpf_params.h"
 #include "log.h"
-#include "units.h"
+#include "values.h"
 
 /* The tool's own configuration variable (struct ublk_tgt_config). */
 #define UBLK_CONFIG_VAR "config"
@@ -181,23 +181,13 @@ static bool ublk_enum_value(const struct btf *btf, const struct btf_type *t, con
 static int ublk_parse_int(const char *s, bool is_signed, unsigned int size,
 			  unsigned long long *out)
 {
-	unsigned long long v, mult, max;
+	unsigned long long v, max;
 	bool neg = *s == '-';
-	const char *digits = neg ? s + 1 : s;
-	char *end;
+	int ret;
 
-	if (*digits < '0' || *digits > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(digits, &end, 0);
-	if (errno)
-		return -ERANGE;
-	mult = ublk_size_suffix(end);
-	if (!mult)
-		return -EINVAL;
-	if (v && mult > ULLONG_MAX / v)
-		return -ERANGE;
-	v *= mult;
+	ret = ublk_parse_u64(neg ? s + 1 : s, true, &v);
+	if (ret)
+		return ret;
 	max = size == 8 ? ULLONG_MAX : (1ULL << (size * 8)) - 1;
 	if (is_signed) {
 		unsigned long long lim = (max >> 1) + neg;	/* 2^(bits-1) when negative */

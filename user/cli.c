@@ -7,45 +7,11 @@
 
 #include "cli.h"
 #include "cli_kublk.h"
+#include "targets.h"
 #include "iosched.h"
 #include "log.h"
-#include "units.h"
+#include "values.h"
 #include "state.h"
-
-int ublk_parse_size(const char *s, unsigned long long *out)
-{
-	unsigned long long v, mult;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	mult = ublk_size_suffix(end);
-	if (!mult || (v && mult > ULLONG_MAX / v))
-		return -EINVAL;
-	*out = v * mult;
-	return 0;
-}
-
-int ublk_parse_uint(const char *s, const char *what, unsigned int min,
-		    unsigned int max, unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = s && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : ULONG_MAX;
-	if (v == ULONG_MAX || errno || *end || v < min || v > max) {
-		ublk_err("%s must be a number from %u to %u, got '%s'", what, min, max,
-			 s ? s : "");
-		return -EINVAL;
-	}
-	*out = (unsigned int)v;
-	return 0;
-}
 
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
 static int ublk_bad_option(const char *verb, int c, char **argv)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "ublk.h"
+#include "values.h"
 
 /* Options of the verbs that name existing devices (del, list). */
 struct ublk_sel_opts {
@@ -17,12 +18,6 @@ struct ublk_sel_opts {
 	bool json;
 	bool watch;
 };
-
-/* "64k", "1M", "2GiB", "4096": bytes into *out; -EINVAL if malformed. */
-int ublk_parse_size(const char *s, unsigned long long *out);
-/* Decimal in [min, max]; -EINVAL (with a message naming @what) otherwise. */
-int ublk_parse_uint(const char *s, const char *what, unsigned int min,
-		    unsigned int max, unsigned int *out);
 
 int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o);
 /*

@@ -154,8 +154,10 @@ static int ublk_daemon_init_devs(struct ublk_daemon *d)
 
 		dev->tgt = d->opts->tgt;
 		dev->tgt_data = calloc(1, dev->tgt->data_size ? dev->tgt->data_size : 1);
-		if (!dev->tgt_data || ublk_tgt_parse_args(dev->tgt, d->opts, dev->tgt_data) < 0)
-			return -EINVAL;
+		if (!dev->tgt_data)
+			return -ENOMEM;
+		if (d->opts->tgt_opts && dev->tgt->data_size)
+			memcpy(dev->tgt_data, d->opts->tgt_opts, dev->tgt->data_size);
 		if (dev->tgt->init(dev, d->opts) < 0)
 			return -EINVAL;
 		d->devs[i].inited = true;

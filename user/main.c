@@ -6,6 +6,7 @@
 #include "cli_kublk.h"
 #include "commands.h"
 #include "log.h"
+#include "targets.h"
 
 static void ublk_usage(void)
 {

@@ -54,6 +54,11 @@ struct ublk_dev_opts {
 	const char *scheduler;		/* the disk's IO scheduler ("none") */
 	struct ublk_tgt_arg tgt_args[UBLK_MAX_TGT_ARGS];	/* the target checks them */
 	unsigned int nr_tgt_args;
+	/*
+	 * @tgt_args parsed by the target (tgt->data_size bytes), by the verb
+	 * through the target table; each device's tgt_data starts as a copy.
+	 */
+	void *tgt_opts;
 	const char *sets[UBLK_MAX_SETS];	/* load: --set NAME=VALUE */
 	unsigned int nr_sets;
 	bool help_params;		/* load: list the object's parameters */
@@ -246,29 +251,6 @@ void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t 
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
 void ublk_queue_join(struct ublk_queue *q);
 
-/* tgt_null.c: size from --size (default 250G), no files; null-like targets share it. */
-int ublk_null_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts);
-
-/* targets.c: the table of targets with an io_uring implementation */
-const struct ublk_tgt_ops *ublk_find_target(const char *name);
-extern const struct ublk_tgt_ops *const ublk_targets[];
-/* "null, loop, ..." into @buf. */
-void ublk_target_names(char *buf, size_t len);
-/* Is --@name an option of some target of the table? Its has_arg, or -1. */
-int ublk_tgt_option_has_arg(const char *name);
-/*
- * Checks @opts->tgt_args against @tgt's options and parses them into
- * @data (tgt->data_size bytes); one line and -EINVAL on the first bad one.
- */
-int ublk_tgt_parse_args(const struct ublk_tgt_ops *tgt,
-			const struct ublk_dev_opts *opts, void *data);
-/* The same, only to check them, before anything is created. */
-int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, const struct ublk_dev_opts *opts);
-/* tgt_stripe.c: --chunk (stripe, raid10), a power of two from 4k to 512k. */
-int ublk_parse_chunk(const char *value, unsigned int *shift);
-/* tgt_bpf_only.c: the io_uring side of a BPF target without a twin. */
-extern const struct ublk_tgt_ops ublk_tgt_bpf_only;
-
 /* backing.c: open and size the backing files of file-based targets */
 /* Opens @opts->files; *min_size: the smallest, in whole logical blocks. */
 int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,
@@ -287,5 +269,13 @@ void ublk_backing_flush(struct ublk_queue *q, unsigned int tag);
 int ublk_backing_check(const struct io_uring_cqe *cqe, unsigned int want);
 void ublk_close_backing(struct ublk_dev *dev);
 bool ublk_backing_op_supported(unsigned int op);
+/*
+ * The start every file-backed twin's queue_io() shares: an op the backing
+ * files cannot do fails with -EOPNOTSUPP, a FLUSH flushes every file. True
+ * when it took the IO (the target does nothing more with it).
+ */
+bool ublk_backing_common_op(struct ublk_queue *q, unsigned int tag, unsigned int op);
+/* init() of a target without files: size from --size (default 250G). */
+int ublk_no_backing_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts);
 
 #endif

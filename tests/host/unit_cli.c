@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_kublk.h"
 #include "state.h"
+#include "targets.h"
 #include "unit.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })

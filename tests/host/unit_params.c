@@ -2,6 +2,7 @@
 /* Encoding of struct ublk_params, and the target table. */
 #include "commands.h"
 #include "params.h"
+#include "targets.h"
 #include "ublk.h"
 #include "unit.h"
 

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "values.h"
 #include "log.h"
 #include "nbd_client.h"
 #include "params.h"

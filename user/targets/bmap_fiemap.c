@@ -18,7 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "fiemap.h"
+#include "bmap_fiemap.h"
 #include "log.h"
 
 #define FIEMAP_BATCH	256

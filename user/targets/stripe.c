@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 
-#include "cli.h"
+#include "values.h"
 #include "log.h"
 #include "ublk.h"
 
@@ -20,19 +20,6 @@ static const struct ublk_tgt_option stripe_options[] = {
 	{ "chunk", true },
 	{ NULL },
 };
-
-int ublk_parse_chunk(const char *value, unsigned int *shift)
-{
-	unsigned long long v;
-
-	if (ublk_parse_size(value, &v) || v < (1ULL << UBLK_STRIPE_MIN_CHUNK_SHIFT) ||
-	    v > (1ULL << UBLK_STRIPE_MAX_CHUNK_SHIFT) || (v & (v - 1))) {
-		ublk_err("--chunk must be a power of two from 4k to 512k, got '%s'", value);
-		return -EINVAL;
-	}
-	*shift = (unsigned int)__builtin_ctzll(v);
-	return 0;
-}
 
 static int stripe_parse_option(void *data, const char *name, const char *value)
 {
@@ -81,14 +68,8 @@ static void stripe_queue_io(struct ublk_queue *q, unsigned int tag,
 	struct ublk_stripe_piece p;
 	unsigned int piece;
 
-	if (!ublk_backing_op_supported(op)) {
-		ublk_complete_io(q, tag, -EOPNOTSUPP);
+	if (ublk_backing_common_op(q, tag, op))
 		return;
-	}
-	if (op == UBLK_IO_OP_FLUSH) {
-		ublk_backing_flush(q, tag);
-		return;
-	}
 	for (piece = 0; done < len; piece++) {
 		ublk_stripe_map(off + done, len - done, stripe_chunk_shift(q->dev),
 				q->dev->nr_fds, &p);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "fiemap.h"
+#include "bmap_fiemap.h"
 #include "log.h"
 #include "params.h"
 #include "ublk.h"

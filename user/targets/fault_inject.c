@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 
-#include "cli.h"
+#include "values.h"
 #include "ublk.h"
 
 struct fault_inject_data {
@@ -62,7 +62,7 @@ const struct ublk_tgt_ops ublk_tgt_fault_inject = {
 	.options = fault_inject_options,
 	.data_size = sizeof(struct fault_inject_data),
 	.parse_option = fault_inject_parse_option,
-	.init = ublk_null_init,
+	.init = ublk_no_backing_init,
 	.queue_io = fault_inject_queue_io,
 	.io_done = fault_inject_io_done,
 };

@@ -20,6 +20,7 @@
 #include "ctrl.h"
 #include "dev.h"
 #include "log.h"
+#include "targets.h"
 #include "timing.h"
 #include "ublk_bpf_uapi.h"
 

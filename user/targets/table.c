@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "ublk.h"
+#include "targets.h"
 
 extern const struct ublk_tgt_ops ublk_tgt_null;
 extern const struct ublk_tgt_ops ublk_tgt_loop;
@@ -113,7 +113,7 @@ int ublk_tgt_parse_args(const struct ublk_tgt_ops *tgt,
 	return 0;
 }
 
-int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, const struct ublk_dev_opts *opts)
+int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, struct ublk_dev_opts *opts)
 {
 	void *data = calloc(1, tgt->data_size ? tgt->data_size : 1);
 	int ret;
@@ -121,6 +121,11 @@ int ublk_tgt_check_args(const struct ublk_tgt_ops *tgt, const struct ublk_dev_op
 	if (!data)
 		return -ENOMEM;
 	ret = ublk_tgt_parse_args(tgt, opts, data);
-	free(data);
-	return ret;
+	if (ret) {
+		free(data);
+		return ret;
+	}
+	free(opts->tgt_opts);
+	opts->tgt_opts = data;
+	return 0;
 }

@@ -80,11 +80,7 @@ static void loop_queue_io(struct ublk_queue *q, unsigned int tag,
 
 	if (op == UBLK_IO_OP_READ)
 		loop_follow_hint(q, tag);
-	if (!ublk_backing_op_supported(op))
-		ublk_complete_io(q, tag, -EOPNOTSUPP);
-	else if (op == UBLK_IO_OP_FLUSH)
-		ublk_backing_flush(q, tag);
-	else
+	if (!ublk_backing_common_op(q, tag, op))
 		ublk_backing_rw(q, tag, iod, 0, 0, iod->start_sector << 9, 0,
 				ublk_iod_bytes(iod));
 }

@@ -31,11 +31,9 @@ static void mirror_queue_io(struct ublk_queue *q, unsigned int tag,
 	unsigned long long off = iod->start_sector << 9;
 	unsigned int op = ublksrv_get_op(iod), leg;
 
-	if (!ublk_backing_op_supported(op)) {
-		ublk_complete_io(q, tag, -EOPNOTSUPP);
-	} else if (op == UBLK_IO_OP_FLUSH) {
-		ublk_backing_flush(q, tag);
-	} else if (op == UBLK_IO_OP_READ) {
+	if (ublk_backing_common_op(q, tag, op))
+		return;
+	if (op == UBLK_IO_OP_READ) {
 		leg = ublk_mirror_read_leg(off, q->dev->nr_fds);
 		ublk_backing_rw(q, tag, iod, leg, leg, off, 0, ublk_iod_bytes(iod));
 	} else {

@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include "log.h"
+#include "values.h"
 #include "ublk.h"
 
 struct raid10_data {
@@ -83,14 +84,8 @@ static void raid10_queue_io(struct ublk_queue *q, unsigned int tag,
 	unsigned long long off = iod->start_sector << 9;
 	struct ublk_raid10_piece p;
 
-	if (!ublk_backing_op_supported(op)) {
-		ublk_complete_io(q, tag, -EOPNOTSUPP);
+	if (ublk_backing_common_op(q, tag, op))
 		return;
-	}
-	if (op == UBLK_IO_OP_FLUSH) {
-		ublk_backing_flush(q, tag);
-		return;
-	}
 	for (piece = 0; done < len; piece++) {
 		ublk_raid10_map(off + done, len - done, shift, raid10_nr_sets(q->dev), &p);
 		if (op == UBLK_IO_OP_READ) {
