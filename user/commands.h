@@ -17,13 +17,4 @@ int ublk_cmd_list(const struct ublk_sel_opts *opts);
 int ublk_cmd_stats(const struct ublk_sel_opts *opts);
 int ublk_cmd_features(void);
 
-/* LIVE, QUIESCED, DEAD (UBLK_S_DEV_*), else UNKNOWN. */
-const char *ublk_dev_state_name(unsigned int state);
-/* list_detail.c: one device's detail, laid out as kublk's `list`. */
-struct ublk_ctrl;
-void ublk_print_dev_detail(struct ublk_ctrl *ctrl, unsigned int dev_id);
-
-/* Name of one UBLK_F_* bit, NULL when this build does not know it. */
-const char *ublk_feature_name(uint64_t flag);
-
 #endif

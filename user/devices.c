@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The ublk devices of this machine and the daemons that serve them. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <linux/ublk_cmd.h>
+
+#include "devices.h"
+
+static int ublk_id_cmp(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Ids of every ublk device, from the class of their char devices; sorted. */
+int ublk_list_ids(unsigned int *ids, unsigned int max)
+{
+	DIR *d = opendir("/sys/class/ublk-char");
+	struct dirent *e;
+	unsigned int n = 0, id;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max)
+		if (sscanf(e->d_name, "ublkc%u", &id) == 1)
+			ids[n++] = id;
+	closedir(d);
+	qsort(ids, n, sizeof(*ids), ublk_id_cmp);
+	return n;
+}
+
+/* A process that is gone or a zombie no longer holds the device. */
+bool ublk_pid_alive(int pid)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	if (pid <= 0 || kill(pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	fclose(f);
+	return state && state != 'Z';
+}
+
+const char *ublk_dev_state_name(unsigned int state)
+{
+	switch (state) {
+	case UBLK_S_DEV_DEAD: return "DEAD";
+	case UBLK_S_DEV_LIVE: return "LIVE";
+	case UBLK_S_DEV_QUIESCED: return "QUIESCED";
+	default: return "UNKNOWN";
+	}
+}
+
