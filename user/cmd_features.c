@@ -50,7 +50,7 @@ static const struct {
 	UBLK_FEATURE(BPF),	/* the kfunc-shim's, include/ublk_bpf_uapi.h */
 };
 
-static const char *ublk_feature_name(uint64_t flag)
+const char *ublk_feature_name(uint64_t flag)
 {
 	size_t i;
 

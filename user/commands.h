@@ -17,4 +17,7 @@ int ublk_cmd_list(const struct ublk_sel_opts *opts);
 int ublk_cmd_stats(const struct ublk_sel_opts *opts);
 int ublk_cmd_features(void);
 
+/* cmd_features.c: the name of one UBLK_F_* bit, NULL when this build does not know it. */
+const char *ublk_feature_name(uint64_t flag);
+
 #endif
