@@ -110,6 +110,11 @@ $(OUTPUT)/libublk-bpf.a: $(USER_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
+# The version `ublk-bpf --version` prints (and the packages carry).
+VERSION := $(shell cat VERSION)
+$(OUTPUT)/user/main.o: VERSION
+$(OUTPUT)/user/main.o: CPPFLAGS += -DUBLK_BPF_VERSION='"$(VERSION)"'
+
 $(OUTPUT)/bin/ublk-bpf: $(OUTPUT)/user/main.o $(OUTPUT)/libublk-bpf.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)

@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsing of every verb's command line into its options struct; no side
+ * effects but --run-dir (the state folder of state.c), so unit-testable.
+ * Long options are matched exactly, never by abbreviation
+ * (ublk_exact_longopts()); those without a short form have values from
+ * enum ublk_long_opt, never a letter.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -13,6 +20,24 @@
 #include "values.h"
 #include "state.h"
 
+/* getopt_long values of the long options without a short letter. */
+enum ublk_long_opt {
+	OPT_NO_BPF = 0x100,
+	OPT_REQUIRE_BPF,
+	OPT_SET,
+	OPT_HELP_PARAMS,
+	OPT_RECOVERY,
+	OPT_REISSUE,
+	OPT_RUN_DIR,
+	OPT_SCHEDULER,
+	OPT_COUNT,
+	OPT_BUFFERED,
+	OPT_SIZE,
+	OPT_FILE_LONG,
+	OPT_JSON,
+	OPT_WATCH,
+};
+
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
 static int ublk_bad_option(const char *verb, int c, char **argv)
 {
@@ -20,11 +45,69 @@ static int ublk_bad_option(const char *verb, int c, char **argv)
 
 	if (c == ':')
 		ublk_err("%s: option '%s' needs a value", verb, arg);
-	else if (optopt)
-		ublk_err("%s: unknown option '-%c' (see 'ublk-bpf help')", verb, optopt);
+	else if (optopt > 0 && optopt < 0x100)
+		ublk_err("%s: unknown option '-%c' (see 'ublk-bpf %s --help')", verb, optopt, verb);
 	else
-		ublk_err("%s: unknown option '%s' (see 'ublk-bpf help')", verb, arg);
+		ublk_err("%s: unknown option '%s' (see 'ublk-bpf %s --help')", verb, arg, verb);
 	return -EINVAL;
+}
+
+static const struct option *ublk_find_longopt(const struct option *longopts,
+					      const char *name, size_t len)
+{
+	for (; longopts->name; longopts++)
+		if (strlen(longopts->name) == len && !strncmp(longopts->name, name, len))
+			return longopts;
+	return NULL;
+}
+
+/*
+ * getopt_long takes "--he" for "--help-params" when no other option starts
+ * so: a typo or a shortened option would silently mean another. Walks
+ * @argv as getopt will (values of options skipped, up to "--") and refuses
+ * any long option that is not spelt out, naming what the user typed.
+ */
+static int ublk_exact_longopts(int argc, char **argv, const char *shortopts,
+			       const struct option *longopts, const char *verb)
+{
+	const struct option *o;
+	const char *w, *eq, *p;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		w = argv[i];
+		if (!strcmp(w, "--"))
+			break;
+		if (!strncmp(w, "--", 2)) {
+			eq = strchr(w, '=');
+			o = ublk_find_longopt(longopts, w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2));
+			if (!o) {
+				ublk_err("%s: unknown option '%.*s' (see 'ublk-bpf %s --help')", verb,
+					 eq ? (int)(eq - w) : (int)strlen(w), w, verb);
+				return -EINVAL;
+			}
+			if (eq && o->has_arg == no_argument) {
+				ublk_err("%s: option '--%s' takes no value, got '%s'", verb, o->name, w);
+				return -EINVAL;
+			}
+			if (!eq && o->has_arg == required_argument)
+				i++;
+			continue;
+		}
+		if (w[0] != '-' || !w[1])
+			continue;
+		/* A cluster of short options; the first that takes a value ends it. */
+		for (p = w + 1; *p; p++) {
+			const char *spec = strchr(shortopts, *p);
+
+			if (*p != ':' && spec && spec[1] == ':') {
+				if (!p[1])
+					i++;
+				break;
+			}
+		}
+	}
+	return 0;
 }
 
 static void ublk_getopt_reset(void)
@@ -56,16 +139,16 @@ static const struct option *ublk_dev_longopts(void)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },
-		{ "buffered", no_argument, NULL, 'b' },
-		{ "no-bpf", no_argument, NULL, 'N' },
-		{ "require-bpf", no_argument, NULL, 'R' },
-		{ "set", required_argument, NULL, 'S' },
-		{ "help-params", no_argument, NULL, 'H' },
-		{ "recovery", no_argument, NULL, 'E' },
-		{ "reissue", no_argument, NULL, 'I' },
-		{ "run-dir", required_argument, NULL, 'D' },
-		{ "scheduler", required_argument, NULL, 'C' },
-		{ "count", required_argument, NULL, 'K' },
+		{ "buffered", no_argument, NULL, OPT_BUFFERED },
+		{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
+		{ "require-bpf", no_argument, NULL, OPT_REQUIRE_BPF },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "help-params", no_argument, NULL, OPT_HELP_PARAMS },
+		{ "recovery", no_argument, NULL, OPT_RECOVERY },
+		{ "reissue", no_argument, NULL, OPT_REISSUE },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
+		{ "count", required_argument, NULL, OPT_COUNT },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -91,6 +174,11 @@ static const struct option *ublk_dev_longopts(void)
 	return all;
 }
 
+const struct option *ublk_add_longopts(void)
+{
+	return ublk_dev_longopts();
+}
+
 /* An option of load given to add. */
 static int ublk_load_only(const struct option *longopts, int c)
 {
@@ -105,6 +193,9 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 {
 	const char *verb = is_load ? "load" : "add";
 	const struct option *longopts = ublk_dev_longopts();
+	/* load's target comes from OBJ: no -t. */
+	const char *shortopts = is_load ? ":n:q:d:f:s:" UBLK_KUBLK_SHORTOPTS :
+				":t:n:q:d:f:s:" UBLK_KUBLK_SHORTOPTS;
 	unsigned int v;
 	int c, ret;
 
@@ -117,8 +208,9 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->argc = argc;
 	o->argv = argv;
 	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, is_load ? ":n:q:d:f:s:" :
-				":t:n:q:d:f:s:" UBLK_KUBLK_SHORTOPTS, longopts, NULL)) != -1) {
+	if (ublk_exact_longopts(argc, argv, shortopts, longopts, verb))
+		return -EINVAL;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c >= UBLK_OPT_TGT && c < UBLK_OPT_TGT + UBLK_MAX_LONGOPTS) {
 			if (o->nr_tgt_args == UBLK_MAX_TGT_ARGS) {
 				ublk_err("%s: at most %d target options", verb, UBLK_MAX_TGT_ARGS);
@@ -128,32 +220,33 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->tgt_args[o->nr_tgt_args++].value = optarg;
 			continue;
 		}
-		if (!is_load && (c == 'N' || c == 'R' || c == 'S' || c == 'H'))
+		if (!is_load && (c == OPT_NO_BPF || c == OPT_REQUIRE_BPF || c == OPT_SET ||
+				  c == OPT_HELP_PARAMS))
 			return ublk_load_only(longopts, c);
 		switch (c) {
-		case 'D':
+		case OPT_RUN_DIR:
 			if (ublk_state_set_dir(optarg))
 				return -EINVAL;
 			break;
 		case 't':
 			o->target = optarg;
 			break;
-		case 'N':
-		case 'R':
+		case OPT_NO_BPF:
+		case OPT_REQUIRE_BPF:
 			if (o->bpf_mode != UBLK_BPF_AUTO) {
 				ublk_err("load: --no-bpf and --require-bpf exclude each other");
 				return -EINVAL;
 			}
-			o->bpf_mode = c == 'N' ? UBLK_BPF_NO : UBLK_BPF_REQUIRE;
+			o->bpf_mode = c == OPT_NO_BPF ? UBLK_BPF_NO : UBLK_BPF_REQUIRE;
 			break;
-		case 'S':
+		case OPT_SET:
 			if (o->nr_sets == UBLK_MAX_SETS) {
 				ublk_err("load: at most %d --set", UBLK_MAX_SETS);
 				return -EINVAL;
 			}
 			o->sets[o->nr_sets++] = optarg;
 			break;
-		case 'H':
+		case OPT_HELP_PARAMS:
 			o->help_params = true;
 			break;
 		case 'n':
@@ -161,7 +254,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 				return -EINVAL;
 			o->dev_id = (int)v;
 			break;
-		case 'K':
+		case OPT_COUNT:
 			if (ublk_parse_uint(optarg, "--count", 1, UBLK_MAX_COUNT, &o->count))
 				return -EINVAL;
 			break;
@@ -189,20 +282,20 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 				return -EINVAL;
 			}
 			break;
-		case 'b':
+		case OPT_BUFFERED:
 			o->buffered = true;
 			break;
-		case 'C':
+		case OPT_SCHEDULER:
 			if (!ublk_sched_name_ok(optarg)) {
 				ublk_err("--scheduler: '%s' is not a scheduler name", optarg);
 				return -EINVAL;
 			}
 			o->scheduler = optarg;
 			break;
-		case 'E':
+		case OPT_RECOVERY:
 			o->recovery |= UBLK_F_USER_RECOVERY;
 			break;
-		case 'I':
+		case OPT_REISSUE:
 			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
 			break;
 		default:
@@ -213,12 +306,6 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			return ret ? -EINVAL : ublk_bad_option(verb, c, argv);
 		}
 	}
-	/* add: kublk's positional backing files. */
-	if (!is_load) {
-		if (ublk_kublk_files(o, argc, argv, optind))
-			return -EINVAL;
-		optind = argc;
-	}
 	if (is_load) {
 		if (optind >= argc) {
 			ublk_err("load: which BPF object? (ublk-bpf load OBJ.bpf.o ...)");
@@ -226,6 +313,10 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		}
 		o->bpf_obj = argv[optind++];
 	}
+	/* kublk's positional backing files, after OBJ for load. */
+	if (ublk_kublk_files(o, argc, argv, optind))
+		return -EINVAL;
+	optind = argc;
 	if (ublk_no_extra_args(argc, argv, verb))
 		return -EINVAL;
 	return 0;
@@ -257,27 +348,49 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 
 /* Which options a verb on existing devices takes. */
 /* SEL_ALL: -n ID or -a, one of them; SEL_MAY_ALL: -a allowed (list, kublk's). */
-enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8, SEL_MAY_ALL = 16 };
+enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8, SEL_MAY_ALL = 16,
+       SEL_ID = 32 };
+#define SEL_DEL		(SEL_ID | SEL_ALL)
+#define SEL_LIST	(SEL_ID | SEL_JSON | SEL_MAY_ALL)
+#define SEL_RECOVER	(SEL_ID | SEL_NEED_ID)
+#define SEL_STATS	(SEL_ID | SEL_JSON | SEL_WATCH | SEL_NEED_ID)
+#define SEL_NONE	0
+
+/* The long options of a verb that takes @allowed; ended by { NULL }. */
+static const struct option *ublk_sel_longopts(unsigned int allowed, struct option *buf)
+{
+	static const struct { struct option opt; unsigned int needs; } all[] = {
+		{ { "number", required_argument, NULL, 'n' }, SEL_ID },
+		{ { "all", no_argument, NULL, 'a' }, SEL_ALL | SEL_MAY_ALL },
+		{ { "json", no_argument, NULL, OPT_JSON }, SEL_JSON },
+		{ { "watch", optional_argument, NULL, OPT_WATCH }, SEL_WATCH },
+		{ { "run-dir", required_argument, NULL, OPT_RUN_DIR }, 0 },
+	};
+	unsigned int i, n = 0;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!all[i].needs || (all[i].needs & allowed))
+			buf[n++] = all[i].opt;
+	buf[n] = (struct option){ NULL, 0, NULL, 0 };
+	return buf;
+}
 
 static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			  const char *verb, unsigned int allowed)
 {
-	static const struct option longopts[] = {
-		{ "number", required_argument, NULL, 'n' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", no_argument, NULL, 'w' },
-		{ "run-dir", required_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option buf[8];
+	const struct option *longopts = ublk_sel_longopts(allowed, buf);
+	const char *shortopts = allowed & (SEL_ALL | SEL_MAY_ALL) ? ":n:a" :
+				allowed & SEL_ID ? ":n:" : ":";
 	unsigned int v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->dev_id = -1;
 	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, allowed & (SEL_ALL | SEL_MAY_ALL) ? ":n:a" : ":n:",
-				longopts, NULL)) != -1) {
+	if (ublk_exact_longopts(argc, argv, shortopts, longopts, verb))
+		return -EINVAL;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (ublk_parse_uint(optarg, "device id (-n)", 0, INT_MAX - 1, &v))
@@ -285,26 +398,19 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			o->dev_id = (int)v;
 			break;
 		case 'a':
-			if (!(allowed & (SEL_ALL | SEL_MAY_ALL))) {
-				optopt = 0;
-				return ublk_bad_option(verb, '?', argv);
-			}
 			o->all = true;
 			break;
-		case 'D':
+		case OPT_RUN_DIR:
 			if (ublk_state_set_dir(optarg))
 				return -EINVAL;
 			break;
-		case 'j':
-		case 'w':
-			if (!(allowed & (c == 'j' ? SEL_JSON : SEL_WATCH))) {
-				optopt = 0;
-				return ublk_bad_option(verb, '?', argv);
-			}
-			if (c == 'j')
-				o->json = true;
-			else
-				o->watch = true;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_WATCH:
+			o->watch = 1;
+			if (optarg && ublk_parse_uint(optarg, "--watch seconds", 1, 3600, &o->watch))
+				return -EINVAL;
 			break;
 		default:
 			return ublk_bad_option(verb, c, argv);
@@ -329,38 +435,76 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 
 int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "del", SEL_ALL);
+	return ublk_parse_sel(argc, argv, o, "del", SEL_DEL);
 }
 
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "list", SEL_JSON | SEL_MAY_ALL);
+	return ublk_parse_sel(argc, argv, o, "list", SEL_LIST);
 }
 
 int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "recover", SEL_NEED_ID);
+	return ublk_parse_sel(argc, argv, o, "recover", SEL_RECOVER);
 }
 
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	return ublk_parse_sel(argc, argv, o, "stats", SEL_JSON | SEL_WATCH | SEL_NEED_ID);
+	return ublk_parse_sel(argc, argv, o, "stats", SEL_STATS);
 }
 
-int ublk_parse_none(int argc, char **argv, const char *verb)
+int ublk_parse_none(int argc, char **argv, struct ublk_sel_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "run-dir", required_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	return ublk_parse_sel(argc, argv, o, argv[0], SEL_NONE);
+}
 
-	ublk_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (c != 'D')
-			return ublk_bad_option(verb, c, argv);
-		if (ublk_state_set_dir(optarg))
-			return -EINVAL;
+const struct option *ublk_sel_verb_longopts(const char *verb)
+{
+	static struct option buf[8];
+	unsigned int allowed = !strcmp(verb, "del") ? SEL_DEL : !strcmp(verb, "list") ? SEL_LIST :
+			       !strcmp(verb, "recover") ? SEL_RECOVER :
+			       !strcmp(verb, "stats") ? SEL_STATS : SEL_NONE;
+
+	return ublk_sel_longopts(allowed, buf);
+}
+
+/* Does @argv name a target (-t T, -tT, --type T, --type=T)? */
+static bool ublk_kublk_has_type(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strncmp(argv[i], "-t", 2) || !strcmp(argv[i], "--type") ||
+		    !strncmp(argv[i], "--type=", 7))
+			return true;
+	return false;
+}
+
+int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o)
+{
+	char **add_argv;
+
+	if (!ublk_kublk_has_type(argc, argv))
+		return 0;
+	/* Parsed, and kept in the state file, as the add it repeats. */
+	add_argv = calloc(argc + 1, sizeof(*add_argv));
+	if (!add_argv)
+		return -ENOMEM;
+	memcpy(add_argv, argv, argc * sizeof(*add_argv));
+	add_argv[0] = "add";
+	if (ublk_parse_add(argc, add_argv, o)) {
+		free(add_argv);
+		return -EINVAL;
 	}
-	return ublk_no_extra_args(argc, argv, verb);
+	if (o->dev_id < 0) {
+		ublk_err("recover: which device? (-n ID)");
+		free(add_argv);
+		return -EINVAL;
+	}
+	if (!o->recovery) {
+		ublk_err("recover: kublk's form repeats the add command line, -r 1 included");
+		free(add_argv);
+		return -EINVAL;
+	}
+	return 1;
 }

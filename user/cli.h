@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Command-line parsing of every verb; no side effects (but --run-dir, which
- * sets the state folder of state.c), so unit-testable.
+ * sets the state folder of state.c), so unit-testable. Each parser takes
+ * the verb's words, argv[0] being the verb itself.
  */
 #ifndef UBLK_BPF_CLI_H
 #define UBLK_BPF_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "ublk.h"
@@ -16,7 +18,7 @@ struct ublk_sel_opts {
 	int dev_id;		/* -1: none given */
 	bool all;		/* -a; list: every device, with kublk's detail */
 	bool json;
-	bool watch;
+	unsigned int watch;	/* stats --watch[=SECONDS]: 0, or the period */
 };
 
 int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o);
@@ -29,6 +31,19 @@ int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o);
-int ublk_parse_none(int argc, char **argv, const char *verb);
+/*
+ * recover in kublk's form: `recover -n ID` followed by the command line the
+ * device was added with (-t TARGET ...). Parses it as add into @o and
+ * returns 1; returns 0 when @argv is not that form (`recover -n ID`
+ * alone), -EINVAL when it is but does not parse.
+ */
+int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o);
+/* A verb with no options but --run-dir (features); @argv[0] is its name. */
+int ublk_parse_none(int argc, char **argv, struct ublk_sel_opts *o);
+
+/* The long options of add and load (the common ones, kublk's, the targets'). */
+const struct option *ublk_add_longopts(void);
+/* The long options of a verb parsed into struct ublk_sel_opts. */
+const struct option *ublk_sel_verb_longopts(const char *verb);
 
 #endif

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kublk's command line (the kernel selftest server's), mapped onto
- * ublk-bpf's options. Kept apart from cli.c: cli.c calls in here from its
- * option loop and after it, nothing else of cli.c changes for kublk.
+ * ublk-bpf's options. Kept apart from cli.c, which calls in here from its
+ * option loop and after it; this file calls nothing of cli.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cli_kublk.h"
 #include "log.h"
+#include "values.h"
 
 /*
  * getopt_long's values of the long ones: above every letter cli.c uses and
@@ -100,45 +100,4 @@ int ublk_kublk_files(struct ublk_dev_opts *o, int argc, char **argv, int first)
 		o->files[o->nr_files++] = argv[i];
 	}
 	return 0;
-}
-
-/* Does @argv name a target (-t T, -tT, --type T, --type=T)? */
-static bool ublk_kublk_has_type(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strncmp(argv[i], "-t", 2) || !strcmp(argv[i], "--type") ||
-		    !strncmp(argv[i], "--type=", 7))
-			return true;
-	return false;
-}
-
-int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o)
-{
-	char **add_argv;
-
-	if (!ublk_kublk_has_type(argc, argv))
-		return 0;
-	/* Parsed, and kept in the state file, as the add it repeats. */
-	add_argv = calloc(argc + 1, sizeof(*add_argv));
-	if (!add_argv)
-		return -ENOMEM;
-	memcpy(add_argv, argv, argc * sizeof(*add_argv));
-	add_argv[0] = "add";
-	if (ublk_parse_add(argc, add_argv, o)) {
-		free(add_argv);
-		return -EINVAL;
-	}
-	if (o->dev_id < 0) {
-		ublk_err("recover: which device? (-n ID)");
-		free(add_argv);
-		return -EINVAL;
-	}
-	if (!o->recovery) {
-		ublk_err("recover: kublk's form repeats the add command line, -r 1 included");
-		free(add_argv);
-		return -EINVAL;
-	}
-	return 1;
 }

@@ -29,12 +29,4 @@ int ublk_kublk_dev_option(struct ublk_dev_opts *o, int c, const char *arg, bool 
 /* add: the arguments left after the options are backing files. */
 int ublk_kublk_files(struct ublk_dev_opts *o, int argc, char **argv, int first);
 
-/*
- * recover in kublk's form: `recover -n ID` followed by the command line the
- * device was added with (-t TARGET ...). Parses it as add into @o and
- * returns 1; returns 0 when @argv is not that form (`recover -n ID`
- * alone), -EINVAL when it is but does not parse.
- */
-int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o);
-
 #endif

@@ -13,6 +13,7 @@
 #include "io_pattern_stats.h"
 #include "log.h"
 #include "state.h"
+#include "verb.h"
 
 /* Does a device other than @dev_id have @pid for its daemon (made by --count)? */
 static bool ublk_pid_serves_other(struct ublk_ctrl *ctrl, int pid, unsigned int dev_id)
@@ -131,3 +132,28 @@ int ublk_cmd_del(const struct ublk_sel_opts *opts)
 	return failed;
 }
 
+static int del_parse(int argc, char **argv, void *opts)
+{
+	return ublk_parse_del(argc, argv, opts);
+}
+
+static int del_run(void *opts)
+{
+	return ublk_cmd_del(opts);
+}
+
+static const struct option *del_options(void)
+{
+	return ublk_sel_verb_longopts("del");
+}
+
+const struct ublk_verb ublk_verb_del = {
+	.name = "del",
+	.synopsis = "del -n ID | -a",
+	.help = "Stops and deletes one device (-n, --number ID) or all (-a, --all), and\n"
+		"waits for daemons that serve nothing else to exit.",
+	.options = del_options,
+	.opts_size = sizeof(struct ublk_sel_opts),
+	.parse = del_parse,
+	.run = del_run,
+};

@@ -9,6 +9,7 @@
 #include "bpf_obj.h"
 #include "log.h"
 #include "ublk_bpf_uapi.h"
+#include "verb.h"
 
 #define UBLK_FEATURE(name) { UBLK_F_##name, #name }
 
@@ -93,3 +94,29 @@ int ublk_cmd_features(void)
 		printf("kfunc-shim not loaded: BPF targets run on the io_uring path\n");
 	return 0;
 }
+
+static int features_parse(int argc, char **argv, void *opts)
+{
+	return ublk_parse_none(argc, argv, opts);
+}
+
+static int features_run(void *opts)
+{
+	return ublk_cmd_features();
+}
+
+static const struct option *features_options(void)
+{
+	return ublk_sel_verb_longopts("features");
+}
+
+const struct ublk_verb ublk_verb_features = {
+	.name = "features",
+	.synopsis = "features",
+	.help = "The running ublk driver's feature bits by name, and whether it has the\n"
+		"kfunc-shim's BPF support (its ABI version).",
+	.options = features_options,
+	.opts_size = sizeof(struct ublk_sel_opts),
+	.parse = features_parse,
+	.run = features_run,
+};

@@ -16,6 +16,7 @@
 #include "devices.h"
 #include "log.h"
 #include "state.h"
+#include "verb.h"
 
 /* "0-3 6": the CPUs of @set as ranges, into @buf. */
 static void ublk_cpus_str(const cpu_set_t *set, char *buf, size_t len)
@@ -176,3 +177,33 @@ int ublk_cmd_list(const struct ublk_sel_opts *opts)
 	ublk_ctrl_close(&ctrl);
 	return ret;
 }
+
+static int list_parse(int argc, char **argv, void *opts)
+{
+	return ublk_parse_list(argc, argv, opts);
+}
+
+static int list_run(void *opts)
+{
+	return ublk_cmd_list(opts);
+}
+
+static const struct option *list_options(void)
+{
+	return ublk_sel_verb_longopts("list");
+}
+
+const struct ublk_verb ublk_verb_list = {
+	.name = "list",
+	.synopsis = "list [-n ID | -a] [--json]",
+	.help = "A table of the devices: id, state, queues, depth, size, target, path,\n"
+		"daemon pid and a note when something is wrong.\n"
+		"  -n, --number ID     that device only, with its detail laid out as\n"
+		"                      kublk's list\n"
+		"  -a, --all           every device, each with that detail\n"
+		"  --json              the table as a JSON array",
+	.options = list_options,
+	.opts_size = sizeof(struct ublk_sel_opts),
+	.parse = list_parse,
+	.run = list_run,
+};

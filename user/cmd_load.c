@@ -23,6 +23,7 @@
 #include "targets.h"
 #include "timing.h"
 #include "ublk_bpf_uapi.h"
+#include "verb.h"
 
 static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo);
 
@@ -103,3 +104,38 @@ static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo
 		opts->bpf_opened = bo;
 	return ublk_dev_create(opts);
 }
+
+static int load_parse(int argc, char **argv, void *opts)
+{
+	return ublk_parse_load(argc, argv, opts);
+}
+
+static int load_run(void *opts)
+{
+	return ublk_cmd_load(opts);
+}
+
+const struct ublk_verb ublk_verb_load = {
+	.name = "load",
+	.synopsis = "load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
+		    "    [--buffered] [--recovery | --reissue] [--scheduler NAME] [--count N]\n"
+		    "    [TARGET OPTIONS] [--set NAME=VALUE]... [--no-bpf | --require-bpf] [FILE]...\n"
+		    "load OBJ.bpf.o --help-params",
+	.help = "Creates the device as add does, served in the kernel by the BPF target\n"
+		"OBJ (any object with one ublk_bpf_ops). Ops named after a target of add:\n"
+		"its io_uring twin serves what the program redirects, or everything\n"
+		"without BPF support. Any other name: the program serves every IO (what\n"
+		"it redirects fails with EIO); the size is --size or the smallest file.\n"
+		"Maps are pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk).\n"
+		"  --set NAME=VALUE    write a const volatile variable of OBJ before load\n"
+		"  --help-params       list the variables --set can write, with types and\n"
+		"                      defaults, and exit\n"
+		"  --no-bpf            serve on the io_uring path (targets with a twin)\n"
+		"  --require-bpf       fail rather than fall back to the io_uring path\n"
+		"The other options are add's (ublk-bpf add --help).",
+	.takes_target = true,
+	.options = ublk_add_longopts,
+	.opts_size = sizeof(struct ublk_dev_opts),
+	.parse = load_parse,
+	.run = load_run,
+};

@@ -19,6 +19,7 @@
 #include "ctrl.h"
 #include "log.h"
 #include "state.h"
+#include "verb.h"
 
 /* Refuses a device that does not need or cannot take a new daemon. */
 static int ublk_recover_check(unsigned int dev_id)
@@ -116,3 +117,46 @@ int ublk_cmd_recover_as(struct ublk_dev_opts *opts)
 	opts->recovering = true;
 	return ublk_cmd_add(opts);
 }
+
+/* recover -n ID, or kublk's recover -n ID -t TARGET ... (as_add). */
+struct ublk_recover_opts {
+	struct ublk_sel_opts sel;
+	struct ublk_dev_opts dev;
+	bool as_add;
+};
+
+static int recover_parse(int argc, char **argv, void *arg)
+{
+	struct ublk_recover_opts *o = arg;
+	int ret = ublk_parse_recover_as_add(argc, argv, &o->dev);
+
+	if (ret < 0)
+		return -EINVAL;
+	o->as_add = ret == 1;
+	return o->as_add ? 0 : ublk_parse_recover(argc, argv, &o->sel);
+}
+
+static int recover_run(void *arg)
+{
+	struct ublk_recover_opts *o = arg;
+
+	return o->as_add ? ublk_cmd_recover_as(&o->dev) : ublk_cmd_recover(&o->sel);
+}
+
+static const struct option *recover_options(void)
+{
+	return ublk_sel_verb_longopts("recover");
+}
+
+const struct ublk_verb ublk_verb_recover = {
+	.name = "recover",
+	.synopsis = "recover -n ID\nrecover -n ID -t TARGET ...   (kublk's form)",
+	.help = "A new daemon takes back device ID (-n, --number ID), made with\n"
+		"--recovery, whose daemon died, as it was made (the command line kept in\n"
+		"its state file). kublk's form gives the device's add command line again\n"
+		"instead.",
+	.options = recover_options,
+	.opts_size = sizeof(struct ublk_recover_opts),
+	.parse = recover_parse,
+	.run = recover_run,
+};

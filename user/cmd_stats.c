@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `ublk-bpf stats -n ID [--json] [--watch]`: every map the device's BPF
+ * `ublk-bpf stats -n ID [--json] [--watch[=SECONDS]]`: every map the device's BPF
  * target pinned, printed through the map's own BTF and real value size
  * (per-CPU maps summed per field), and the kfunc-shim's counters of the
  * device (UBLK_U_CMD_BPF_GET_INFO) named by the module's BTF. The map
@@ -26,6 +26,7 @@
 #include "log.h"
 #include "state.h"
 #include "ublk_bpf_uapi.h"
+#include "verb.h"
 
 /* Entries of one map printed at most; bpftool shows the rest. */
 #define UBLK_STATS_MAX_ENTRIES	64
@@ -366,7 +367,36 @@ int ublk_cmd_stats(const struct ublk_sel_opts *opts)
 		ublk_print_stats(opts->dev_id, maps, n, &info, opts->json);
 		ublk_stats_close_maps(maps, n);
 		fflush(stdout);
-	} while (opts->watch && sleep(1) == 0);
+	} while (opts->watch && sleep(opts->watch) == 0);
 	ublk_ctrl_close(&ctrl);
 	return ret < 0;
 }
+
+static int stats_parse(int argc, char **argv, void *opts)
+{
+	return ublk_parse_stats(argc, argv, opts);
+}
+
+static int stats_run(void *opts)
+{
+	return ublk_cmd_stats(opts);
+}
+
+static const struct option *stats_options(void)
+{
+	return ublk_sel_verb_longopts("stats");
+}
+
+const struct ublk_verb ublk_verb_stats = {
+	.name = "stats",
+	.synopsis = "stats -n ID [--json] [--watch[=SECONDS]]",
+	.help = "Device ID's (-n, --number ID) pinned BPF maps printed through their\n"
+		"BTF (per-CPU ones summed per field), the kfunc-shim's counters, and the\n"
+		"IO pattern counters of the io_uring path.\n"
+		"  --json              as one JSON object\n"
+		"  --watch[=SECONDS]   again every SECONDS (default 1) until interrupted",
+	.options = stats_options,
+	.opts_size = sizeof(struct ublk_sel_opts),
+	.parse = stats_parse,
+	.run = stats_run,
+};

@@ -44,6 +44,35 @@ expect_refused list -a -n 0
 expect_refused recover -n 1 -t null
 expect_refused recover -t null -r 1
 "$prog" help | grep -q '^usage: ublk-bpf' || { echo "# FAIL: help"; failed=1; }
+# The verb table drives help, each verb's --help and completion: every verb
+# the completion offers has its own help, exit 0, on stdout.
+"$prog" --version | grep -qE '^ublk-bpf [0-9]+\.[0-9]+' || { echo "# FAIL: --version"; failed=1; }
+verbs=$("$prog" complete "")
+[ "$(echo "$verbs" | wc -l)" -ge 8 ] || { echo "# FAIL: complete lists '$verbs'"; failed=1; }
+for verb in $verbs; do
+	[ "$verb" = help ] && continue
+	for form in "$verb --help" "help $verb" "$verb -n 0 --help"; do
+		# shellcheck disable=SC2086
+		out=$("$prog" $form 2>&1) || { echo "# FAIL: ublk-bpf $form: exit $?"; failed=1; }
+		echo "$out" | grep -q "^usage: ublk-bpf $verb" ||
+			{ echo "# FAIL: ublk-bpf $form: no usage line"; failed=1; }
+	done
+	"$prog" help | grep -q "^  $verb" || { echo "# FAIL: help does not list $verb"; failed=1; }
+	for opt in $("$prog" complete "$verb" --); do
+		[ "$opt" = --help ] && continue
+		"$prog" help "$verb" | grep -q -- "$opt\b" ||
+			{ [ "$verb" = load ] && "$prog" help add | grep -q -- "$opt\b"; } ||
+			{ "$prog" help "$verb" | grep -q 'TARGET OPTIONS' && "$prog" help | grep -q -- "$opt\b"; } ||
+			{ echo "# FAIL: ublk-bpf help $verb does not explain $opt"; failed=1; }
+	done
+done
+"$prog" complete add -t "" | grep -qx stripe || { echo "# FAIL: complete add -t"; failed=1; }
+expect_refused help nosuch
+# Options are matched whole, and a refusal names what was typed.
+expect_refused load x.bpf.o --help-p
+expect_refused add -t null --buff
+"$prog" add -t null --buff 2>&1 | grep -q "'--buff'" || { echo "# FAIL: --buff not named"; failed=1; }
+"$prog" stats -n 0 --watch=1 2>&1 | grep -q 'unknown option' && { echo "# FAIL: stats --watch=1"; failed=1; }
 
 # load --set and --help-params are checked against the object's BTF before
 # the driver is asked anything: the same refusals with or without it.

@@ -225,9 +225,55 @@ UNIT_TEST(del_and_list)
 	ASSERT_TRUE(o.all);
 	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "-a", "-n", "1"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_stats, &o, "stats", "-n", "1", "-a"), -EINVAL);
-	ASSERT_EQ(PARSE(ublk_parse_none, NULL, "features"), 0);
-	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "x"), "features"), -EINVAL);
-	ASSERT_EQ(ublk_parse_none(2, ARGV("features", "--x"), "features"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features"), 0);
+	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "x"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "--x"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "-n", "1"), -EINVAL);
+}
+
+/* Long options are matched whole: a prefix, even an unambiguous one, is refused. */
+UNIT_TEST(exact_long_options)
+{
+	struct ublk_dev_opts d;
+	struct ublk_sel_opts o;
+
+	quiet();
+	ASSERT_EQ(PARSE(ublk_parse_load, &d, "load", "x.bpf.o", "--help-params"), 0);
+	ASSERT_TRUE(d.help_params);
+	ASSERT_EQ(PARSE(ublk_parse_load, &d, "load", "x.bpf.o", "--help-p"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &d, "add", "-t", "null", "--buff"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &d, "add", "--typ", "null"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &d, "add", "-t", "null", "--buffered=1"), -EINVAL);
+	/* A value that looks like an option is a value. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &d, "add", "-t", "loop", "--file", "--odd-name"), 0);
+	ASSERT_STR_EQ(d.files[0], "--odd-name");
+	ASSERT_EQ(PARSE(ublk_parse_add, &d, "add", "-t", "loop", "-f", "--x", "-q2"), 0);
+	ASSERT_EQ(d.nr_queues, 2);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "--js"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_stats, &o, "stats", "-n", "1", "--wat"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_stats, &o, "stats", "-n", "1", "--watch=3"), 0);
+	ASSERT_EQ(o.watch, 3);
+	ASSERT_EQ(PARSE(ublk_parse_stats, &o, "stats", "-n", "1", "--watch"), 0);
+	ASSERT_EQ(o.watch, 1);
+	ASSERT_EQ(PARSE(ublk_parse_stats, &o, "stats", "-n", "1", "--watch=0"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "--json", "-a"), -EINVAL);
+}
+
+/* load takes kublk's command line as add does: files after OBJ, -r, -i. */
+UNIT_TEST(load_kublk_form)
+{
+	struct ublk_dev_opts d;
+
+	quiet();
+	ASSERT_EQ(PARSE(ublk_parse_load, &d, "load", "stripe.bpf.o", "-q", "2", "a.img", "b.img",
+			"-r", "1", "--chunk_size", "65536"), 0);
+	ASSERT_STR_EQ(d.bpf_obj, "stripe.bpf.o");
+	ASSERT_EQ(d.nr_files, 2);
+	ASSERT_STR_EQ(d.files[1], "b.img");
+	ASSERT_TRUE(d.recovery & UBLK_F_USER_RECOVERY);
+	ASSERT_EQ(d.nr_tgt_args, 1);
+	ASSERT_EQ(PARSE(ublk_parse_load, &d, "load", "x.bpf.o", "-t", "null"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_load, &d, "load", "x.bpf.o", "-g"), -EINVAL);
 }
 
 /* --run-dir: every verb takes it, it wins over the environment, bad ones refused. */
@@ -252,7 +298,7 @@ UNIT_TEST(run_dir)
 	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd4");
 	ASSERT_EQ(PARSE(ublk_parse_load, &dev, "load", "--run-dir", "/tmp/rd5", "x.bpf.o"), 0);
 	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd5");
-	ASSERT_EQ(PARSE(ublk_parse_none, NULL, "features", "--run-dir", "/tmp/rd6"), 0);
+	ASSERT_EQ(PARSE(ublk_parse_none, &sel, "features", "--run-dir", "/tmp/rd6"), 0);
 	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd6");
 	ASSERT_EQ(PARSE(ublk_parse_recover, &sel, "recover", "-n", "1", "--run-dir", "/tmp/rd7"), 0);
 	ASSERT_STR_EQ(ublk_state_dir(), "/tmp/rd7");
@@ -380,7 +426,7 @@ int main(void)
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
-		UNIT_CASE(del_and_list),
+		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form),
 		UNIT_CASE(run_dir), UNIT_CASE(kublk_add), UNIT_CASE(kublk_target_options),
 		UNIT_CASE(kublk_recover),
 	};
