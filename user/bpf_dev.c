@@ -21,7 +21,8 @@ static unsigned int ublk_ops_id_for(unsigned int dev_id)
 }
 
 int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
-			const struct ublk_dev_opts *opts, struct ublk_bpf_dev *bd)
+			const struct ublk_dev_opts *opts, struct ublk_bpf_obj **opened,
+			struct ublk_bpf_dev *bd)
 {
 	unsigned int dev_id = dev->info.dev_id;
 	struct ublk_tgt_config cfg = {
@@ -39,9 +40,9 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 
 	if (dev->tgt->bpf_config)
 		dev->tgt->bpf_config(dev, &cfg);
-	if (opts->bpf_opened && opts->bpf_opened->obj) {
-		bd->obj = *opts->bpf_opened;
-		opts->bpf_opened->obj = NULL;
+	if (*opened && (*opened)->obj) {
+		bd->obj = **opened;
+		*opened = NULL;
 	} else {
 		ret = ublk_bpf_obj_open(&bd->obj, opts->bpf_obj);
 		if (!ret)

@@ -18,11 +18,15 @@ struct ublk_bpf_dev {
 /*
  * Loads @opts->bpf_obj with this device's ops id, configuration and
  * --set parameters, registers the ops, pins the maps, and tells the driver
- * the ops id and the backing files. Says why and returns a negative errno
- * on failure; ublk_bpf_dev_detach() undoes what was done.
+ * the ops id and the backing files. *@opened, when set, is the object
+ * `load` already opened (--set applied): taken instead of opening the file
+ * again, and *@opened cleared (it is the device's now). Says why and
+ * returns a negative errno on failure; ublk_bpf_dev_detach() undoes what
+ * was done.
  */
 int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
-			const struct ublk_dev_opts *opts, struct ublk_bpf_dev *bd);
+			const struct ublk_dev_opts *opts, struct ublk_bpf_obj **opened,
+			struct ublk_bpf_dev *bd);
 void ublk_bpf_dev_detach(struct ublk_dev *dev, struct ublk_bpf_dev *bd);
 
 #endif

@@ -76,19 +76,61 @@ struct ublk_daemon_dev {
 
 struct ublk_daemon {
 	const struct ublk_dev_opts *opts;
+	/* load's open object, until the first device takes it (bpf_dev.h). */
+	struct ublk_bpf_obj *bpf_opened;
 	struct ublk_ctrl ctrl;
 	struct ublk_daemon_dev *devs;
 	unsigned int nr_devs;
 	struct ublk_ctrl_req *reqs;	/* one per device, for a step's batch */
 };
 
-/* Starts every queue; dev->nr_started counts those with a thread to join. */
-static int ublk_start_queues(struct ublk_dev *dev)
+/*
+ * The CPU each queue's thread runs on: the first of those whose IO comes to
+ * that queue (as kublk). Left to the scheduler, the thread and the io-wq
+ * workers serving its backing IO wake each other across CPUs: twice the
+ * IPIs per loop IO, 30% fewer IOPS under QEMU. Asked for every queue at
+ * once on the daemon's control ring; -1 (float) where the driver does not
+ * answer.
+ */
+static void ublk_queue_cpus(struct ublk_ctrl *ctrl, const struct ublk_dev *dev, int *cpus)
 {
+	unsigned int q, n = dev->info.nr_hw_queues;
+	struct ublk_ctrl_req *reqs = calloc(n, sizeof(*reqs));
+	cpu_set_t *sets = calloc(n, sizeof(*sets));
+	int cpu;
+
+	for (q = 0; q < n; q++)
+		cpus[q] = -1;
+	if (!reqs || !sets)
+		goto out;
+	for (q = 0; q < n; q++)
+		reqs[q] = (struct ublk_ctrl_req){
+			.op = UBLK_U_CMD_GET_QUEUE_AFFINITY, .dev_id = dev->info.dev_id,
+			.buf = &sets[q], .len = sizeof(sets[q]), .data0 = q,
+		};
+	if (ublk_ctrl_run(ctrl, reqs, n) < 0)
+		goto out;
+	for (q = 0; q < n; q++) {
+		for (cpu = 0; reqs[q].res >= 0 && cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &sets[q]))
+				break;
+		if (reqs[q].res >= 0 && cpu < CPU_SETSIZE)
+			cpus[q] = cpu;
+	}
+out:
+	free(reqs);
+	free(sets);
+}
+
+/* Starts every queue; dev->nr_started counts those with a thread to join. */
+static int ublk_start_queues(struct ublk_ctrl *ctrl, struct ublk_dev *dev)
+{
+	int cpus[UBLK_MAX_QUEUES];
 	int ret;
 
+	ublk_queue_cpus(ctrl, dev, cpus);
 	while (dev->nr_started < dev->info.nr_hw_queues) {
-		ret = ublk_queue_start(dev, dev->nr_started);
+		ret = ublk_queue_start(dev, dev->nr_started, cpus[dev->nr_started]);
 		if (ret < 0)
 			return ret;
 		dev->nr_started++;
@@ -269,7 +311,8 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 		ret = ublk_daemon_batch_result(d, "UBLK_U_CMD_SET_PARAMS");
 	ublk_timing("dev_add");
 	for (i = 0; i < d->nr_devs && ret == 0 && opts->bpf_obj; i++)
-		ret = ublk_bpf_dev_attach(&d->ctrl, &d->devs[i].dev, opts, &d->devs[i].bpf);
+		ret = ublk_bpf_dev_attach(&d->ctrl, &d->devs[i].dev, opts, &d->bpf_opened,
+					  &d->devs[i].bpf);
 	return ret;
 }
 
@@ -288,7 +331,7 @@ static int ublk_daemon_start_queues(struct ublk_daemon *d)
 		dev->queues = calloc(dev->info.nr_hw_queues, sizeof(*dev->queues));
 		if (!dev->queues || ublk_pattern_stats_open(dev))
 			return -ENOMEM;
-		ret = ublk_start_queues(dev);
+		ret = ublk_start_queues(&d->ctrl, dev);
 		if (ret < 0) {
 			ublk_err("device %u: cannot start the queues: %s", dev->info.dev_id,
 				 strerror(-ret));
@@ -524,7 +567,8 @@ static int ublk_daemon_report_ids(const struct ublk_daemon *d, int ready_fd)
  */
 static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 {
-	struct ublk_daemon d = { .opts = opts, .ctrl = { .fd = -1 } };
+	struct ublk_daemon d = { .opts = opts, .bpf_opened = opts->bpf_opened,
+				  .ctrl = { .fd = -1 } };
 	unsigned int i;
 	sigset_t set;
 	int ret = -ENOMEM;

@@ -248,7 +248,8 @@ void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
  * own_done()). The queue thread lives while such SQEs are in flight.
  */
 void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie);
-int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id);
+/* Starts queue @q_id's thread, bound to @cpu (-1: wherever it is put). */
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu);
 void ublk_queue_join(struct ublk_queue *q);
 
 /* backing.c: open and size the backing files of file-based targets */

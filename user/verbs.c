@@ -9,22 +9,19 @@
 #include "targets.h"
 #include "verb.h"
 
-extern const struct ublk_verb ublk_verb_add;
-extern const struct ublk_verb ublk_verb_load;
-extern const struct ublk_verb ublk_verb_recover;
-extern const struct ublk_verb ublk_verb_del;
-extern const struct ublk_verb ublk_verb_list;
-extern const struct ublk_verb ublk_verb_stats;
-extern const struct ublk_verb ublk_verb_features;
+/*
+ * Every verb, in the order `help` lists them: one word here and a
+ * user/cmd_NAME.c defining ublk_verb_NAME add one.
+ */
+#define UBLK_VERB_LIST(X) \
+	X(add) X(load) X(recover) X(del) X(list) X(stats) X(features)
+
+#define UBLK_VERB_DECLARE(name) extern const struct ublk_verb ublk_verb_##name;
+#define UBLK_VERB_ENTRY(name) &ublk_verb_##name,
+UBLK_VERB_LIST(UBLK_VERB_DECLARE)
 
 const struct ublk_verb *const ublk_verbs[] = {
-	&ublk_verb_add,
-	&ublk_verb_load,
-	&ublk_verb_recover,
-	&ublk_verb_del,
-	&ublk_verb_list,
-	&ublk_verb_stats,
-	&ublk_verb_features,
+	UBLK_VERB_LIST(UBLK_VERB_ENTRY)
 	NULL,
 };
 

@@ -11,24 +11,19 @@
 #include "log.h"
 #include "targets.h"
 
-extern const struct ublk_tgt_ops ublk_tgt_null;
-extern const struct ublk_tgt_ops ublk_tgt_loop;
-extern const struct ublk_tgt_ops ublk_tgt_stripe;
-extern const struct ublk_tgt_ops ublk_tgt_mirror;
-extern const struct ublk_tgt_ops ublk_tgt_fault_inject;
-extern const struct ublk_tgt_ops ublk_tgt_raid10;
-extern const struct ublk_tgt_ops ublk_tgt_nbd;
-extern const struct ublk_tgt_ops ublk_tgt_bmap;
+/*
+ * Every target of the io_uring path, in the order `help` lists them: one
+ * word here and a user/targets/NAME.c defining ublk_tgt_NAME add one.
+ */
+#define UBLK_TARGET_LIST(X) \
+	X(null) X(loop) X(stripe) X(mirror) X(fault_inject) X(raid10) X(nbd) X(bmap)
+
+#define UBLK_TARGET_DECLARE(name) extern const struct ublk_tgt_ops ublk_tgt_##name;
+#define UBLK_TARGET_ENTRY(name) &ublk_tgt_##name,
+UBLK_TARGET_LIST(UBLK_TARGET_DECLARE)
 
 const struct ublk_tgt_ops *const ublk_targets[] = {
-	&ublk_tgt_null,
-	&ublk_tgt_loop,
-	&ublk_tgt_stripe,
-	&ublk_tgt_mirror,
-	&ublk_tgt_fault_inject,
-	&ublk_tgt_raid10,
-	&ublk_tgt_nbd,
-	&ublk_tgt_bmap,
+	UBLK_TARGET_LIST(UBLK_TARGET_ENTRY)
 	NULL,
 };
 
