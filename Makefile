@@ -8,6 +8,9 @@
 # make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
+# make deb      the Debian packages ublk-bpf and ublk-bpf-dkms in .output/deb/
+# make system-test   the packages on a Debian 12 system booted with systemd in
+#               QEMU: reboots under load, kernel point update, removal (long)
 # V=1 shows the commands.
 
 .DELETE_ON_ERROR:
@@ -51,7 +54,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo bench profile unit shim shim-tests mutants clean
+.PHONY: all setup check demo bench profile unit shim shim-tests mutants deb system-test clean
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags
 
@@ -154,6 +157,15 @@ profile: all
 # One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
 mutants: all shim-tests
 	$(Q)tests/shim/mutants.sh
+
+# Debian packages (debhelper, dh-dkms), built from a copy of the tree.
+deb:
+	$(Q)scripts/deb.sh
+
+# Not part of check: tens of minutes of TCG boots (tests/system/README.md).
+# BOOTS=N reboots under load (default 10); PHASES= a subset of the phases.
+system-test: deb
+	$(Q)tests/system/run.sh $(if $(BOOTS),--boots $(BOOTS)) $(PHASES)
 
 clean:
 	rm -rf $(OUTPUT)

@@ -50,6 +50,11 @@ static unsigned int bpf_abi_version = UBLK_BPF_ABI_VERSION;
 module_param(bpf_abi_version, uint, 0444);
 MODULE_PARM_DESC(bpf_abi_version,
 		 "ABI version of the ublk-bpf additions (read-only)");
+/*
+ * A version lets DKMS install us over the stock driver, which has none (it
+ * refuses a module whose version equals the one it would shadow).
+ */
+MODULE_VERSION(UBLK_BPF_VERSION);
 
 /**
  * ublk_bpf_prog_is_ours - is a program a ublk_bpf_ops member
