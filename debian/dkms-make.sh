@@ -59,7 +59,7 @@ build)
 	fi
 	# ENV_FILE: not the developer's ~/.cache set-up, only what we pass.
 	make -j"$(nproc)" -C "$here/kfunc-shim" KDIR="$kdir" UBLK_SRC="$src" O="$here/build" \
-		ENV_FILE=/dev/null V=1
+		ENV_FILE=/dev/null
 	;;
 *)
 	echo "usage: dkms-make.sh check RELEASE | build RELEASE KDIR" >&2
