@@ -12,3 +12,6 @@ install -m 0644 bpf/*.h "$d/usr/include/ublk-bpf/"
 install -D -m 0644 dist/systemd/ublk-bpf@.service "$d/usr/lib/systemd/system/ublk-bpf@.service"
 install -D -m 0644 dist/udev/60-ublk-bpf.rules "$d/usr/lib/udev/rules.d/60-ublk-bpf.rules"
 install -D -m 0755 dist/udev/udev-name "$d/usr/lib/ublk-bpf/udev-name"
+install -D -m 0644 dist/lib/conf.sh "$d/usr/lib/ublk-bpf/conf.sh"
+install -D -m 0755 dist/systemd/ublk-bpf-generator \
+	"$d/usr/lib/systemd/system-generators/ublk-bpf-generator"

@@ -59,7 +59,7 @@ do_install() {
 	rm -rf /tmp/debs && mkdir -p /tmp/debs
 	cp "$ctl"/debs/*.deb /tmp/debs/
 	t0=$(date +%s)
-	if ! apt-get install -y --no-download --no-install-recommends /tmp/debs/ublk-bpf_*.deb /tmp/debs/ublk-bpf-dkms_*.deb; then
+	if ! apt-get install -y --no-install-recommends /tmp/debs/ublk-bpf_*.deb /tmp/debs/ublk-bpf-dkms_*.deb; then
 		fail "apt-get install of the packages"
 		return 1
 	fi
@@ -91,12 +91,21 @@ do_install() {
 		mkfs.ext4 -q -L "$name" "/dev/ublkb$id" || fail "mkfs on /dev/ublkb$id"
 		mkdir -p "/mnt/$name"
 	done
-	# One by its stable name, one by its node: both must hold at boot.
+	# One by its stable name and naming its unit, one plain line on the
+	# node, ordered by ublk-bpf-generator alone: both must hold at boot.
 	cat >>/etc/fstab <<-EOF
 	/dev/ublk-bpf/bpf0 /mnt/bpf0 ext4 x-systemd.requires=ublk-bpf@bpf0.service 0 0
-	/dev/ublkb1 /mnt/uring1 ext4 x-systemd.requires=ublk-bpf@uring1.service 0 0
+	/dev/ublkb1 /mnt/uring1 ext4 defaults 0 0
 	EOF
+	# SYSTEST_MUTANT=no-generator: without the generator the plain line
+	# loses its order, which check_last_shutdown must catch.
+	if grep -qx no-generator "$ctl/mutant" 2>/dev/null; then
+		rm -f /usr/lib/systemd/system-generators/ublk-bpf-generator
+		result "mutant=no-generator"
+	fi
 	systemctl daemon-reload
+	systemctl show -p Before --value ublk-bpf@uring1.service | grep -q 'blockdev@dev-ublkb1.target' ||
+		[ -f "$ctl/mutant" ] || fail "ublk-bpf@uring1 is not ordered before blockdev@dev-ublkb1.target"
 	systemctl start mnt-bpf0.mount mnt-uring1.mount || fail "mounting the new fstab entries"
 	check_devices
 }
@@ -271,7 +280,7 @@ kupdate)
 	check_boot
 	rm -rf /tmp/kernel && mkdir -p /tmp/kernel && cp "$ctl"/kernel/*.deb /tmp/kernel/
 	t0=$(date +%s)
-	apt-get install -y --no-download --no-install-recommends /tmp/kernel/*.deb || fail "installing the new kernel"
+	apt-get install -y --no-install-recommends /tmp/kernel/*.deb || fail "installing the new kernel"
 	result "kupdate_s=$(($(date +%s) - t0))"
 	new=$(cat "$ctl/new_abi")
 	dkms status

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Reading /etc/ublk-bpf/NAME.conf from shell, for the udev rule's naming
+# helper and the systemd generator (installed as /usr/lib/ublk-bpf/conf.sh).
+# The file is one command line of add or load, '#' starts a comment.
+
+UBLK_BPF_CONFIG_DIR=${UBLK_BPF_CONFIG_DIR:-/etc/ublk-bpf}
+
+# conf_words FILE: its words, one a line (no globbing).
+conf_words() {
+	sed 's/#.*//' "$1" | tr -s ' \t' '\n\n' | sed '/^$/d'
+}
+
+# conf_id FILE: the device id of its -n ID / --number ID; empty if none.
+conf_id() {
+	conf_words "$1" | awk '
+		want { print; exit }
+		$0 == "-n" || $0 == "--number" { want = 1; next }
+		/^--number=/ { sub(/^--number=/, ""); print; exit }
+		/^-n[0-9]/ { sub(/^-n/, ""); print; exit }'
+}
+
+# conf_paths FILE: its absolute paths (backing files, object, socket), one a
+# line: the mounts that hold them must be there before the device.
+conf_paths() {
+	conf_words "$1" | sed -n -e 's/^--[a-z]*=\(\/.*\)/\1/p' -e t -e '/^\//p'
+}
