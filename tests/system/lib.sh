@@ -57,7 +57,7 @@ boot_qemu() {
 		-nodefaults -no-user-config -nographic -no-reboot \
 		-machine q35 -accel "$accel" -cpu max -smp "$GUEST_SMP" -m "$GUEST_MEM" \
 		-drive "if=none,id=d0,file=$disk,format=qcow2,cache=writeback,discard=unmap" \
-		-device virtio-blk-pci,drive=d0,bootindex=0 \
+		-device virtio-blk-pci,drive=d0 \
 		-device virtio-rng-pci \
 		-serial "file:$console" \
 		-fsdev "local,id=ctl,path=$ctl,security_model=none" \
