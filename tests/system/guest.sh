@@ -13,6 +13,7 @@
 # (check on that kernel), remove (check, purge ublk-bpf-dkms), removed
 # (the stock driver back, the devices still serve).
 set -u
+export DEBIAN_FRONTEND=noninteractive
 ctl=/run/systest
 plan=$(cat "$ctl/plan")
 boot=$(cat "$ctl/boot" 2>/dev/null || echo 0)
@@ -66,7 +67,7 @@ do_install() {
 	t1=$(date +%s)
 	result "install_s=$((t1 - t0))"
 	dkms status
-	dkms status -m ublk-bpf -k "$(uname -r)" | grep -q ': installed' ||
+	dkms status -m ublk-bpf -k "$(uname -r)" | grep ': installed' >/dev/null ||
 		fail "dkms did not install ublk-bpf for $(uname -r)"
 	check_module shim
 
@@ -284,7 +285,7 @@ kupdate)
 	result "kupdate_s=$(($(date +%s) - t0))"
 	new=$(cat "$ctl/new_abi")
 	dkms status
-	dkms status -m ublk-bpf -k "$new" | grep -q ': installed' ||
+	dkms status -m ublk-bpf -k "$new" | grep ': installed' >/dev/null ||
 		fail "dkms did not build ublk-bpf for $new"
 	[ -n "$(find "/lib/modules/$new/updates/dkms" -name 'ublk_drv.ko*' 2>/dev/null)" ] ||
 		fail "no ublk_drv in /lib/modules/$new/updates/dkms"

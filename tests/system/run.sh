@@ -69,19 +69,28 @@ prepare_ctl() {
 # boot PLAN: one boot of the disk doing PLAN; appends its figures to
 # $out/boots.tsv and prints one line. Returns 1 when the boot failed.
 boot() {
-	local plan=$1 n t0 t_start="" t_end="" t_exit rc pid st en boot_s run_s down_s verdict
+	local plan=$1 n t0 t_start="" t_end="" oops="" t_exit rc pid st en boot_s run_s down_s verdict
 	n=$(( $(cat "$out/bootno" 2>/dev/null || echo 0) + 1 ))
 	echo "$n" >"$out/bootno"
 	prepare_ctl
 	echo "$plan" >"$ctl/plan"
 	echo "$n" >"$ctl/boot"
-	rm -f "$ctl/result" "$ctl/started" "$ctl/ending" "$ctl/qemu_t0"
+	rm -f "$ctl/result" "$ctl/started" "$ctl/ending" "$ctl/qemu_t0" "$ctl/qemu.pid"
 	with_vm_lock locked_boot "$disk" "$ctl" "$out/console-$n.log" "$BOOT_TIMEOUT" &
 	pid=$!
-	# Watch the guest's markers from the host's clock.
+	# Watch the guest's markers from the host's clock, and its console for
+	# a kernel oops: after one the guest cannot be trusted to end the boot,
+	# so QEMU is stopped (20 s later, for the rest of the report).
 	while kill -0 "$pid" 2>/dev/null; do
 		[ -z "$t_start" ] && [ -f "$ctl/started" ] && t_start=$(date +%s)
 		[ -z "$t_end" ] && [ -f "$ctl/ending" ] && t_end=$(date +%s)
+		if [ -z "$oops" ] && grep -qE "$OOPS_RE" "$out/console-$n.log" 2>/dev/null; then
+			oops=$(date +%s)
+			say "boot $n: the guest kernel oopsed (console: $out/console-$n.log)"
+		fi
+		if [ -n "$oops" ] && [ $(( $(date +%s) - oops )) -ge 20 ] && [ -f "$ctl/qemu.pid" ]; then
+			kill "$(cat "$ctl/qemu.pid")" 2>/dev/null
+		fi
 		sleep 1
 	done
 	set +e
@@ -98,7 +107,9 @@ boot() {
 	[ -n "$t_end" ] && down_s=$((t_exit - t_end))
 	touch "$ctl/result"
 	verdict=ok
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ] || [ -z "$t_start" ] || [ -z "$t_end" ] ||
+	if [ -n "$oops" ]; then
+		verdict=oops
+	elif [ $rc -eq 124 ] || [ $rc -eq 137 ] || [ -z "$t_start" ] || [ -z "$t_end" ] ||
 	   { [ "$down_s" != - ] && [ "$down_s" -gt "$SHUTDOWN_MAX" ]; }; then
 		verdict=wedged
 	elif grep -q '^fail=' "$ctl/result"; then
@@ -118,6 +129,7 @@ boot() {
 	if [ "$verdict" != ok ]; then
 		grep '^fail=' "$ctl/result" | sed 's/^fail=/system-test:   /' >&2 || true
 		[ "$verdict" = wedged ] && say "  boot $n wedged (qemu status $rc); console: $out/console-$n.log"
+		[ "$verdict" = oops ] && grep -m1 -A3 -E "$OOPS_RE" "$out/console-$n.log" | sed 's/^/system-test:   /' >&2
 		say "  guest log: $ctl/guest.log"
 		return 1
 	fi
@@ -125,8 +137,10 @@ boot() {
 
 locked_boot() {
 	date +%s >"$ctl/qemu_t0"
-	boot_qemu "$@"
+	boot_qemu "$@" -pidfile "$ctl/qemu.pid"
 }
+
+OOPS_RE='\] (BUG:|Oops|kernel BUG at|general protection fault|Kernel panic|WARNING: CPU)'
 
 phase_image() {
 	base=$("$here/image.sh")
@@ -197,13 +211,13 @@ phase_remove() {
 summary() {
 	[ -f "$out/boots.tsv" ] || return 0
 	awk -F'\t' '
-	{ n++; if ($3 == "wedged") w++; if ($3 == "failed") f++
+	{ n++; if ($3 == "wedged") w++; if ($3 == "failed") f++; if ($3 == "oops") o++
 	  split($9, fs, "/"); fc += fs[1]; ft += fs[2]; files += $8
 	  if ($7 != "-") { t += $7; if ($7 > tmax) tmax = $7 }
 	  if ($4 != "-") { up += $4; nup++ }
 	  if ($6 != "-") { down += $6; ndown++; if ($6 > dmax) dmax = $6 } }
 	END {
-	  printf "system-test: %d boots, %d wedged, %d failed; fsck -n clean %d of %d; files checked %d\n", n, w, f, fc, ft, files
+	  printf "system-test: %d boots, %d wedged, %d kernel oops, %d failed checks; fsck -n clean %d of %d; files checked %d\n", n, w, o, f, fc, ft, files
 	  printf "system-test: per boot %.0f s on average (longest %d s): up %.0f s, shutdown %.0f s (longest %d s)\n",
 		 n ? t / n : 0, tmax, nup ? up / nup : 0, ndown ? down / ndown : 0, dmax
 	}' "$out/boots.tsv" >&2
