@@ -90,14 +90,19 @@ static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo
 		return 1;
 	}
 	if (opts->bpf_mode == UBLK_BPF_NO || abi != UBLK_BPF_ABI_VERSION) {
+		static char why[128];
+
 		if (opts->bpf_mode == UBLK_BPF_NO)
-			ublk_err("--no-bpf: serving target %s on the io_uring path", target);
+			snprintf(why, sizeof(why), "--no-bpf given");
 		else if (abi)
-			ublk_err("kfunc-shim ABI %u is not this tool's %u: serving target %s on the io_uring path",
-				 abi, UBLK_BPF_ABI_VERSION, target);
+			snprintf(why, sizeof(why),
+				 "fallback: the loaded kfunc-shim speaks ABI %u, this tool %u", abi,
+				 UBLK_BPF_ABI_VERSION);
 		else
-			ublk_err("no BPF support in the running ublk_drv: serving target %s on the io_uring path",
-				 target);
+			snprintf(why, sizeof(why),
+				 "fallback: the running ublk_drv has no BPF support (see 'ublk-bpf features')");
+		ublk_warn("serving target %s on the io_uring path: %s", target, why);
+		opts->fallback = why;
 		opts->bpf_obj = NULL;
 	}
 	if (opts->bpf_obj)

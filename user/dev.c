@@ -39,6 +39,7 @@
 #include "io_pattern_stats.h"
 #include "iosched.h"
 #include "log.h"
+#include "notify.h"
 #include "state.h"
 #include "timing.h"
 #include "ublk.h"
@@ -542,22 +543,54 @@ static int ublk_daemon_make_devs(struct ublk_daemon *d)
 	return ublk_daemon_write_states(d);
 }
 
-/* "ID\n" for every device, to the waiting `add`: one write, under PIPE_BUF or not. */
+/*
+ * The devices are live: "ID\n" for each to the waiting `add` (one write,
+ * under PIPE_BUF or not), or, in the foreground, "dev id ID" (the node
+ * with --show) on stdout and READY=1 to the service manager.
+ */
 static int ublk_daemon_report_ids(const struct ublk_daemon *d, int ready_fd)
 {
-	char *msg = malloc((size_t)d->nr_devs * 12 + 1);
+	char *msg = malloc((size_t)d->nr_devs * 24 + 1);
 	size_t len = 0;
-	unsigned int i;
+	unsigned int i, id;
 	ssize_t n;
 
 	if (!msg)
 		return -ENOMEM;
-	for (i = 0; i < d->nr_devs; i++)
-		len += sprintf(msg + len, "%u\n", d->devs[i].dev.info.dev_id);
-	n = write(ready_fd, msg, len);
+	for (i = 0; i < d->nr_devs; i++) {
+		id = d->devs[i].dev.info.dev_id;
+		if (ready_fd >= 0)
+			len += sprintf(msg + len, "%u\n", id);
+		else
+			len += sprintf(msg + len, d->opts->show ? "/dev/ublkb%u\n" : "dev id %u\n", id);
+	}
+	if (ready_fd < 0) {
+		n = write(STDOUT_FILENO, msg, len);
+		ublk_notify("READY=1\nSTATUS=serving");
+	} else {
+		n = write(ready_fd, msg, len);
+		close(ready_fd);
+	}
 	free(msg);
-	close(ready_fd);
 	return n == (ssize_t)len ? 0 : -EPIPE;
+}
+
+/* What the log says of each device that goes live. */
+static void ublk_daemon_log_live(const struct ublk_daemon *d)
+{
+	const struct ublk_dev_opts *o = d->opts;
+	unsigned int i;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		const struct ublk_dev *dev = &d->devs[i].dev;
+
+		ublk_info("device %u (/dev/ublkb%u) %s: target %s on the %s path%s%s%s",
+			  dev->info.dev_id, dev->info.dev_id,
+			  o->recovering ? "taken back by a new daemon" : "live",
+			  dev->tgt->name, o->bpf_obj ? "BPF" : "io_uring",
+			  o->fallback ? " (" : "", o->fallback ? o->fallback : "",
+			  o->fallback ? ")" : "");
+	}
 }
 
 /*
@@ -594,13 +627,22 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		 */
 		if (chdir("/"))
 			ublk_err("chdir /: %s", strerror(errno));
-		ublk_detach_stdio();
+		if (ready_fd >= 0) {
+			ublk_detach_stdio();
+			ublk_log_to_syslog();
+		}
+		ublk_daemon_log_live(&d);
 		if (ublk_daemon_report_ids(&d, ready_fd) < 0)
 			ublk_daemon_stop_all(&d, true);
 		ublk_daemon_wait(&d, &set);
+		if (ready_fd < 0)
+			ublk_notify("STOPPING=1");
 	}
-	for (i = 0; d.devs && i < d.nr_devs; i++)
+	for (i = 0; d.devs && i < d.nr_devs; i++) {
+		if (ret == 0)
+			ublk_info("device %u stopped", d.devs[i].dev.info.dev_id);
 		ublk_daemon_dev_end(&d, &d.devs[i], ret < 0);
+	}
 	ublk_ctrl_close(&d.ctrl);
 	free(d.devs);
 	free(d.reqs);
@@ -620,6 +662,11 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 	if (ublk_ctrl_probe())
 		return 1;
 
+	if (opts->foreground) {
+		/* serve: this process is the daemon, its stderr the journal. */
+		signal(SIGPIPE, SIG_IGN);
+		return ublk_daemon(opts, -1);
+	}
 	buf = malloc(size);
 	if (!buf || pipe2(pipefd, O_CLOEXEC) < 0) {
 		ublk_err("pipe: %s", strerror(buf ? errno : ENOMEM));
@@ -652,7 +699,8 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 	}
 	ublk_timing("ready");
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		printf("dev id %u\n", (unsigned int)strtoul(line, NULL, 10));
+		printf(opts->show ? "/dev/ublkb%u\n" : "dev id %u\n",
+		       (unsigned int)strtoul(line, NULL, 10));
 	free(buf);
 	return 0;
 }

@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -93,8 +95,33 @@ static void ublk_tgt_io_done(struct ublk_queue *q, unsigned int tag,
 	ublk_complete_io(q, tag, res);
 }
 
+/* Every IO error the device returns, in the log: 10 a minute per daemon. */
+static void ublk_log_io_error(const struct ublk_queue *q, unsigned int tag, int res)
+{
+	static const char *const ops[] = {
+		[UBLK_IO_OP_READ] = "read", [UBLK_IO_OP_WRITE] = "write",
+		[UBLK_IO_OP_FLUSH] = "flush", [UBLK_IO_OP_DISCARD] = "discard",
+		[UBLK_IO_OP_WRITE_SAME] = "write-same", [UBLK_IO_OP_WRITE_ZEROES] = "write-zeroes",
+	};
+	static struct ublk_ratelimit rl;
+	const struct ublksrv_io_desc *iod = ublk_get_iod(q, tag);
+	unsigned int op = ublksrv_get_op(iod), missed;
+	char more[48] = "";
+
+	if (!ublk_ratelimit_ok(&rl, 60, 10, &missed))
+		return;
+	if (missed)
+		snprintf(more, sizeof(more), " (%u more since, not logged)", missed);
+	ublk_warn("device %u: %s of %u bytes at byte %llu failed: %s%s", q->dev->info.dev_id,
+		  op < sizeof(ops) / sizeof(ops[0]) && ops[op] ? ops[op] : "IO",
+		  ublk_iod_bytes(iod), (unsigned long long)iod->start_sector << 9,
+		  strerror(-res), more);
+}
+
 void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res)
 {
+	if (res < 0)
+		ublk_log_io_error(q, tag, res);
 	ublk_queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, res);
 }
 
@@ -213,6 +240,13 @@ static void *ublk_queue_thread(void *arg)
 	unsigned int tag, head, n;
 	uint64_t one = 1;
 
+	/*
+	 * Memory this thread (and the io-wq workers it spawns) allocates must
+	 * not be reclaimed by writing to a device, maybe ours: that write
+	 * would wait for this thread (see prctl(2), PR_SET_IO_FLUSHER).
+	 */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) < 0 && errno != EPERM)
+		ublk_warn("queue %u: PR_SET_IO_FLUSHER: %s", q->q_id, strerror(errno));
 	q->err = ublk_queue_ring_init(q);
 	if (q->err) {
 		if (write(q->ready_fd, &one, sizeof(one)) != sizeof(one))

@@ -72,6 +72,10 @@ struct ublk_dev_opts {
 	/* 0, or UBLK_F_USER_RECOVERY, with UBLK_F_USER_RECOVERY_REISSUE. */
 	unsigned long long recovery;
 	bool recovering;		/* recover: take back dev_id, do not add */
+	bool foreground;		/* serve: the daemon is this process */
+	bool show;			/* --show: print the device node only */
+	/* load: why a BPF target ended up on the io_uring path, for the log. */
+	const char *fallback;
 	bool need_get_data;		/* UBLK_F_NEED_GET_DATA (kublk's -g) */
 	/* The verb and its arguments as given: the state file keeps them. */
 	int argc;

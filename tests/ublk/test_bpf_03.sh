@@ -35,7 +35,7 @@ _use_module shim || _fail "cannot reload the shim"
 trap - EXIT
 err=$("$UBLK_PROG" load --no-bpf "$UBLK_BPF_OBJS/loop.bpf.o" --file "$UBLK_TMP/a.img" 2>&1 >"$UBLK_TMP/out") ||
 	_fail "load --no-bpf failed: $err"
-echo "$err" | grep -q -- "--no-bpf: serving target loop on the io_uring path" || _fail "--no-bpf: '$err'"
+echo "$err" | grep -q -- "serving target loop on the io_uring path: --no-bpf given" || _fail "--no-bpf: '$err'"
 id=$(sed -n 's/^dev id //p' "$UBLK_TMP/out")
 UBLK_DEVS+=("$id")
 _fio_verify /dev/ublkb$id --size=8M || _fail "--no-bpf loop: fio verify"
