@@ -38,6 +38,7 @@ enum ublk_long_opt {
 	OPT_JSON,
 	OPT_WATCH,
 	OPT_CONFIG_DIR,
+	OPT_SHOW,
 };
 
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
@@ -151,6 +152,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "show", no_argument, NULL, OPT_SHOW },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -283,6 +285,9 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 					 optarg);
 				return -EINVAL;
 			}
+			break;
+		case OPT_SHOW:
+			o->show = true;
 			break;
 		case OPT_BUFFERED:
 			o->buffered = true;

@@ -84,6 +84,11 @@ if _shim_loaded; then
 	_round fast 8 bpf 3
 fi
 
+# add --show prints the node alone, as losetup --show does.
+node=$("$UBLK_PROG" add -t null --size 16M --show) || _fail "add --show failed"
+[[ "$node" =~ ^/dev/ublkb([0-9]+)$ ]] && [ -b "$node" ] || _fail "add --show printed '$node'"
+"$UBLK_PROG" del -n "${BASH_REMATCH[1]}" || _fail "del of the --show device"
+
 # Refusals: one line, nothing made.
 echo "add -t loop --file $UBLK_TMP/a.img" >"$conf/noid.conf"
 _refused "needs a fixed id" serve noid --config-dir "$conf"
