@@ -131,7 +131,14 @@ $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: te
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(TEST_BPF_OBJS) shim-tests
+# Crafted objects for the tests of what load refuses (tests/host/btf_patch.c).
+$(OUTPUT)/tests/btf_patch: tests/host/btf_patch.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(LIBS) -o $@
+
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/btf_patch \
+      $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
 shim-tests: $(UAPI) $(OUTPUT)/libublk-bpf.a
