@@ -16,7 +16,7 @@ set -euo pipefail
 
 CACHE=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
 PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
-	  zlib1g-dev libcap-dev dwarves qemu-system-x86 busybox-static fio
+	  zlib1g-dev libcap-dev libjansson-dev dwarves qemu-system-x86 busybox-static fio
 	  e2fsprogs kmod cpio xz-utils zstd util-linux procps jq dmsetup bc
 	  nbd-server nbd-client linux-perf)
 
