@@ -6,7 +6,6 @@
  * bytes in hex, so no value is ever read past its type's size.
  */
 #include <bpf/btf.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "btf_value.h"
@@ -89,23 +88,6 @@ static json_t *ublk_btf_enum(const struct btf *btf, const struct btf_type *t,
 	return ublk_json_u64(v);
 }
 
-static json_t *ublk_btf_hex(const void *data, size_t size)
-{
-	const unsigned char *p = data;
-	char *buf = malloc(2 * size + 3);
-	json_t *v;
-	size_t i;
-
-	if (!buf)
-		return NULL;
-	memcpy(buf, "0x", 3);
-	for (i = 0; i < size; i++)
-		snprintf(buf + 2 + 2 * i, 3, "%02x", p[i]);
-	v = json_string(buf);
-	free(buf);
-	return v;
-}
-
 /* A struct or union member: whole, or a bitfield. */
 static json_t *ublk_btf_member_json(const struct btf *btf, const struct btf_type *t, int i,
 				    const char *base)
@@ -172,7 +154,7 @@ json_t *ublk_btf_json(const struct btf *btf, __u32 id, const void *data)
 	if (btf_is_var(t))
 		return ublk_btf_json(btf, t->type, p);
 	esize = btf__resolve_size(btf, id);
-	return ublk_btf_hex(p, esize > 0 ? esize : 0);
+	return ublk_json_hex(p, esize > 0 ? esize : 0, "0x");
 }
 
 /* "<indent>NAME VALUE", @v as it reads in JSON; drops @v. */

@@ -74,6 +74,24 @@ json_t *ublk_json_text(const char *s, size_t n)
 	return v;
 }
 
+json_t *ublk_json_hex(const void *data, size_t n, const char *prefix)
+{
+	const unsigned char *p = data;
+	size_t len = strlen(prefix), i;
+	char *buf = malloc(len + 2 * n + 1);
+	json_t *v;
+
+	if (!buf)
+		return NULL;
+	memcpy(buf, prefix, len);
+	for (i = 0; i < n; i++)
+		snprintf(buf + len + 2 * i, 3, "%02x", p[i]);
+	buf[len + 2 * n] = '\0';
+	v = json_string(buf);
+	free(buf);
+	return v;
+}
+
 json_t *ublk_json_u64(unsigned long long v)
 {
 	char digits[24];

@@ -18,6 +18,8 @@ size_t ublk_utf8_seq(const unsigned char *s, size_t n);
  * starts no valid UTF-8 sequence becomes U+FFFD. NULL only out of memory.
  */
 json_t *ublk_json_text(const char *s, size_t n);
+/* @prefix and the @n bytes at @data in hex ("0x0a1b"); NULL out of memory. */
+json_t *ublk_json_hex(const void *data, size_t n, const char *prefix);
 /*
  * An unsigned 64-bit number: jansson's integers are signed, so one above
  * INT64_MAX is a string of its decimal digits, exact either way.

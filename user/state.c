@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "state.h"
 
@@ -71,10 +72,15 @@ static char ublk_state_damage[160];
 static int ublk_state_damaged(const char *fmt, ...)
 {
 	va_list ap;
+	char *c;
 
 	va_start(ap, fmt);
 	vsnprintf(ublk_state_damage, sizeof(ublk_state_damage), fmt, ap);
 	va_end(ap);
+	/* It quotes the file (jansson's "near '...'"): kept to one line. */
+	for (c = ublk_state_damage; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
 	return -EINVAL;
 }
 
@@ -90,20 +96,9 @@ const char *ublk_state_why(void)
  */
 static json_t *ublk_state_bytes(const char *s)
 {
-	size_t i, n = strlen(s);
-	json_t *v = json_stringn(s, n);
-	char *hex;
+	json_t *v = json_stringn(s, strlen(s));
 
-	if (v)
-		return v;
-	hex = malloc(2 * n + 1);
-	if (!hex)
-		return NULL;
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)s[i]);
-	v = json_pack("{s:s}", "hex", hex);
-	free(hex);
-	return v;
+	return v ? v : json_pack("{s:o}", "hex", ublk_json_hex(s, strlen(s), ""));
 }
 
 /* A value ublk_state_bytes() made, into @buf of @len bytes; 0 or -EINVAL. */

@@ -81,6 +81,17 @@ UNIT_TEST(u64_exact)
 	free(s);
 }
 
+UNIT_TEST(hex)
+{
+	char *s = dump(ublk_json_hex("\x0a\x1b\xff", 3, "0x"));
+
+	ASSERT_STR_EQ(s, "\"0x0a1bff\"");
+	free(s);
+	s = dump(ublk_json_hex("", 0, ""));
+	ASSERT_STR_EQ(s, "\"\"");
+	free(s);
+}
+
 UNIT_TEST(put_null)
 {
 	char buf[64] = "";
@@ -92,4 +103,4 @@ UNIT_TEST(put_null)
 }
 
 UNIT_MAIN("json", UNIT_CASE(utf8_sequences), UNIT_CASE(text_escapes),
-	  UNIT_CASE(text_not_utf8), UNIT_CASE(u64_exact), UNIT_CASE(put_null))
+	  UNIT_CASE(text_not_utf8), UNIT_CASE(u64_exact), UNIT_CASE(hex), UNIT_CASE(put_null))

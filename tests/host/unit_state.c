@@ -59,6 +59,7 @@ static char *get_file(size_t *len)
 	ASSERT_EQ(cl.argc, 0);							\
 	ASSERT_EQ(ublk_state_get(ID, "target", _t, sizeof(_t)), -EINVAL);	\
 	ASSERT_TRUE(ublk_state_why()[0] != '\0');				\
+	ASSERT_TRUE(!strpbrk(ublk_state_why(), "\n\r"));			\
 } while (0)
 
 /* A good file but for @field, which is @value. */
@@ -218,6 +219,7 @@ UNIT_TEST(not_json)
 	ASSERT_DAMAGED("null");
 	ASSERT_DAMAGED("{\"id\":3,\"target\":\"loop\"} trailing");
 	ASSERT_DAMAGED("{'id':3}");
+	ASSERT_DAMAGED("{\"id\":3,\"cwd\":\"\\u12\r\n\"}");	/* the reason quotes it */
 	put_file("{\"id\":3\0}", 9);			/* a NUL byte */
 	ASSERT_EQ(ublk_state_get_cmdline(ID, &cl), -EINVAL);
 }
