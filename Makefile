@@ -36,7 +36,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser -Iuser/targets -I$(UBLK_LIBBPF_INCLUDE)
-LIBS := $(UBLK_LIBBPF_A) -luring -lelf -lz -lpthread
+LIBS := $(UBLK_LIBBPF_A) -luring -ljansson -lelf -lz -lpthread
 
 # The core and the verbs in user/, the targets and their table in user/targets/.
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/targets/*.c))

@@ -16,9 +16,9 @@ set -euo pipefail
 
 CACHE=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
 PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
-	  zlib1g-dev libcap-dev dwarves qemu-system-x86 busybox-static fio
-	  e2fsprogs kmod cpio xz-utils zstd util-linux procps jq dmsetup bc
-	  nbd-server nbd-client linux-perf)
+	  zlib1g-dev libcap-dev libjansson-dev dwarves qemu-system-x86
+	  busybox-static fio e2fsprogs kmod cpio xz-utils zstd util-linux procps
+	  jq dmsetup bc nbd-server nbd-client linux-perf)
 
 say() { echo "setup: $*" >&2; }
 die() { echo "setup: error: $*" >&2; exit 1; }

@@ -67,8 +67,8 @@ int ublk_cmd_recover(const struct ublk_sel_opts *sel)
 		return 1;
 	}
 	if (ret < 0) {
-		ublk_err("device %u: its state file in %s is damaged: cannot tell how to serve it (del removes it)",
-			 dev_id, ublk_state_dir());
+		ublk_err("device %u: its state file in %s is damaged (%s): cannot tell how to serve it (del removes it)",
+			 dev_id, ublk_state_dir(), ublk_state_why());
 		return 1;
 	}
 	if (chdir(cl.cwd) < 0) {

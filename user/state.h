@@ -21,8 +21,9 @@ int ublk_state_set_dir(const char *dir);
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
 /*
  * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the
- * program redirects fails) or io_uring, "object") recorded
- * for @dev_id, into @buf; -ENOENT when there is none.
+ * program redirects fails) or io_uring, "object", "cwd") recorded for
+ * @dev_id, into @buf; -ENOENT when there is no state file (or no such
+ * key), -EINVAL when the file is damaged or the value does not fit.
  */
 int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
 void ublk_state_remove(unsigned int dev_id);
@@ -37,7 +38,12 @@ struct ublk_state_cmdline {
 	int argc;
 };
 
-/* -ENOENT: no state file; -EINVAL: one that holds no command line. */
+/*
+ * -ENOENT: no state file; -EINVAL: a damaged one (not JSON, a key missing
+ * or of the wrong type, no command line, one too long for @cl).
+ */
 int ublk_state_get_cmdline(unsigned int dev_id, struct ublk_state_cmdline *cl);
+/* How the last state file read with -EINVAL was damaged: one line. */
+const char *ublk_state_why(void);
 
 #endif
