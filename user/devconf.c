@@ -32,6 +32,11 @@ int ublk_devconf_split(struct ublk_devconf *c, char *text)
 
 	c->argc = 0;
 	while (*in) {
+		/* A backslash ending a line joins it to the next, as in a shell. */
+		if (!comment && in[0] == '\\' && in[1] == '\n') {
+			in += 2;
+			continue;
+		}
 		/* Blanks, and comments up to the end of their line. */
 		if (comment || *in == '#' || *in == ' ' || *in == '\t' || *in == '\n' ||
 		    *in == '\r') {

@@ -2,7 +2,7 @@
 /*
  * A persistent device's configuration: /etc/ublk-bpf/NAME.conf holds the
  * add or load command line that makes it (with a fixed -n ID), '#' starts
- * a comment, lines are joined. Words split at blanks; "..." or '...'
+ * a comment, lines are joined (a backslash ending a line is dropped). Words split at blanks; "..." or '...'
  * keep blanks, and in "..." a backslash escapes " and \.
  */
 #ifndef UBLK_BPF_DEVCONF_H

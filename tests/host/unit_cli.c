@@ -281,7 +281,7 @@ UNIT_TEST(load_kublk_form)
 UNIT_TEST(devconf_words)
 {
 	static struct ublk_devconf c = { .path = "t.conf" };
-	char text[] = "# a disk\nload stripe -n 3 --file \"/srv/a b.img\" # legs\n"
+	char text[] = "# a disk\nload stripe -n 3 \\\n --file \"/srv/a b.img\" # legs\n"
 		      "  --file '/srv/c\"d' --set label=\"x\\\"y\" f#1\n";
 	char bad[] = "add -t loop --file \"/srv/open";
 	struct ublk_serve_opts so;

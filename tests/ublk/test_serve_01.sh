@@ -23,13 +23,16 @@ s.bind(sys.argv[1])
 with open(sys.argv[2], "a", buffering=1) as out:
     while True:
         out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-' "$sock" "$UBLK_TMP/notes" &
+' "$sock" "$UBLK_TMP/notes" </dev/null >/dev/null 2>&1 &
 listener=$!
+SERVE_PID=
+# Nothing of ours outlives the test, whatever way it ends.
+trap 'kill "$listener" $SERVE_PID 2>/dev/null' EXIT
 _wait_until 5 test -S "$sock" || _fail "no notify socket"
 
 # serve NAME in the background, as systemd would; sets SERVE_PID.
 _serve() {
-	NOTIFY_SOCKET=$sock "$UBLK_PROG" serve "$1" --config-dir "$conf" \
+	NOTIFY_SOCKET=$sock "$UBLK_PROG" serve "$1" --config-dir "$conf" </dev/null \
 		>>"$UBLK_TMP/serve.out" 2>>"$UBLK_TMP/serve.err" &
 	SERVE_PID=$!
 }
