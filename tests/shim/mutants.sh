@@ -128,7 +128,9 @@ build_mutant() {
 	rm -rf "$src"
 	mkdir -p "$src"
 	cp -a "$REPO/kfunc-shim" "$src/"
-	patch -d "$src" -p1 --batch --quiet --no-backup-if-mismatch \
+	# exactly as written: no fuzz, and never reversed (--batch alone would
+	# apply a patch that looks reversed backwards)
+	patch -d "$src" -p1 --batch --forward --fuzz=0 --quiet --no-backup-if-mismatch \
 		<"$HERE/mutants/$name.patch" >"$MUT/$name/patch.log" 2>&1 ||
 		{ cat "$MUT/$name/patch.log" >&2; echo "mutants: $name.patch does not apply" >&2; return 1; }
 	make -C "$src/kfunc-shim" REPO_DIR="$REPO" O="$MUT/$name/build" \
