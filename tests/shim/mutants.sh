@@ -10,8 +10,8 @@
 #
 # Builds every mutant (or the NAMEd ones) on the host: a copy of kfunc-shim/
 # with the patch applied, into .output/mut/NAME/. --build stops there.
-# Otherwise boots the VM once (tests/vm/run.sh; the caller holds the VM
-# lock: `flock /tmp/ublk-vm.lock make mutants`) and in it loads each
+# Otherwise boots the VM once (tests/vm/run.sh, which takes the host's VM
+# lock itself: do not wrap this in flock) and in it loads each
 # mutant's module and runs its tests (tests/shim/test_shim.sh with
 # SHIM_TESTS), then the real module on all of them. A mutant that leaves
 # its module impossible to unload ends that boot; the rest run in another.
