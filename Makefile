@@ -86,7 +86,7 @@ $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h user/targets/*.h include/*.h) $
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
 
 # The BPF targets; `ublk-bpf load .output/bpf/stripe.bpf.o ...`.
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ublk_bpf.bpf.h $(UAPI)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ublk_bpf.bpf.h kfunc-shim/ublk_bpf_ops.h $(UAPI)
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
