@@ -509,7 +509,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	s.dev.queues = calloc(1, sizeof(*s.dev.queues));
-	if (!s.dev.queues || ublk_queue_start(&s.dev, 0))
+	if (!s.dev.queues || ublk_queue_start(&s.dev, 0, -1))
 		die("cannot start the queue");
 	s.dev.nr_started = 1;
 
