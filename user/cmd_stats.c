@@ -216,33 +216,13 @@ out:
 	free(value);
 }
 
-/* The module's BTF, which names the shim's counters; NULL without it. */
-static struct btf *ublk_shim_btf(__u32 *stats_id)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
-	int id;
-
-	if (!vmlinux)
-		return NULL;
-	mod = btf__load_module_btf("ublk_drv", vmlinux);
-	id = mod ? btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT) : -1;
-	if (id < 0 || btf__resolve_size(mod, id) > (long)sizeof(struct ublk_bpf_dev_stats)) {
-		btf__free(mod);
-		btf__free(vmlinux);
-		return NULL;
-	}
-	*stats_id = id;
-	/* The module's split BTF keeps using vmlinux's: freed with the process. */
-	return mod;
-}
-
 static void ublk_stats_print_shim(const struct ublk_bpf_dev_info *info, bool json)
 {
 	static struct btf *btf;
 	static __u32 id;
 
 	if (!btf)
-		btf = ublk_shim_btf(&id);
+		btf = ublk_shim_stats_btf(&id);
 	if (json)
 		printf(",\"shim\":");
 	else
