@@ -52,18 +52,30 @@ static bool ublk_starts_with(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+void ublk_bpf_log_start(void)
+{
+	libbpf_set_print(ublk_libbpf_print);
+	ublk_libbpf_log[0] = '\0';
+}
+
+const char *ublk_bpf_log(void)
+{
+	return ublk_libbpf_log;
+}
+
 /*
  * The reason, for the one line we print: the verifier's last words when a
  * program was refused (the log's last line that is not a summary), else
- * libbpf's last line.
+ * libbpf's last line. The log stays whole (ublk_bpf_log()).
  */
 static const char *ublk_libbpf_last_error(void)
 {
-	static char last[512];
+	static char last[512], log[sizeof(ublk_libbpf_log)];
 	char *line, *save = NULL, *prog = NULL, *reason = NULL, *fallback = NULL;
 	bool in_log = false;
 
-	for (line = strtok_r(ublk_libbpf_log, "\n", &save); line;
+	memcpy(log, ublk_libbpf_log, sizeof(log));
+	for (line = strtok_r(log, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, "-- BEGIN PROG LOAD LOG --")) {
 			in_log = true;
@@ -89,6 +101,25 @@ static const char *ublk_libbpf_last_error(void)
 		snprintf(last, sizeof(last), "%s", fallback ? fallback : "unknown error");
 	}
 	return last;
+}
+
+struct btf *ublk_shim_stats_btf(__u32 *stats_id)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
+	int id;
+
+	if (!vmlinux)
+		return NULL;
+	mod = btf__load_module_btf("ublk_drv", vmlinux);
+	id = mod ? btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT) : -1;
+	if (id < 0 || btf__resolve_size(mod, id) > (long)sizeof(struct ublk_bpf_dev_stats)) {
+		btf__free(mod);
+		btf__free(vmlinux);
+		return NULL;
+	}
+	*stats_id = id;
+	/* The module's split BTF keeps using vmlinux's: freed with the process. */
+	return mod;
 }
 
 unsigned int ublk_bpf_shim_abi(void)
@@ -194,7 +225,7 @@ int ublk_bpf_obj_open(struct ublk_bpf_obj *o, const char *path)
 	char *data;
 
 	memset(o, 0, sizeof(*o));
-	libbpf_set_print(ublk_libbpf_print);
+	ublk_bpf_log_start();
 	ret = ublk_check_elf(path);
 	if (ret)
 		return ret;
@@ -267,8 +298,8 @@ static int ublk_set_config(struct bpf_object *obj, const struct ublk_tgt_config 
 	return 0;
 }
 
-int ublk_bpf_obj_load(struct ublk_bpf_obj *o, const char *path,
-		      unsigned int ops_id, const struct ublk_tgt_config *cfg)
+int ublk_bpf_obj_load_unregistered(struct ublk_bpf_obj *o, const char *path,
+				   unsigned int ops_id, const struct ublk_tgt_config *cfg)
 {
 	struct bpf_map *map;
 	int count, id_off, name_off, ret;
@@ -287,17 +318,30 @@ int ublk_bpf_obj_load(struct ublk_bpf_obj *o, const char *path,
 	}
 	ublk_libbpf_log[0] = '\0';
 	ret = bpf_object__load(o->obj);
-	if (ret) {
+	if (ret)
 		ublk_err("%s: the kernel refused it: %s", path, ublk_libbpf_last_error());
-		return ret;
-	}
-	o->link = bpf_map__attach_struct_ops(map);
+	return ret;
+}
+
+int ublk_bpf_obj_register(struct ublk_bpf_obj *o, const char *path)
+{
+	int count, ret;
+
+	o->link = bpf_map__attach_struct_ops(ublk_ops_map(o->obj, &count));
 	if (!o->link) {
 		ret = -errno;
 		ublk_err("%s: cannot register its ublk_bpf_ops: %s", path, strerror(errno));
 		return ret;
 	}
 	return 0;
+}
+
+int ublk_bpf_obj_load(struct ublk_bpf_obj *o, const char *path,
+		      unsigned int ops_id, const struct ublk_tgt_config *cfg)
+{
+	int ret = ublk_bpf_obj_load_unregistered(o, path, ops_id, cfg);
+
+	return ret ? ret : ublk_bpf_obj_register(o, path);
 }
 
 void ublk_pin_dir(unsigned int dev_id, char *buf, size_t len)

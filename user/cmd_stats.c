@@ -212,26 +212,6 @@ out:
 	return v;
 }
 
-/* The module's BTF, which names the shim's counters; NULL without it. */
-static struct btf *ublk_shim_btf(__u32 *stats_id)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
-	int id;
-
-	if (!vmlinux)
-		return NULL;
-	mod = btf__load_module_btf("ublk_drv", vmlinux);
-	id = mod ? btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT) : -1;
-	if (id < 0 || btf__resolve_size(mod, id) > (long)sizeof(struct ublk_bpf_dev_stats)) {
-		btf__free(mod);
-		btf__free(vmlinux);
-		return NULL;
-	}
-	*stats_id = id;
-	/* The module's split BTF keeps using vmlinux's: freed with the process. */
-	return mod;
-}
-
 /* The shim's counters of the device, named by the module's BTF. */
 static json_t *ublk_stats_shim(const struct ublk_bpf_dev_info *info, bool json)
 {
@@ -239,7 +219,7 @@ static json_t *ublk_stats_shim(const struct ublk_bpf_dev_info *info, bool json)
 	static __u32 id;
 
 	if (!btf)
-		btf = ublk_shim_btf(&id);
+		btf = ublk_shim_stats_btf(&id);
 	if (json)
 		return btf ? ublk_btf_json(btf, id, &info->stats) :
 		       json_pack("{s:s}", "unprinted", "no BTF for ublk_drv");

@@ -7,7 +7,6 @@
  * aborts every command (device stopped) and no backing IO is left.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -274,11 +273,17 @@ static void *ublk_queue_thread(void *arg)
 		io_uring_cq_advance(&q->ring, n);
 	}
 	__atomic_store_n(&q->exited, 1, __ATOMIC_RELEASE);
-	kill(getpid(), SIGUSR1);
+	/*
+	 * The owner's own eventfd, not a signal: a process-wide signal would
+	 * reach whatever else the process does with it (shim_test's SIGUSR1
+	 * unregisters its program).
+	 */
+	if (q->exit_fd >= 0 && eventfd_write(q->exit_fd, 1))
+		ublk_err("queue %u: cannot report its end: %s", q->q_id, strerror(errno));
 	return NULL;
 }
 
-static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
+static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id, int exit_fd)
 {
 	struct ublk_queue *q = &dev->queues[q_id];
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -288,6 +293,7 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
 	q->q_id = q_id;
 	q->depth = dev->info.queue_depth;
 	q->ready_fd = -1;
+	q->exit_fd = exit_fd;
 
 	off = UBLKSRV_CMD_BUF_OFFSET +
 	      q_id * ublk_round_up(UBLK_MAX_QUEUE_DEPTH * sizeof(struct ublksrv_io_desc), page);
@@ -332,9 +338,10 @@ static void ublk_queue_free(struct ublk_queue *q)
 
 /*
  * Sets up queue @q_id and starts its thread; returns once the thread has
- * queued a FETCH_REQ for every tag, which START_DEV waits for.
+ * queued a FETCH_REQ for every tag, which START_DEV waits for. The thread
+ * adds 1 to the eventfd @exit_fd (when >= 0) as it ends.
  */
-int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu)
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd)
 {
 	struct ublk_queue *q = &dev->queues[q_id];
 	pthread_attr_t attr;
@@ -342,7 +349,7 @@ int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu)
 	uint64_t v;
 	int ret;
 
-	ret = ublk_queue_init(dev, q_id);
+	ret = ublk_queue_init(dev, q_id, exit_fd);
 	if (ret < 0) {
 		ublk_err("queue %u: %s", q_id, strerror(-ret));
 		ublk_queue_free(q);

@@ -166,6 +166,7 @@ struct ublk_queue {
 	unsigned int tgt_inflight;		/* backing SQEs not yet completed */
 	pthread_t thread;
 	int ready_fd;				/* eventfd: all FETCH_REQs queued */
+	int exit_fd;				/* the owner's eventfd: thread ended */
 	int err;
 	int exited;				/* thread done (atomic) */
 };
@@ -252,8 +253,11 @@ void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
  * own_done()). The queue thread lives while such SQEs are in flight.
  */
 void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie);
-/* Starts queue @q_id's thread, bound to @cpu (-1: wherever it is put). */
-int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu);
+/*
+ * Starts queue @q_id's thread, bound to @cpu (-1: wherever it is put); it
+ * bumps the eventfd @exit_fd (-1: none) as it ends.
+ */
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd);
 void ublk_queue_join(struct ublk_queue *q);
 
 /* backing.c: open and size the backing files of file-based targets */
