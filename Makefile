@@ -213,13 +213,16 @@ LIBBPF_HEADERS = $(wildcard $(UBLK_LIBBPF_INCLUDE)/bpf/bpf_*.h)
 DIST_UDEV := $(wildcard dist/udev/*.rules)
 DIST_SYSTEMD := $(wildcard dist/systemd/*)
 DOCS := README.md $(wildcard docs/*.md)
+# The license, beside the docs; LICENSE_FILES= leaves it out (a Debian
+# package states it in its copyright file).
+LICENSE_FILES ?= LICENSE LICENSES/GPL-2.0
 
 # Every installed file, DESTDIR left out: `make install-list` prints them.
 INSTALL_FILES = $(SBINDIR)/ublk-bpf $(addprefix $(BPFOBJDIR)/,$(notdir $(BPF_OBJS))) \
 	$(addprefix $(INCLUDEDIR)/,$(notdir $(HEADERS)) linux/ublk_cmd.h \
 		    $(addprefix bpf/,$(notdir $(LIBBPF_HEADERS)))) \
 	$(PKGCONFIGDIR)/ublk-bpf.pc $(MAN8DIR)/ublk-bpf.8 $(BASHCOMPDIR)/ublk-bpf \
-	$(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
+	$(addprefix $(DOCDIR)/,$(notdir $(DOCS) $(LICENSE_FILES))) \
 	$(addprefix $(UDEVRULESDIR)/,$(notdir $(DIST_UDEV))) \
 	$(addprefix $(SYSTEMDUNITDIR)/,$(notdir $(DIST_SYSTEMD)))
 
@@ -247,7 +250,7 @@ install: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(UAPI) $(OUTPUT)/include/vmlinux_ge
 	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/ublk-bpf.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(Q)$(INSTALL) -m 0644 man/ublk-bpf.8 $(DESTDIR)$(MAN8DIR)/
 	$(Q)$(INSTALL) -m 0644 scripts/ublk-bpf.bash-completion $(DESTDIR)$(BASHCOMPDIR)/ublk-bpf
-	$(Q)$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 $(DOCS) $(LICENSE_FILES) $(DESTDIR)$(DOCDIR)/
 ifneq ($(DIST_UDEV),)
 	$(Q)$(INSTALL) -D -m 0644 -t $(DESTDIR)$(UDEVRULESDIR) $(DIST_UDEV)
 endif
