@@ -7,7 +7,8 @@
 # make install  install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); the list:
 #               make install-list; make uninstall removes it
 # make setup    the build's set-up and the VM rig's (QEMU, fio, test tools,
-#               the kernel image): `scripts/setup.sh build|rig` does either
+#               the kernel image); make setup-build, make setup-rig: either
+#               (scripts/setup.sh --dry-run build|rig says what they install)
 # make check    every test: host unit tests, then the VM tests
 # make demo     the main job, in the VM
 # make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
@@ -88,7 +89,13 @@ $(OUTPUT)/bin/bpftool: $(KERNEL_ENV)
 
 # The build needs only the build's part of the set-up; the VM rig
 # (packages, the kernel image) is set up by the targets that boot it.
-setup-build $(KERNEL_ENV):
+# Goals that build nothing never set up (make uninstall on a bare machine).
+NO_SETUP_GOALS := clean uninstall install-list setup setup-build setup-rig rig
+ifneq ($(filter-out $(NO_SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+$(KERNEL_ENV):
+	$(Q)scripts/setup.sh build
+endif
+setup-build:
 	$(Q)scripts/setup.sh build
 setup setup-rig rig:
 	$(Q)scripts/setup.sh rig
@@ -262,7 +269,7 @@ endif
 # object of one's own in lib/ublk-bpf stays, and so does its folder).
 uninstall:
 	$(call msg,RM,$(DESTDIR)$(PREFIX))
-	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES)) $(DESTDIR)$(INCLUDEDIR)/bpf/bpf_*.h
 	$(Q)rmdir $(addprefix $(DESTDIR),$(INCLUDEDIR)/linux $(INCLUDEDIR)/bpf $(INCLUDEDIR) \
 		$(BPFOBJDIR) $(DOCDIR)) 2>/dev/null || true
 

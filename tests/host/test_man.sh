@@ -78,6 +78,7 @@ for s in $statuses; do
 done
 
 # Environment: every variable the tool reads.
+# shellcheck disable=SC2013  # variable names: one word each
 for v in $(grep -rhoE 'getenv\("[A-Z_]+"\)' "$repo"/user | sed 's/getenv("\(.*\)")/\1/' | sort -u); do
 	section ENVIRONMENT | grep -qx "\.B $v" || fail "$v not under ENVIRONMENT"
 done
