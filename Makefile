@@ -220,7 +220,7 @@ INSTALL ?= install
 
 # What a target of one's own includes: ours, the ublk uAPI we build with,
 # the kernel's types, and libbpf's BPF-side headers of the same release.
-HEADERS := bpf/ublk_tgt.bpf.h kfunc-shim/ublk_bpf.bpf.h $(wildcard include/*.h) vmlinux.h \
+HEADERS := bpf/ublk_tgt.bpf.h kfunc-shim/ublk_bpf.bpf.h kfunc-shim/ublk_bpf_ops.h $(wildcard include/*.h) vmlinux.h \
 	   $(OUTPUT)/include/vmlinux_gen.h
 LIBBPF_HEADERS = $(wildcard $(UBLK_LIBBPF_INCLUDE)/bpf/bpf_*.h)
 # What the system integration puts under dist/: udev rules, systemd units.
