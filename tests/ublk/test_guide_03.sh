@@ -10,6 +10,12 @@
 _prep_test guide_03
 _need_shim
 command -v clang >/dev/null || _skip "no clang to build the guide's target"
+# The loop page the guide shows is the real one.
+shown=$(awk '/^## The project.s helpers/ { inside = 1; next } /^## / { inside = 0 }
+	inside && /^```c$/ { block = 1; next } block && /^```/ { exit } block' \
+	"$UBLK_REPO/docs/writing-a-target.md")
+[ -n "$shown" ] && [[ "$(cat "$UBLK_REPO/bpf/loop.bpf.c")" == *"$shown"* ]] ||
+	_fail "the guide's loop page is not bpf/loop.bpf.c's"
 _guide_run "A target with an io_uring twin" "Configuring a target"
 [ -s "$UBLK_TMP/guide/reads_here.bpf.c" ] || _fail "the guide's reads_here.bpf.c block is gone"
 _guide_want 'LIVE .* loop +bpf ' 'err= 0' '^    read_ios +[1-9]' '^    write_ios +[1-9]' \
