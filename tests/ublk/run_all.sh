@@ -14,10 +14,18 @@ mapfile -t tests < <(ls test_*_[0-9][0-9].sh | grep -E "${UBLK_TEST_FILTER:-.}")
 tap_start
 for t in "${tests[@]}"; do
 	start=$(date +%s)
-	out=$(timeout -k 10 "${UBLK_TEST_TIMEOUT:-300}" bash "./$t" 2>&1)
+	# Into a file, in a session of its own: a process the test leaves
+	# behind can neither hold the suite's pipe open nor outlive the test.
+	out_file=$(mktemp) sid_file=$(mktemp)
+	timeout -k 10 "${UBLK_TEST_TIMEOUT:-300}" \
+		setsid -w bash -c 'echo $$ >"$1"; exec bash "$2"' - "$sid_file" "./$t" \
+		>"$out_file" 2>&1 </dev/null
 	rc=$?
+	[ -s "$sid_file" ] && pkill -9 -s "$(cat "$sid_file")" 2>/dev/null
+	rm -f "$sid_file"
 	secs=$(( $(date +%s) - start ))
-	[ -n "$out" ] && echo "$out" | sed 's/^/# /; s/^# # /# /'
+	sed 's/^/# /; s/^# # /# /' "$out_file"
+	rm -f "$out_file"
 	name=${t%.sh}
 	case $rc in
 	0) tap_result 0 "$name" "${secs}s" ;;
