@@ -77,6 +77,9 @@ struct ublk_list_row {
 	int pid;
 	bool daemon_alive;
 	const char *note;	/* what is wrong and what is left to do; "" */
+	char node[24];		/* /dev/ublkbID */
+	char files[1024];	/* the backing files, comma-separated; "-": none */
+	char fallback[160];	/* why a BPF target is on the io_uring path; "" */
 };
 
 /* What list tells about a device whose daemon or state file is missing. */
@@ -120,30 +123,40 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 		snprintf(row->target, sizeof(row->target), "-");
 	if (ublk_state_get(dev_id, "path", row->path, sizeof(row->path)) < 0)
 		snprintf(row->path, sizeof(row->path), "-");
+	snprintf(row->node, sizeof(row->node), "/dev/ublkb%u", dev_id);
+	if (ublk_state_get_files(dev_id, row->files, sizeof(row->files)) < 0 || !row->files[0])
+		snprintf(row->files, sizeof(row->files), "-");
+	if (ublk_state_get(dev_id, "fallback", row->fallback, sizeof(row->fallback)) < 0)
+		row->fallback[0] = '\0';
 	row->daemon_alive = ublk_pid_alive(info.ublksrv_pid);
 	row->note = ublk_list_note(&info, row->daemon_alive,
 				   ublk_state_get_cmdline(dev_id, &cmdline));
+	if (!row->note[0] && row->fallback[0])
+		row->note = row->fallback;
 	return 0;
 }
 
 static json_t *ublk_row_json(const struct ublk_list_row *r)
 {
-	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:i,s:s,s:s}",
+	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:i,s:s,s:o,s:s,s:o}",
 			 "id", (json_int_t)r->id, "state", r->state,
 			 "queues", (json_int_t)r->queues, "depth", (json_int_t)r->depth,
 			 "size", ublk_json_u64(r->size),
 			 "target", ublk_json_text(r->target, strlen(r->target)),
 			 "path", r->path, "pid", r->pid,
-			 "daemon", r->daemon_alive ? "alive" : "gone", "note", r->note);
+			 "daemon", r->daemon_alive ? "alive" : "gone",
+			 "note", ublk_json_text(r->note, strlen(r->note)),
+			 "node", r->node, "files", ublk_json_text(r->files, strlen(r->files)));
 }
 
 static void ublk_print_row(const struct ublk_list_row *r, bool first)
 {
 	if (first)
-		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %s\n", "ID", "STATE", "QUEUES",
-		       "DEPTH", "SIZE", "TARGET", "PATH", "PID", "NOTE");
-	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %s\n", r->id, r->state, r->queues,
-	       r->depth, r->size, r->target, r->path, r->pid, r->note);
+		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %-13s %-24s %s\n", "ID", "STATE",
+		       "QUEUES", "DEPTH", "SIZE", "TARGET", "PATH", "PID", "NODE", "FILES", "NOTE");
+	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %-13s %-24s %s\n", r->id, r->state,
+	       r->queues, r->depth, r->size, r->target, r->path, r->pid, r->node, r->files,
+	       r->note);
 }
 
 int ublk_cmd_list(const struct ublk_sel_opts *opts)

@@ -164,6 +164,9 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 			 "argv", argv, "files", files);
 	if (!root)
 		return -ENOMEM;
+	/* Why a BPF target is on the io_uring path: list says it. */
+	if (opts->fallback)
+		json_object_set_new(root, "fallback", json_string(opts->fallback));
 	if (mkdir(ublk_state_dir(), 0755) < 0 && errno != EEXIST) {
 		json_decref(root);
 		return -errno;
@@ -324,6 +327,34 @@ int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len)
 		return ret;
 	v = json_object_get(root, key);
 	ret = v ? ublk_state_unbytes(v, key, buf, len) : -ENOENT;
+	json_decref(root);
+	return ret;
+}
+
+int ublk_state_get_files(unsigned int dev_id, char *buf, size_t len)
+{
+	static struct ublk_state_cmdline scratch;
+	char one[PATH_MAX];
+	size_t used = 0, n;
+	json_t *root, *v;
+	size_t i;
+	int ret;
+
+	root = ublk_state_load(dev_id, &scratch, &ret);
+	if (!root)
+		return ret;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(root, "files"), i, v) {
+		ret = ublk_state_unbytes(v, "files", one, sizeof(one));
+		if (ret)
+			break;
+		n = strlen(one);
+		if (used + n + 2 > len) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		used += sprintf(buf + used, "%s%s", i ? "," : "", one);
+	}
 	json_decref(root);
 	return ret;
 }

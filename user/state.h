@@ -26,6 +26,8 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
  * key), -EINVAL when the file is damaged or the value does not fit.
  */
 int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
+/* The backing files as recorded (real paths), comma-separated into @buf. */
+int ublk_state_get_files(unsigned int dev_id, char *buf, size_t len);
 void ublk_state_remove(unsigned int dev_id);
 
 #define UBLK_STATE_MAX_ARGS	128
