@@ -88,6 +88,9 @@ int ublk_cmd_recover(const struct ublk_sel_opts *sel)
 	}
 	opts.dev_id = (int)dev_id;
 	opts.recovering = true;
+	/* The kernel still serves the old files' IO: never other ones now. */
+	if (ublk_state_check_files(dev_id, &opts))
+		return 1;
 	return !strcmp(cl.argv[0], "add") ? ublk_cmd_add(&opts) : ublk_cmd_load(&opts);
 }
 

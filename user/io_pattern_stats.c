@@ -23,7 +23,7 @@
 
 static void ublk_pattern_path(unsigned int dev_id, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%u.pattern", ublk_state_dir(), dev_id);
+	snprintf(buf, len, "%u.pattern", dev_id);
 }
 
 static size_t ublk_pattern_bytes(const struct ublk_dev *dev)
@@ -39,8 +39,7 @@ int ublk_pattern_stats_open(struct ublk_dev *dev)
 	int fd = -1;
 
 	ublk_pattern_path(dev->info.dev_id, path, sizeof(path));
-	if (mkdir(ublk_state_dir(), 0755) == 0 || errno == EEXIST)
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = ublk_state_openat(path, O_RDWR | O_CREAT);
 	if (fd >= 0 && ftruncate(fd, len) == 0)
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (fd >= 0)
@@ -65,7 +64,7 @@ void ublk_pattern_stats_remove(unsigned int dev_id)
 	char path[PATH_MAX];
 
 	ublk_pattern_path(dev_id, path, sizeof(path));
-	unlink(path);
+	ublk_state_unlinkat(path);
 }
 
 static const char *ublk_hint_name(__u32 hint)
@@ -88,7 +87,7 @@ static const struct ublk_pattern_counts *ublk_pattern_map(unsigned int dev_id,
 	int fd;
 
 	ublk_pattern_path(dev_id, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = ublk_state_openat(path, O_RDONLY);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(*c) ||

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -63,7 +64,76 @@ const char *ublk_state_dir(void)
 static void ublk_state_path(unsigned int dev_id, const char *suffix, char *buf,
 			    size_t len)
 {
-	snprintf(buf, len, "%s/%u.json%s", ublk_state_dir(), dev_id, suffix);
+	snprintf(buf, len, "%u.json%s", dev_id, suffix);
+}
+
+/*
+ * Is @st ours to trust: owned by this user and writable by no one else?
+ * What the run dir holds is run again as root by recover, so a folder or
+ * file another user could write is refused (sshd's StrictModes).
+ */
+static bool ublk_state_trusted(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int ublk_state_dir_fd(bool create)
+{
+	const char *dir = ublk_state_dir();
+	struct stat st;
+	int fd, err;
+
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		ublk_err("cannot create the run dir %s: %s", dir, strerror(errno));
+		return err;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !ublk_state_trusted(&st)) {
+		ublk_err("the run dir %s is owned by uid %u with mode %04o: it must be uid %u's and writable by no one else",
+			 dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			 (unsigned int)geteuid());
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int ublk_state_openat(const char *name, int flags)
+{
+	int dfd = ublk_state_dir_fd(flags & O_CREAT), fd, err;
+	struct stat st;
+
+	if (dfd < 0)
+		return dfd;
+	/* A new file is made anew: never an old one, nor through a link. */
+	if (flags & O_CREAT) {
+		unlinkat(dfd, name, 0);
+		flags |= O_EXCL;
+	}
+	fd = openat(dfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	err = -errno;
+	close(dfd);
+	if (fd < 0)
+		return err;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !ublk_state_trusted(&st)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int ublk_state_unlinkat(const char *name)
+{
+	int dfd = ublk_state_dir_fd(false), ret;
+
+	if (dfd < 0)
+		return dfd;
+	ret = unlinkat(dfd, name, 0) ? -errno : 0;
+	close(dfd);
+	return ret;
 }
 
 /* Why the last read called a state file damaged, for ublk_state_why(). */
@@ -141,12 +211,37 @@ static void ublk_state_append(json_t **a, const char *s)
 	}
 }
 
+/* "DEV:INO" of @path, or "" when it cannot be stat'ed. */
+static json_t *ublk_state_file_id(const char *path)
+{
+	char id[48] = "";
+	struct stat st;
+
+	if (path && !stat(path, &st))
+		snprintf(id, sizeof(id), "%llu:%llu", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+	return json_string(id);
+}
+
+/* The ids of @opts' files, then of its BPF object. */
+static json_t *ublk_state_file_ids(const struct ublk_dev_opts *opts)
+{
+	json_t *ids = json_array();
+	unsigned int i;
+
+	for (i = 0; ids && i < opts->nr_files; i++)
+		json_array_append_new(ids, ublk_state_file_id(opts->files[i]));
+	if (ids && opts->bpf_obj)
+		json_array_append_new(ids, ublk_state_file_id(opts->bpf_obj));
+	return ids;
+}
+
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid)
 {
 	char tmp[PATH_MAX], path[PATH_MAX], cwd[PATH_MAX], real[PATH_MAX];
 	json_t *root, *argv = json_array(), *files = json_array();
 	unsigned int i;
-	int ret = 0;
+	int ret = 0, fd, dfd;
 	FILE *f;
 
 	for (i = 0; i < (unsigned int)opts->argc; i++)
@@ -164,29 +259,38 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 			 "argv", argv, "files", files);
 	if (!root)
 		return -ENOMEM;
+	/*
+	 * Which files these are (device and inode): recover serves the same
+	 * ones or none, whatever their names point at by then.
+	 */
+	json_object_set_new(root, "file_ids", ublk_state_file_ids(opts));
 	/* Why a BPF target is on the io_uring path: list says it. */
 	if (opts->fallback)
 		json_object_set_new(root, "fallback", json_string(opts->fallback));
-	if (mkdir(ublk_state_dir(), 0755) < 0 && errno != EEXIST) {
-		json_decref(root);
-		return -errno;
-	}
 	/* Written aside, then renamed: a reader sees the old file or the new, whole. */
 	ublk_state_path(dev_id, ".tmp", tmp, sizeof(tmp));
 	ublk_state_path(dev_id, "", path, sizeof(path));
-	f = fopen(tmp, "w");
+	fd = ublk_state_openat(tmp, O_WRONLY | O_CREAT);
+	dfd = fd < 0 ? fd : ublk_state_dir_fd(false);
+	f = dfd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
+		ret = fd < 0 ? fd : dfd < 0 ? dfd : -errno;
+		if (fd >= 0)
+			close(fd);
+		if (dfd >= 0)
+			close(dfd);
 		json_decref(root);
-		return -errno;
+		return ret;
 	}
 	if (json_dumpf(root, f, JSON_COMPACT) || fputc('\n', f) == EOF)
 		ret = -EIO;
 	if (fclose(f) && !ret)
 		ret = -errno;
-	if (!ret && rename(tmp, path))
+	if (!ret && renameat(dfd, tmp, dfd, path))
 		ret = -errno;
 	if (ret)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
 	json_decref(root);
 	return ret;
 }
@@ -288,12 +392,21 @@ static json_t *ublk_state_load(unsigned int dev_id, struct ublk_state_cmdline *c
 	char path[PATH_MAX];
 	json_error_t je;
 	json_t *root;
+	int fd;
 
 	cl->argc = 0;
 	cl->argv[0] = NULL;
 	ublk_state_path(dev_id, "", path, sizeof(path));
-	r.f = fopen(path, "r");
+	fd = ublk_state_openat(path, O_RDONLY);
+	if (fd == -EPERM || fd == -ELOOP) {
+		*err = ublk_state_damaged("not this tool's: it must be uid %u's, writable by no one else, and no link",
+					  (unsigned int)geteuid());
+		return NULL;
+	}
+	r.f = fd < 0 ? NULL : fdopen(fd, "r");
 	if (!r.f) {
+		if (fd >= 0)
+			close(fd);
 		*err = -ENOENT;
 		return NULL;
 	}
@@ -372,5 +485,35 @@ void ublk_state_remove(unsigned int dev_id)
 	char path[PATH_MAX];
 
 	ublk_state_path(dev_id, "", path, sizeof(path));
-	unlink(path);
+	ublk_state_unlinkat(path);
+}
+
+int ublk_state_check_files(unsigned int dev_id, const struct ublk_dev_opts *opts)
+{
+	static struct ublk_state_cmdline scratch;
+	json_t *root, *was, *now;
+	unsigned int i, n;
+	int ret;
+
+	root = ublk_state_load(dev_id, &scratch, &ret);
+	if (!root)
+		return ret;
+	was = json_object_get(root, "file_ids");
+	now = ublk_state_file_ids(opts);
+	n = opts->nr_files + (opts->bpf_obj ? 1 : 0);
+	ret = 0;
+	for (i = 0; i < n && !ret; i++) {
+		const char *a = json_string_value(json_array_get(was, i));
+		const char *b = json_string_value(json_array_get(now, i));
+		const char *name = i < opts->nr_files ? opts->files[i] : opts->bpf_obj;
+
+		if (!a || !b || !*b || strcmp(a, b)) {
+			ublk_err("device %u: %s is not the file it was made with (moved, replaced or gone): not recovered",
+				 dev_id, name);
+			ret = -ESTALE;
+		}
+	}
+	json_decref(now);
+	json_decref(root);
+	return ret;
 }

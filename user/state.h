@@ -7,6 +7,7 @@
 #ifndef UBLK_BPF_STATE_H
 #define UBLK_BPF_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ublk.h"
@@ -18,6 +19,19 @@
 const char *ublk_state_dir(void);
 /* Sets --run-dir (NULL: forget it); one line and -EINVAL when unusable. */
 int ublk_state_set_dir(const char *dir);
+/*
+ * The run dir opened (O_NOFOLLOW), and refused in one line unless it is
+ * this user's and writable by no one else; @create: made 0700 if missing.
+ * A directory fd, or a negative errno.
+ */
+int ublk_state_dir_fd(bool create);
+/*
+ * @name in the run dir: never through a symlink; with O_CREAT made anew
+ * (0600, O_EXCL after removing any old one); -EPERM unless it is a regular
+ * file of this user's that no one else may write. An fd, or -errno.
+ */
+int ublk_state_openat(const char *name, int flags);
+int ublk_state_unlinkat(const char *name);
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
 /*
  * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the
@@ -26,6 +40,12 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
  * key), -EINVAL when the file is damaged or the value does not fit.
  */
 int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
+/*
+ * Are @opts' files (and BPF object), as named now, the very files the
+ * device was made with (device and inode kept in its state file)? 0, or
+ * one line and -ESTALE; -ENOENT/-EINVAL as ublk_state_get().
+ */
+int ublk_state_check_files(unsigned int dev_id, const struct ublk_dev_opts *opts);
 /* The backing files as recorded (real paths), comma-separated into @buf. */
 int ublk_state_get_files(unsigned int dev_id, char *buf, size_t len);
 void ublk_state_remove(unsigned int dev_id);

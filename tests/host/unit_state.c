@@ -19,6 +19,13 @@
 #define ID 3
 
 static char run_dir[] = "/tmp/unit_state.XXXXXX";
+
+/* The refusals print a line each: keep the TAP stream clean. */
+static void quiet_stderr(void)
+{
+	if (!freopen("/dev/null", "w", stderr))
+		perror("freopen");
+}
 static struct ublk_state_cmdline cl;
 
 static void put_file(const char *text, size_t len)
@@ -312,6 +319,55 @@ UNIT_TEST(huge)
 	free(text);
 }
 
+/*
+ * The run dir is trusted only when it is ours and no one else may write
+ * it; files in it are never reached through links, and a planted
+ * <id>.json.tmp link does not redirect the write.
+ */
+UNIT_TEST(run_dir_trust)
+{
+	char path[PATH_MAX + 32], victim[PATH_MAX + 32], buf[64];
+	FILE *f;
+
+	quiet_stderr();
+	/* A planted link in place of the temporary file is not followed. */
+	snprintf(victim, sizeof(victim), "%s/victim", run_dir);
+	f = fopen(victim, "w");
+	ASSERT_TRUE(f != NULL);
+	fputs("keep", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%d.json.tmp", run_dir, ID);
+	ASSERT_EQ(symlink(victim, path), 0);
+	write_odd("/x");
+	f = fopen(victim, "r");
+	ASSERT_TRUE(f && fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ASSERT_STR_EQ(buf, "keep");
+	ASSERT_EQ(ublk_state_get_cmdline(ID, &cl), 0);
+	/* A state file that is a link, or another user's, is not ours. */
+	snprintf(path, sizeof(path), "%s/%d.json", run_dir, ID);
+	ASSERT_EQ(chown(path, 65534, 65534), 0);
+	ASSERT_EQ(ublk_state_get_cmdline(ID, &cl), -EINVAL);
+	ASSERT_TRUE(strstr(ublk_state_why(), "not this tool's") != NULL);
+	ASSERT_EQ(unlink(path), 0);
+	ASSERT_EQ(symlink(victim, path), 0);
+	ASSERT_EQ(ublk_state_get_cmdline(ID, &cl), -EINVAL);
+	ASSERT_EQ(unlink(path), 0);
+	/* A folder others may write, or another user's: nothing written. */
+	ASSERT_EQ(chmod(run_dir, 0777), 0);
+	ASSERT_EQ(ublk_state_dir_fd(false), -EPERM);
+	write_odd("/x");
+	ASSERT_EQ(access(path, F_OK), -1);
+	ASSERT_EQ(chmod(run_dir, 0700), 0);
+	ASSERT_EQ(chown(run_dir, 65534, 65534), 0);
+	ASSERT_EQ(ublk_state_dir_fd(false), -EPERM);
+	ASSERT_EQ(chown(run_dir, getuid(), getgid()), 0);
+	write_odd("/x");
+	ASSERT_EQ(ublk_state_get_cmdline(ID, &cl), 0);
+	unlink(victim);
+	unlink(path);
+}
+
 static void setup(void)
 {
 	if (!mkdtemp(run_dir) || ublk_state_set_dir(run_dir)) {
@@ -335,7 +391,7 @@ int main(void)
 		UNIT_CASE(cmdline_round_trip), UNIT_CASE(file_is_json), UNIT_CASE(old_files_read),
 		UNIT_CASE(missing_file), UNIT_CASE(truncated), UNIT_CASE(not_json),
 		UNIT_CASE(wrong_types), UNIT_CASE(duplicate_keys), UNIT_CASE(u_escapes),
-		UNIT_CASE(huge),
+		UNIT_CASE(huge), UNIT_CASE(run_dir_trust),
 	};
 	int ret;
 
