@@ -25,7 +25,7 @@ UBLK_DEVS+=("$id")
 "$UBLK_PROG" list -n "$id" | grep -qE "LIVE .* stripe +io_uring " || _fail "list: $("$UBLK_PROG" list -n "$id")"
 # list says where it is, what it is made of, and why it is not on BPF.
 row=$("$UBLK_PROG" list -n "$id" | sed -n 2p)
-echo "$row" | grep -qF "/dev/ublkb$id $(realpath "$UBLK_TMP/a.img"),$(realpath "$UBLK_TMP/b.img")" ||
+echo "$row" | grep -qE "/dev/ublkb$id +$(realpath "$UBLK_TMP/a.img"),$(realpath "$UBLK_TMP/b.img") " ||
 	_fail "list row lacks the node and the files: '$row'"
 echo "$row" | grep -q "fallback: the running ublk_drv has no BPF support" ||
 	_fail "list row does not say why it fell back: '$row'"
