@@ -335,26 +335,42 @@ UNIT_TEST(no_server)
 
 static bool have_hostile;
 
-/* A greeting trickled a byte every 0.3 s: the deadline (1.5 s) ends it, not each read. */
-UNIT_TEST(trickle_deadline)
+/*
+ * nbd_connect() (deadline @handshake_ms) to a hostile server started with
+ * @a1 and @a2 (NULL: none): its result (a socket is closed: 0), the time it
+ * took into *@ms, what it said into @err.
+ */
+static int hostile_connect(unsigned int handshake_ms, const char *a1, const char *a2,
+			   long long *ms, char *err, size_t len)
 {
-	struct nbd_addr a = hostile_addr(1500);
+	struct nbd_addr a = hostile_addr(handshake_ms);
 	struct nbd_export e;
 	long long t0;
-	char err[1024];
 	int ret;
 
-	NEED(have_hostile);
-	ASSERT_EQ(hostile_start("--trickle", "0.3", NULL), 0);
+	if (hostile_start(a1, a2, NULL))
+		return -EIO;
 	catch_stderr();
 	t0 = now_ms();
 	ret = nbd_connect(&a, &e, NULL);
-	t0 = now_ms() - t0;
-	caught_stderr(err, sizeof(err));
+	*ms = now_ms() - t0;
+	caught_stderr(err, len);
 	hostile_stop();
-	printf("# trickle: %d after %lld ms: %s", ret, t0, err);
-	ASSERT_EQ(ret, -ETIMEDOUT);
-	ASSERT_TRUE(t0 >= 1400 && t0 < 2500);
+	if (ret >= 0)
+		nbd_disconnect(ret);
+	return ret < 0 ? ret : 0;
+}
+
+/* A greeting trickled a byte every 0.3 s: the deadline (1.5 s) ends it, not each read. */
+UNIT_TEST(trickle_deadline)
+{
+	char err[1024];
+	long long ms;
+
+	NEED(have_hostile);
+	ASSERT_EQ(hostile_connect(1500, "--trickle", "0.3", &ms, err, sizeof(err)), -ETIMEDOUT);
+	printf("# trickle: refused after %lld ms: %s", ms, err);
+	ASSERT_TRUE(ms >= 1400 && ms < 2500);
 	ASSERT_TRUE(strstr(err, "did not complete the handshake within 1.5 s"));
 	ASSERT_EQ(lines(err), 1);
 }
@@ -362,23 +378,13 @@ UNIT_TEST(trickle_deadline)
 /* Endless NBD_REP_INFO: refused after NBD_MAX_OPT_REPLIES, long before the deadline. */
 UNIT_TEST(flood_capped)
 {
-	struct nbd_addr a = hostile_addr(5000);
-	struct nbd_export e;
-	long long t0;
 	char err[1024];
-	int ret;
+	long long ms;
 
 	NEED(have_hostile);
-	ASSERT_EQ(hostile_start("--flood", NULL), 0);
-	catch_stderr();
-	t0 = now_ms();
-	ret = nbd_connect(&a, &e, NULL);
-	t0 = now_ms() - t0;
-	caught_stderr(err, sizeof(err));
-	hostile_stop();
-	printf("# flood: %d after %lld ms: %s", ret, t0, err);
-	ASSERT_EQ(ret, -E2BIG);
-	ASSERT_TRUE(t0 < 2000);
+	ASSERT_EQ(hostile_connect(5000, "--flood", NULL, &ms, err, sizeof(err)), -E2BIG);
+	printf("# flood: refused after %lld ms: %s", ms, err);
+	ASSERT_TRUE(ms < 2000);
 	ASSERT_TRUE(strstr(err, "more than 32 replies to NBD_OPT_GO"));
 	ASSERT_EQ(lines(err), 1);
 }
@@ -419,22 +425,12 @@ UNIT_TEST(sigterm_and_stop)
 	ASSERT_TRUE(t0 < 1000);
 }
 
-/* nbd_connect() against a hostile server that says @args; its stderr in @err. */
+/* A hostile server that says @a1 @a2 of its export: what nbd_connect() makes of it. */
 static int connect_lie(char *err, size_t len, const char *a1, const char *a2)
 {
-	struct nbd_addr a = hostile_addr(5000);
-	struct nbd_export e;
-	int ret;
+	long long ms;
 
-	if (hostile_start(a1, a2, NULL))
-		return -EIO;
-	catch_stderr();
-	ret = nbd_connect(&a, &e, NULL);
-	caught_stderr(err, len);
-	hostile_stop();
-	if (ret >= 0)
-		nbd_disconnect(ret);
-	return ret < 0 ? ret : 0;
+	return hostile_connect(5000, a1, a2, &ms, err, len);
 }
 
 /* Sizes and block sizes the device cannot present: one line with the server's values. */
@@ -503,7 +499,7 @@ UNIT_TEST(connections_agree)
 	ret = nbd_init_q(a.unix_path, 3, &dev);
 	caught_stderr(err, sizeof(err));
 	hostile_stop();
-	printf("# %s", err);
+	printf("# init: %d %s%s", ret, err, *err ? "" : "\n");
 	ASSERT_EQ(ret, -EINVAL);
 	ASSERT_TRUE(strstr(err, "connection 2 of 3 sees another export than the first connection: 8392704 bytes"));
 	ASSERT_EQ(lines(err), 1);

@@ -8,6 +8,7 @@ NBD_OPT_GO, and can instead:
   --stall-after N     the same after N replies (over all connections)
   --no-read           when stalled, stop reading too (the client's sends block)
   --trickle SECONDS   send the greeting one byte every SECONDS
+  --trickle-file PATH the same (a byte a second) for connections made while PATH exists
   --flood             answer NBD_OPT_GO with NBD_REP_INFO forever
   --size BYTES        the export size it claims (say 18446744073709551615)
   --size-step BYTES   connection i (from 0) claims size + i * BYTES
@@ -98,10 +99,10 @@ class Server:
     def handshake(self, sock, index):
         a = self.args
         greeting = struct.pack(">QQH", NBDMAGIC, IHAVEOPT, 1 | 2)
-        if a.trickle:
+        if a.trickle or (a.trickle_file and os.path.exists(a.trickle_file)):
             for b in greeting:
                 sock.sendall(bytes([b]))
-                time.sleep(a.trickle)
+                time.sleep(a.trickle or 1)
             time.sleep(3600)
             return False
         sock.sendall(greeting)
@@ -181,6 +182,7 @@ def main():
     p.add_argument("--stall-after", type=int)
     p.add_argument("--no-read", action="store_true")
     p.add_argument("--trickle", type=float)
+    p.add_argument("--trickle-file")
     p.add_argument("--flood", action="store_true")
     args = p.parse_args()
     if bool(args.unix) == bool(args.port) or (args.block and len(args.block) != 3):

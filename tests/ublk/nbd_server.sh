@@ -31,6 +31,18 @@ _hostile_start() {
 	_fail "nbd_hostile.py $* did not start: $(cat "$UBLK_TMP/hostile.log")"
 }
 
+# _nbd_wait_serving DEV: the server is back; a queue retries it at most
+# once a second, so the first reads may still fail: within a few seconds
+# every queue serves again.
+_nbd_wait_serving() {
+	local i
+	for i in $(seq 20); do
+		dd if="$1" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null && break
+		sleep 0.5
+	done
+	sleep 1.2
+}
+
 _hostile_kill() {
 	[ -n "$HOSTILE_PID" ] || return 0
 	kill -9 "$HOSTILE_PID" 2>/dev/null

@@ -3,7 +3,9 @@
 # nbd target against a server that stalls (nbd_hostile.py: takes requests,
 # never replies): with --timeout 3 an IO fails with EIO within the
 # deadline (not never), the connection is dropped and the next IO
-# reconnects once the server answers again (data written before reads
+# reconnects, on a thread of its own: a reconnect that meets a trickled
+# handshake does not hold the IOs waiting for it past their deadline; once
+# the server answers again the device serves (data written before reads
 # back). A stalled device with IO in flight ends in bounded time, by `del`
 # and by SIGTERM to its daemon, also when the server stops reading (the
 # daemon's sendmsg blocked); the kernel reports no hung task (its check
@@ -20,7 +22,8 @@ restore_hung() { [ -n "$old_hung" ] && echo "$old_hung" >$hung; }
 trap '_nbd_kill; _hostile_kill; restore_hung' EXIT
 
 stall=$UBLK_TMP/stall
-_hostile_start --size $((64 << 20)) --stall-file "$stall"
+trickle=$UBLK_TMP/trickle
+_hostile_start --size $((64 << 20)) --stall-file "$stall" --trickle-file "$trickle"
 _new_dev -t nbd --unix "$HOSTILE_SOCK" --timeout 3 -q 2 -d 16
 id=$UBLK_DEV_ID
 head -c 1M /dev/urandom >"$UBLK_TMP/pattern"
@@ -45,13 +48,25 @@ for what in read write; do
 	[ "$t0" -ge 2500 ] && [ "$t0" -le 8000 ] || _fail "the $what failed after $t0 ms, not about 3 s"
 done
 
-# The server answers again: the next IO reconnects, the data is there.
+# The reconnect meets a server that trickles its handshake (10 s of
+# deadline): it runs on a thread of its own, the IOs waiting for it fail at
+# their own deadline.
+touch "$trickle"
 rm -f "$stall"
-for i in $(seq 20); do
-	dd if=/dev/ublkb$id of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null && break
-	sleep 0.5
+sleep 1.5
+for i in 1 2; do
+	t0=$(ms)
+	dd if=/dev/ublkb$id of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
+		_fail "a read succeeded while the reconnect trickles"
+	t0=$(( $(ms) - t0 ))
+	_log "a read waiting for a trickled reconnect failed after $t0 ms"
+	[ "$t0" -ge 2500 ] && [ "$t0" -le 8000 ] || _fail "the read failed after $t0 ms, not about 3 s"
 done
-sleep 1.2
+
+# The server answers again: the next IO reconnects, the data is there.
+rm -f "$trickle"
+sleep 8		# the trickled handshake gives up
+_nbd_wait_serving /dev/ublkb$id
 cmp -s "$UBLK_TMP/pattern" <(dd if=/dev/ublkb$id bs=1M skip=8 count=1 iflag=direct status=none) ||
 	_fail "the data does not read back after the server answered again"
 
