@@ -19,12 +19,14 @@ hung=/proc/sys/kernel/hung_task_timeout_secs
 old_hung=$(cat $hung 2>/dev/null)
 [ -n "$old_hung" ] && echo 10 >$hung
 restore_hung() { [ -n "$old_hung" ] && echo "$old_hung" >$hung; }
+# in_flight ID: the device has IO in flight (that the stalled server holds).
+in_flight() { [ "$(awk '{print $1 + $2}' /sys/block/ublkb$1/inflight)" -gt 0 ]; }
 trap '_nbd_kill; _hostile_kill; restore_hung' EXIT
 
 stall=$UBLK_TMP/stall
 trickle=$UBLK_TMP/trickle
 _hostile_start --size $((64 << 20)) --stall-file "$stall" --trickle-file "$trickle"
-_new_dev -t nbd --unix "$HOSTILE_SOCK" --timeout 3 -q 2 -d 16
+_new_dev -t nbd --unix "$HOSTILE_SOCK" --timeout 3 -d 16
 id=$UBLK_DEV_ID
 head -c 1M /dev/urandom >"$UBLK_TMP/pattern"
 dd if="$UBLK_TMP/pattern" of=/dev/ublkb$id bs=1M seek=8 oflag=direct conv=fsync status=none ||
@@ -75,7 +77,8 @@ touch "$stall"
 fio --name=stalled --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 --rw=randrw \
     --bs=4k --iodepth=16 --numjobs=2 --runtime=60 --time_based >"$UBLK_TMP/fio.log" 2>&1 &
 FIO_PID=$!
-sleep 1
+_wait_until 20 in_flight "$id" || _fail "no IO in flight on the stalled device"
+sleep 0.5
 t0=$(ms)
 "$UBLK_PROG" del -n "$id" || _fail "del of a stalled device failed"
 t0=$(( $(ms) - t0 ))
@@ -96,7 +99,8 @@ touch "$stall"
 fio --name=stalled --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 --rw=write \
     --bs=512k --iodepth=16 --runtime=60 --time_based >"$UBLK_TMP/fio.log" 2>&1 &
 FIO_PID=$!
-sleep 1
+_wait_until 20 in_flight "$id" || _fail "no IO in flight on the stalled device"
+sleep 0.5
 t0=$(ms)
 kill -TERM "$pid"
 for i in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
