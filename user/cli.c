@@ -280,9 +280,10 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->files[o->nr_files++] = optarg;
 			break;
 		case 's':
-			if (ublk_parse_size(optarg, &o->size) || !o->size || o->size % 512) {
-				ublk_err("--size must be a non-zero multiple of 512 bytes (suffixes k, M, G, T), got '%s'",
-					 optarg);
+			if (ublk_parse_size(optarg, &o->size) || !o->size || o->size % 512 ||
+			    o->size > UBLK_MAX_DEV_SIZE) {
+				ublk_err("--size must be a non-zero multiple of 512 bytes up to %llu (suffixes k, M, G, T), got '%s'",
+					 UBLK_MAX_DEV_SIZE, optarg);
 				return -EINVAL;
 			}
 			break;

@@ -29,6 +29,12 @@
 #define UBLK_MAX_TGT_ARGS	16
 #define UBLK_MAX_SETS		64
 #define UBLK_MAX_COUNT		1024
+/*
+ * The largest device: the most bytes a block device's loff_t (signed
+ * 64-bit) addresses, in whole 4 KiB blocks. --size and an NBD export's
+ * size are checked against it.
+ */
+#define UBLK_MAX_DEV_SIZE	(0x7fffffffffffffffULL & ~4095ULL)
 
 /* One option of a target's own, as given: --NAME [VALUE]. */
 struct ublk_tgt_arg {
