@@ -1,11 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make          build the tool (.output/bin/ublk-bpf); runs the set-up first
-#               on a machine that lacks it
-# make setup    install packages, the Debian 6.12 kernel and libbpf/bpftool
+# make          build the tool, the BPF targets and the kfunc-shim into .output/;
+#               runs `scripts/setup.sh build` first on a machine that lacks it
+#               (build packages, the Debian 6.12 kernel's source and headers,
+#               libbpf/bpftool built from it)
+# make install  install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); the list:
+#               make install-list; make uninstall removes it
+# make setup    the build's set-up and the VM rig's (QEMU, fio, test tools,
+#               the kernel image); make setup-build, make setup-rig: either
+#               (scripts/setup.sh --dry-run build|rig says what they install)
 # make check    every test: host unit tests, then the VM tests
 # make demo     the main job, in the VM
 # make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
+#               (check, demo, bench, profile and mutants set the rig up first)
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # make deb      the Debian packages ublk-bpf and ublk-bpf-dkms in .output/deb/
@@ -17,7 +24,10 @@
 .SUFFIXES:
 
 OUTPUT := .output
-CACHE ?= $(HOME)/.cache/ublk-bpf
+# The kernel cache of scripts/setup.sh: $UBLK_BPF_CACHE, else the one this
+# tree was built with (so that `sudo make install` finds it), else ~/.cache.
+CACHE ?= $(or $(UBLK_BPF_CACHE),$(shell cat $(OUTPUT)/cache-dir 2>/dev/null),$(HOME)/.cache/ublk-bpf)
+export UBLK_BPF_CACHE := $(CACHE)
 KERNEL_ENV := $(CACHE)/current.env
 
 ifeq ($(V),1)
@@ -39,7 +49,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 CPPFLAGS := -D_GNU_SOURCE -I$(OUTPUT)/include -Iinclude -Iuser -Iuser/targets -I$(UBLK_LIBBPF_INCLUDE)
-LIBS := $(UBLK_LIBBPF_A) -luring -lelf -lz -lpthread
+LIBS := $(UBLK_LIBBPF_A) -luring -ljansson -lelf -lz -lpthread
 
 # The core and the verbs in user/, the targets and their table in user/targets/.
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/targets/*.c))
@@ -54,9 +64,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup check demo bench profile unit shim shim-tests mutants deb system-test clean
+.PHONY: all setup setup-build setup-rig rig check demo bench profile unit shim shim-tests \
+	mutants clean install uninstall install-list deb system-test
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
-     $(OUTPUT)/bpf.cflags
+     $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
 
 # Kernel types for ./vmlinux.h, from the BTF of the kernel we run on.
 $(OUTPUT)/include/vmlinux_gen.h: $(KERNEL_ENV)
@@ -64,9 +75,14 @@ $(OUTPUT)/include/vmlinux_gen.h: $(KERNEL_ENV)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(UBLK_BPFTOOL) btf dump file $(UBLK_KHEADERS)/vmlinux format c >$@
 
-# The drop-in ublk_drv.ko (kbuild decides what to rebuild).
+# The drop-in ublk_drv.ko (kbuild decides what to rebuild), when the target
+# kernel's headers are there (scripts/setup.sh build fetches them).
 shim: $(KERNEL_ENV)
+ifneq ($(wildcard $(UBLK_KHEADERS)/Makefile),)
 	$(Q)$(MAKE) --no-print-directory -C kfunc-shim
+else
+	@echo "  SKIP     kfunc-shim: no kernel headers at '$(UBLK_KHEADERS)' (scripts/setup.sh build)"
+endif
 
 # bpftool 7.5 from the kernel's source (bookworm's 7.1 predates module BTF
 # struct_ops), beside the tool so the VM tests and users find it.
@@ -74,8 +90,31 @@ $(OUTPUT)/bin/bpftool: $(KERNEL_ENV)
 	$(Q)mkdir -p $(@D)
 	$(Q)ln -sf $(UBLK_BPFTOOL) $@
 
-setup $(KERNEL_ENV):
-	$(Q)scripts/setup.sh
+# The build needs only the build's part of the set-up; the VM rig
+# (packages, the kernel image) is set up by the targets that boot it.
+# Goals that build nothing never set up (make uninstall on a bare machine).
+NO_SETUP_GOALS := clean uninstall install-list setup setup-build setup-rig rig
+ifneq ($(filter-out $(NO_SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+$(KERNEL_ENV):
+	$(Q)scripts/setup.sh build
+endif
+setup-build:
+	$(Q)scripts/setup.sh build
+setup setup-rig rig:
+	$(Q)scripts/setup.sh rig
+
+# Where the build found its kernel cache, for later runs (sudo make install);
+# rewritten only when it changes.
+$(OUTPUT)/cache-dir: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo $(abspath $(CACHE)) | cmp -s - $@ || echo $(abspath $(CACHE)) >$@
+FORCE:
+
+# The built tree laid out as an install: the tool's search for objects by
+# name (bin/../lib/ublk-bpf) finds the built ones.
+$(OUTPUT)/lib/ublk-bpf:
+	$(Q)mkdir -p $(@D)
+	$(Q)ln -sfn ../bpf $@
 
 # The ublk uAPI of the kernel we run on, from Debian's source package.
 $(UAPI): $(KERNEL_ENV)
@@ -89,7 +128,7 @@ $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h user/targets/*.h include/*.h) $
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
 
 # The BPF targets; `ublk-bpf load .output/bpf/stripe.bpf.o ...`.
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ublk_bpf.bpf.h $(UAPI)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) kfunc-shim/ublk_bpf.bpf.h kfunc-shim/ublk_bpf_ops.h $(UAPI)
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
@@ -134,29 +173,125 @@ $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: te
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(TEST_BPF_OBJS) shim-tests
+# Crafted objects for the tests of what load refuses (tests/host/btf_patch.c).
+$(OUTPUT)/tests/btf_patch: tests/host/btf_patch.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(LIBS) -o $@
+
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/btf_patch \
+      $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
 shim-tests: $(UAPI) $(OUTPUT)/libublk-bpf.a
 	$(Q)$(MAKE) --no-print-directory -C tests/shim
 
-check: all unit
+check: all unit | rig
 	$(Q)tests/run_tests.sh
 
 # The demo checks the stripe layout with the same oracle the tests use.
-demo: all $(OUTPUT)/tests/stripe_check
+demo: all $(OUTPUT)/tests/stripe_check | rig
 	$(Q)tests/vm/run.sh tests/demo.sh
 
 # Benchmarks (not tests): .output/bench/report.{md,json}.
-bench: all
+bench: all | rig
 	$(Q)tests/bench/bench.sh
 
-profile: all
+profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
 
 # One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
-mutants: all shim-tests
+mutants: all shim-tests | rig
 	$(Q)tests/shim/mutants.sh
+
+# --- make install -----------------------------------------------------------
+# The tool finds its objects as ../lib/ublk-bpf beside its own folder, so
+# SBINDIR and BPFOBJDIR follow PREFIX together; the folders that are
+# ublk-bpf's alone are named after it. The others may be moved.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+BPFOBJDIR := $(PREFIX)/lib/ublk-bpf
+INCLUDEDIR := $(PREFIX)/include/ublk-bpf
+DOCDIR := $(PREFIX)/share/doc/ublk-bpf
+PKGCONFIGDIR ?= $(PREFIX)/lib/pkgconfig
+MAN8DIR ?= $(PREFIX)/share/man/man8
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# udev reads no rules under /usr/local; systemd reads /usr/local/lib/systemd.
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/udev/rules.d,/etc/udev/rules.d)
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+INSTALL ?= install
+
+# What a target of one's own includes: ours, the ublk uAPI we build with,
+# the kernel's types, and libbpf's BPF-side headers of the same release.
+HEADERS := bpf/ublk_tgt.bpf.h kfunc-shim/ublk_bpf.bpf.h kfunc-shim/ublk_bpf_ops.h $(wildcard include/*.h) vmlinux.h \
+	   $(OUTPUT)/include/vmlinux_gen.h
+LIBBPF_HEADERS = $(wildcard $(UBLK_LIBBPF_INCLUDE)/bpf/bpf_*.h)
+# What the system integration puts under dist/: udev rules, systemd units,
+# the systemd generator, and the helpers both use (beside the objects). They
+# name /usr/sbin/ublk-bpf and /usr/lib/ublk-bpf: install writes the PREFIX's.
+DIST_UDEV := $(wildcard dist/udev/*.rules)
+DIST_SYSTEMD := $(wildcard dist/systemd/*.service)
+DIST_GENERATORS := $(wildcard dist/systemd/*-generator)
+DIST_HELPERS := $(wildcard dist/udev/udev-name dist/lib/conf.sh)
+SYSTEMDGENERATORDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system-generators,$(PREFIX)/lib/systemd/system-generators)
+DIST_SED := sed -e 's|/usr/sbin/ublk-bpf|$(SBINDIR)/ublk-bpf|g' -e 's|/usr/lib/ublk-bpf|$(BPFOBJDIR)|g'
+DOCS := README.md $(wildcard docs/*.md)
+# The license, beside the docs; LICENSE_FILES= leaves it out (a Debian
+# package states it in its copyright file).
+LICENSE_FILES ?= LICENSE LICENSES/GPL-2.0
+
+# Every installed file, DESTDIR left out: `make install-list` prints them.
+INSTALL_FILES = $(SBINDIR)/ublk-bpf $(addprefix $(BPFOBJDIR)/,$(notdir $(BPF_OBJS))) \
+	$(addprefix $(INCLUDEDIR)/,$(notdir $(HEADERS)) linux/ublk_cmd.h \
+		    $(addprefix bpf/,$(notdir $(LIBBPF_HEADERS)))) \
+	$(PKGCONFIGDIR)/ublk-bpf.pc $(MAN8DIR)/ublk-bpf.8 $(BASHCOMPDIR)/ublk-bpf \
+	$(addprefix $(DOCDIR)/,$(notdir $(DOCS) $(LICENSE_FILES))) \
+	$(addprefix $(UDEVRULESDIR)/,$(notdir $(DIST_UDEV))) \
+	$(addprefix $(SYSTEMDUNITDIR)/,$(notdir $(DIST_SYSTEMD))) \
+	$(addprefix $(SYSTEMDGENERATORDIR)/,$(notdir $(DIST_GENERATORS))) \
+	$(addprefix $(BPFOBJDIR)/,$(notdir $(DIST_HELPERS)))
+
+install-list:
+	@printf '%s\n' $(INSTALL_FILES) | sort
+
+# The clang flags of a target of one's own: pkg-config --cflags ublk-bpf.
+$(OUTPUT)/ublk-bpf.pc: scripts/ublk-bpf.pc.in VERSION FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' \
+		-e 's|@MULTIARCH@|$(shell $(CC) -dumpmachine)|' $< >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# install_dist FILE,DIR,MODE: a dist/ file with the PREFIX's paths in it.
+install_dist = mkdir -p $(DESTDIR)$(2) && $(DIST_SED) $(1) >$(DESTDIR)$(2)/$(notdir $(1)) && \
+	chmod $(3) $(DESTDIR)$(2)/$(notdir $(1)) &&
+
+# Builds only what it installs (the shim is DKMS's or kfunc-shim/'s).
+install: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(UAPI) $(OUTPUT)/include/vmlinux_gen.h \
+	 $(OUTPUT)/ublk-bpf.pc
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(addprefix $(DESTDIR),$(SBINDIR) $(BPFOBJDIR) $(INCLUDEDIR)/linux \
+		$(INCLUDEDIR)/bpf $(PKGCONFIGDIR) $(MAN8DIR) $(BASHCOMPDIR) $(DOCDIR))
+	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/bin/ublk-bpf $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 0644 $(BPF_OBJS) $(DESTDIR)$(BPFOBJDIR)/
+	$(Q)$(INSTALL) -m 0644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/
+	$(Q)$(INSTALL) -m 0644 $(UAPI) $(DESTDIR)$(INCLUDEDIR)/linux/
+	$(Q)$(INSTALL) -m 0644 $(LIBBPF_HEADERS) $(DESTDIR)$(INCLUDEDIR)/bpf/
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/ublk-bpf.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(Q)$(INSTALL) -m 0644 man/ublk-bpf.8 $(DESTDIR)$(MAN8DIR)/
+	$(Q)$(INSTALL) -m 0644 scripts/ublk-bpf.bash-completion $(DESTDIR)$(BASHCOMPDIR)/ublk-bpf
+	$(Q)$(INSTALL) -m 0644 $(DOCS) $(LICENSE_FILES) $(DESTDIR)$(DOCDIR)/
+	$(Q)$(foreach f,$(DIST_UDEV),$(call install_dist,$(f),$(UDEVRULESDIR),0644)) true
+	$(Q)$(foreach f,$(DIST_SYSTEMD),$(call install_dist,$(f),$(SYSTEMDUNITDIR),0644)) true
+	$(Q)$(foreach f,$(DIST_GENERATORS),$(call install_dist,$(f),$(SYSTEMDGENERATORDIR),0755)) true
+	$(Q)$(foreach f,$(DIST_HELPERS),$(call install_dist,$(f),$(BPFOBJDIR),$(if $(filter %.sh,$(f)),0644,0755))) true
+
+# Removes the installed files, then ublk-bpf's own folders when empty (an
+# object of one's own in lib/ublk-bpf stays, and so does its folder).
+uninstall:
+	$(call msg,RM,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES)) $(DESTDIR)$(INCLUDEDIR)/bpf/bpf_*.h
+	$(Q)rmdir $(addprefix $(DESTDIR),$(INCLUDEDIR)/linux $(INCLUDEDIR)/bpf $(INCLUDEDIR) \
+		$(BPFOBJDIR) $(DOCDIR)) 2>/dev/null || true
 
 # Debian packages (debhelper, dh-dkms), built from a copy of the tree.
 deb:

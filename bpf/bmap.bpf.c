@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Paths: BPF and io_uring (twin: user/targets/bmap.c, which maps the file
+ * and fills the extents map with its bpf_setup hook).
+ *
  * bmap: a loop device without the file system in the IO path. The device
  * is a preallocated file; `ublk-bpf load` asks the file system where the
  * file's blocks lie (FIEMAP, user/fiemap.c), puts those extents in the
@@ -53,39 +56,15 @@ static __always_inline const struct ublk_bmap_extent *bmap_find(__u64 pos)
 	return e && ublk_bmap_holds(e, pos) ? e : NULL;
 }
 
-int UBLK_BPF_OPS_PROG(bmap_queue_io, struct ublk_bpf_io *io, __u32 off)
+UBLK_TGT_QUEUE_IO(bmap_queue_io, UBLK_TGT_FLUSH_ALL | UBLK_TGT_RW_ONLY | UBLK_TGT_PIECES)
 {
-	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
-	__u32 len = iod->nr_sectors << 9;
-	const struct ublk_bmap_extent *e;
+	const struct ublk_bmap_extent *e = bmap_find(t->pos);
 	struct ublk_bmap_piece p;
-	int op = ublk_tgt_aio_op(iod), ret;
-	__u64 pos;
 
-	if (off == 0)
-		ublk_tgt_begin(io, iod);
-	if (op < 0)
-		return ublk_tgt_fail(op);
-	switch (ublk_tgt_op(iod)) {
-	case UBLK_IO_OP_FLUSH:
-		return ublk_tgt_flush_all(io);
-	case UBLK_IO_OP_READ:
-	case UBLK_IO_OP_WRITE:
-		break;
-	default:
-		return ublk_tgt_fail(-EOPNOTSUPP);
-	}
-	if (off >= len)
-		return ublk_tgt_fail(-EINVAL);
-	pos = (iod->start_sector << 9) + off;
-	e = bmap_find(pos);
 	if (!e)
 		return ublk_tgt_fail(-EIO);
-	ublk_bmap_map(e, pos, len - off, &p);
-	ret = ublk_tgt_submit(io, op, off, p.len, 0, p.dev_off);
-	if (ret)
-		return ublk_tgt_fail(ret);
-	return ublk_bpf_io_continue(p.len);
+	ublk_bmap_map(e, t->pos, t->len - t->off, &p);
+	return ublk_tgt_serve(t, p.len, 0, p.dev_off);
 }
 
 UBLK_TGT_OPS(bmap_ops, "bmap", bmap_queue_io);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Paths: BPF only (no twin: it needs the kfunc-shim; an IO it redirected
+ * would fail with -EIO).
+ *
  * flakey: backing file 0 as the device (like loop), with faults injected
  * where and when the user says, as dm-flakey and dm-dust do. Two pinned
  * maps, changed live with bpftool while IO runs, take effect on the next IO:
@@ -17,8 +20,7 @@
  * write). How an IO flows: the program looks the IO's sectors up in the
  * ranges (a bounded loop), counts it against fault_every, and then fails
  * it, drops it, or serves it as loop does with one aio at the same offset.
- * fault_stats counts what was injected. Without an io_uring twin: every IO
- * is served in the kernel.
+ * fault_stats counts what was injected.
  *
  *   bpftool map update pinned /sys/fs/bpf/ublk/ID/fault_ranges key 0 0 0 0 \
  *       value START(8 bytes, little endian) END(8 bytes) FLAGS(4) 0 0 0 0
@@ -112,26 +114,19 @@ static __always_inline __u32 flakey_every_flags(struct flakey_stats *s, __u32 co
 	return n % e->nth ? 0 : flags;
 }
 
-int UBLK_BPF_OPS_PROG(flakey_queue_io, struct ublk_bpf_io *io, __u32 off)
+UBLK_TGT_QUEUE_IO(flakey_queue_io, UBLK_TGT_FLUSH_ALL)
 {
-	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
-	__u32 len = iod->nr_sectors << 9, op = ublk_tgt_op(iod), zero = 0, concerns, flags;
+	__u32 zero = 0, concerns, flags;
 	struct flakey_stats *s = bpf_map_lookup_elem(&fault_stats, &zero);
-	int aio_op = ublk_tgt_aio_op(iod), ret;
 
-	ublk_tgt_begin(io, iod);
-	if (aio_op < 0)
-		return ublk_tgt_fail(aio_op);
-	if (op == UBLK_IO_OP_FLUSH)
-		return ublk_tgt_flush_all(io);
-
-	concerns = op == UBLK_IO_OP_READ ? FLAKEY_FAIL_READS :
+	concerns = t->op == UBLK_IO_OP_READ ? FLAKEY_FAIL_READS :
 		   FLAKEY_FAIL_WRITES | FLAKEY_DROP_WRITES;
-	flags = flakey_range_flags(iod->start_sector, iod->start_sector + iod->nr_sectors);
+	flags = flakey_range_flags(t->iod->start_sector,
+				   t->iod->start_sector + t->iod->nr_sectors);
 	flags = (flags & concerns) | flakey_every_flags(s, concerns);
 
 	if (flags & (FLAKEY_FAIL_READS | FLAKEY_FAIL_WRITES)) {
-		if (s && op == UBLK_IO_OP_READ)
+		if (s && t->op == UBLK_IO_OP_READ)
 			__sync_fetch_and_add(&s->failed_reads, 1);
 		else if (s)
 			__sync_fetch_and_add(&s->failed_writes, 1);
@@ -140,12 +135,9 @@ int UBLK_BPF_OPS_PROG(flakey_queue_io, struct ublk_bpf_io *io, __u32 off)
 	if (flags & FLAKEY_DROP_WRITES) {
 		if (s)
 			__sync_fetch_and_add(&s->dropped_writes, 1);
-		return ublk_bpf_io_continue(len);
+		return ublk_bpf_io_continue(t->len);
 	}
-	ret = ublk_tgt_submit(io, aio_op, 0, len, 0, iod->start_sector << 9);
-	if (ret)
-		return ublk_tgt_fail(ret);
-	return ublk_bpf_io_continue(len);
+	return ublk_tgt_serve(t, t->len, 0, t->pos);
 }
 
 UBLK_TGT_OPS(flakey_ops, "flakey", flakey_queue_io);

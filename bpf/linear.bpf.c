@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Paths: BPF only (no twin: it needs the kfunc-shim; an IO it redirected
+ * would fail with -EIO).
+ *
  * linear: the device is a concatenation of up to LINEAR_MAX_SEGS segments of
  * the backing files, as dm-linear's table: segment i is seg_len[i] bytes of
  * file seg_file[i] from byte seg_offset[i], and follows segment i - 1 on
@@ -55,31 +58,17 @@ static __always_inline int linear_map(__u64 pos, struct linear_piece *p)
 	return -EIO;
 }
 
-int UBLK_BPF_OPS_PROG(linear_queue_io, struct ublk_bpf_io *io, __u32 off)
+UBLK_TGT_QUEUE_IO(linear_queue_io, UBLK_TGT_FLUSH_ALL | UBLK_TGT_PIECES)
 {
-	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
-	__u32 len = iod->nr_sectors << 9, piece;
 	struct linear_piece p;
-	int op = ublk_tgt_aio_op(iod), ret;
+	__u32 piece = t->len - t->off;
+	int ret = linear_map(t->pos, &p);
 
-	if (off == 0)
-		ublk_tgt_begin(io, iod);
-	if (op < 0)
-		return ublk_tgt_fail(op);
-	if (ublk_tgt_op(iod) == UBLK_IO_OP_FLUSH)
-		return ublk_tgt_flush_all(io);
-	if (off >= len)
-		return ublk_tgt_fail(-EINVAL);
-	ret = linear_map((iod->start_sector << 9) + off, &p);
 	if (ret)
 		return ublk_tgt_fail(ret);
-	piece = len - off;
 	if (p.room < piece)
 		piece = (__u32)p.room;
-	ret = ublk_tgt_submit(io, op, off, piece, p.file, p.file_off);
-	if (ret)
-		return ublk_tgt_fail(ret);
-	return ublk_bpf_io_continue(piece);
+	return ublk_tgt_serve(t, piece, p.file, p.file_off);
 }
 
 UBLK_TGT_OPS(linear_ops, "linear", linear_queue_io);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Paths: BPF and io_uring (twin: user/targets/nbd.c), but only the twin
+ * moves data: this program counts each IO and redirects it.
+ *
  * nbd: BPF cannot open sockets or speak NBD, so every IO goes to the
  * io_uring twin (the `nbd` target of ublk-bpf): the design's fall-back for
  * targets BPF cannot serve. Loading it still counts every IO in the
@@ -7,9 +10,8 @@
  */
 #include "ublk_tgt.bpf.h"
 
-int UBLK_BPF_OPS_PROG(nbd_queue_io, struct ublk_bpf_io *io, __u32 off)
+UBLK_TGT_QUEUE_IO(nbd_queue_io, UBLK_TGT_ANY_OP)
 {
-	ublk_tgt_begin(io, ublk_bpf_get_iod(io));
 	return ublk_tgt_redirect();
 }
 

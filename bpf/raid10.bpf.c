@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Paths: BPF and io_uring (twin: user/targets/raid10.c, which fills
+ * config.chunk_shift and serves every IO without the kfunc-shim).
+ *
  * raid10: chunks of 2^chunk_shift bytes striped over nr_files / 2 mirror
  * sets of two legs (files 0,1 are set 0, files 2,3 set 1, ...); the layout
  * is ublk_raid10_map() and friends, shared with the io_uring twin.
@@ -38,37 +41,20 @@ static __always_inline struct raid10_leg_stats *raid10_leg(__u32 file)
 	return bpf_map_lookup_elem(&leg_stats, &file);
 }
 
-int UBLK_BPF_OPS_PROG(raid10_queue_io, struct ublk_bpf_io *io, __u32 off)
+UBLK_TGT_QUEUE_IO(raid10_queue_io, UBLK_TGT_FLUSH_ALL | UBLK_TGT_PIECES)
 {
-	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
-	__u32 len = iod->nr_sectors << 9, nr_sets, leg;
+	__u32 nr_sets = config.nr_files / UBLK_RAID10_LEGS, leg;
 	struct ublk_raid10_piece p;
-	int op = ublk_tgt_aio_op(iod), ret;
 
-	if (off == 0)
-		ublk_tgt_begin(io, iod);
-	if (op < 0)
-		return ublk_tgt_fail(op);
-	if (ublk_tgt_op(iod) == UBLK_IO_OP_FLUSH)
-		return ublk_tgt_flush_all(io);
-	nr_sets = config.nr_files / UBLK_RAID10_LEGS;
-	if (off >= len || !nr_sets)
+	if (!nr_sets)
 		return ublk_tgt_fail(-EINVAL);
-	ublk_raid10_map((iod->start_sector << 9) + off, len - off, config.chunk_shift,
-			nr_sets, &p);
-	if (ublk_tgt_op(iod) == UBLK_IO_OP_READ) {
-		leg = ublk_raid10_read_leg(p.file_off, config.chunk_shift, UBLK_RAID10_LEGS);
-		ret = ublk_tgt_submit(io, op, off, p.len,
-				      ublk_raid10_file(p.set, leg, UBLK_RAID10_LEGS), p.file_off);
-		return ret ? ublk_tgt_fail(ret) : ublk_bpf_io_continue(p.len);
-	}
-	for (leg = 0; leg < UBLK_RAID10_LEGS; leg++) {
-		ret = ublk_tgt_submit(io, op, off, p.len,
-				      ublk_raid10_file(p.set, leg, UBLK_RAID10_LEGS), p.file_off);
-		if (ret)
-			return ublk_tgt_fail(ret);
-	}
-	return ublk_bpf_io_continue(p.len);
+	ublk_raid10_map(t->pos, t->len - t->off, config.chunk_shift, nr_sets, &p);
+	if (t->op != UBLK_IO_OP_READ)
+		return ublk_tgt_serve_copies(t, p.len, ublk_raid10_file(p.set, 0, UBLK_RAID10_LEGS),
+					     UBLK_RAID10_LEGS, p.file_off);
+	leg = ublk_raid10_read_leg(p.file_off, config.chunk_shift, UBLK_RAID10_LEGS);
+	return ublk_tgt_serve(t, p.len, ublk_raid10_file(p.set, leg, UBLK_RAID10_LEGS),
+			      p.file_off);
 }
 
 /* A failed leg is counted; a failed read is tried again on its twin. */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every BPF target shares, BPF only: its configuration (set by the
- * loader before load), its stats map, and the steps each IO takes:
- * ublk_tgt_begin() when the program first sees it, ublk_tgt_submit() for
- * each slice sent to a backing file, and the release/aio_complete callbacks
- * that count and time it. A target includes this once and defines its ops
- * with UBLK_TGT_OPS().
+ * loader before load), its stats map, and the steps each IO takes. A
+ * target is a page: its queue_io written with UBLK_TGT_QUEUE_IO(), whose
+ * prologue counts the IO and answers what every target answers alike
+ * (ops bpf-aio cannot serve, flushes, calls past the end), a body that
+ * maps the bytes left and ends in ublk_tgt_serve(), and its ops declared
+ * with UBLK_TGT_OPS(). The release/aio_complete callbacks here count and
+ * time each IO.
  */
 #ifndef UBLK_TGT_BPF_H
 #define UBLK_TGT_BPF_H
@@ -183,6 +185,126 @@ int UBLK_BPF_OPS_PROG(ublk_tgt_aio_complete, struct ublk_bpf_io *io,
 	return 0;
 }
 #endif
+
+/* One IO as a target's queue_io body sees it, after the prologue. */
+struct ublk_tgt_io {
+	struct ublk_bpf_io *io;
+	const struct ublksrv_io_desc *iod;
+	__u64 pos;	/* device byte where the bytes left start */
+	__u32 off;	/* bytes handled by earlier calls */
+	__u32 len;	/* bytes of the whole IO; 0 for a flush */
+	__u32 op;	/* UBLK_IO_OP_* */
+	int aio_op;	/* the aio operation serving @op */
+};
+
+/* What the prologue answers for the target: UBLK_TGT_QUEUE_IO()'s @flags. */
+enum ublk_tgt_flags {
+	/* Any op reaches the body, even one bpf-aio cannot serve (null, nbd). */
+	UBLK_TGT_ANY_OP		= 1,
+	/* A flush is an fdatasync of every backing file. */
+	UBLK_TGT_FLUSH_ALL	= 2,
+	/* Only reads and writes (and flushes) reach the body: -EOPNOTSUPP. */
+	UBLK_TGT_RW_ONLY	= 4,
+	/* Served piece by piece (CONTINUE with less than the rest): -EINVAL
+	 * when called with no byte left.
+	 */
+	UBLK_TGT_PIECES		= 8,
+};
+
+/*
+ * The start every queue_io shares: fills @t and counts the IO on its first
+ * call. 1 with the disposition in *@ret when the prologue answers for the
+ * target, 0 when the body serves the IO.
+ */
+static __always_inline int ublk_tgt_prologue(struct ublk_tgt_io *t,
+					     struct ublk_bpf_io *io, __u32 off,
+					     __u32 flags, int *ret)
+{
+	t->io = io;
+	t->iod = ublk_bpf_get_iod(io);
+	t->off = off;
+	t->len = t->iod->nr_sectors << 9;
+	t->pos = (t->iod->start_sector << 9) + off;
+	t->op = ublk_tgt_op(t->iod);
+	t->aio_op = ublk_tgt_aio_op(t->iod);
+	if (off == 0)
+		ublk_tgt_begin(io, t->iod);
+	if (flags & UBLK_TGT_ANY_OP)
+		return 0;
+	if (t->aio_op < 0) {
+		*ret = ublk_tgt_fail(t->aio_op);
+		return 1;
+	}
+	if (t->op == UBLK_IO_OP_FLUSH) {
+		t->len = 0;
+		if (!(flags & UBLK_TGT_FLUSH_ALL))
+			return 0;
+		*ret = ublk_tgt_flush_all(io);
+		return 1;
+	}
+	if ((flags & UBLK_TGT_RW_ONLY) && t->op != UBLK_IO_OP_READ &&
+	    t->op != UBLK_IO_OP_WRITE) {
+		*ret = ublk_tgt_fail(-EOPNOTSUPP);
+		return 1;
+	}
+	if ((flags & UBLK_TGT_PIECES) && off >= t->len) {
+		*ret = ublk_tgt_fail(-EINVAL);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A target's queue_io, the prologue done; the body follows the macro as a
+ * function's would, with the IO in `t`:
+ *
+ *	UBLK_TGT_QUEUE_IO(loop_queue_io, 0)
+ *	{
+ *		return ublk_tgt_serve(t, t->len, 0, t->pos);
+ *	}
+ */
+#define UBLK_TGT_QUEUE_IO(name, flags)					\
+static __always_inline int name##_body(struct ublk_tgt_io *t);		\
+int UBLK_BPF_OPS_PROG(name, struct ublk_bpf_io *io, __u32 off)		\
+{									\
+	struct ublk_tgt_io __t;						\
+	int __ret;							\
+									\
+	if (ublk_tgt_prologue(&__t, io, off, (flags), &__ret))		\
+		return __ret;						\
+	return name##_body(&__t);					\
+}									\
+static __always_inline int name##_body(struct ublk_tgt_io *t)
+
+/*
+ * One aio for the next @len bytes of the IO, on backing file @file at
+ * @pos, as the IO's disposition: CONTINUE with @len, or the IO fails.
+ */
+static __always_inline int ublk_tgt_serve(struct ublk_tgt_io *t, __u32 len,
+					  __u32 file, __u64 pos)
+{
+	int ret = ublk_tgt_submit(t->io, t->aio_op, t->off, len, file, pos);
+
+	return ret ? ublk_tgt_fail(ret) : ublk_bpf_io_continue(len);
+}
+
+/*
+ * The next @len bytes on each of the @nr files from @first, all at @pos
+ * (the legs of a mirror); the IO fails with the first refusal.
+ */
+static __always_inline int ublk_tgt_serve_copies(struct ublk_tgt_io *t, __u32 len,
+						 __u32 first, __u32 nr, __u64 pos)
+{
+	__u32 i;
+	int ret;
+
+	for (i = 0; i < UBLK_STRIPE_MAX_FILES && i < nr; i++) {
+		ret = ublk_tgt_submit(t->io, t->aio_op, t->off, len, first + i, pos);
+		if (ret)
+			return ublk_tgt_fail(ret);
+	}
+	return ublk_bpf_io_continue(len);
+}
 
 /* Hand the IO to the io_uring twin, counting it. */
 static __always_inline int ublk_tgt_redirect(void)

@@ -63,9 +63,15 @@ struct ublk_tgt_stats {
 	__u64 lat_us_log2[UBLK_LAT_BUCKETS];
 };
 
-/* Where one piece of a striped IO lives: a file, an offset, a length. */
+/*
+ * Where one piece of an IO lives: a file of a stripe, or a mirror set of a
+ * raid10 (a stripe whose "files" are the sets), an offset, a length.
+ */
 struct ublk_stripe_piece {
-	__u32 file;
+	union {
+		__u32 file;	/* stripe */
+		__u32 set;	/* raid10 */
+	};
 	__u32 len;
 	__u64 file_off;
 };
@@ -113,27 +119,14 @@ static inline __u32 ublk_mirror_read_leg(__u64 off, __u32 nr_files)
 #define UBLK_RAID10_MAX_FILES		8
 #define UBLK_RAID10_NO_LEG		0xffffffffU
 
-/* Where one piece of a raid10 IO lives: a set, an offset in each of its legs. */
-struct ublk_raid10_piece {
-	__u32 set;
-	__u32 len;
-	__u64 file_off;
-};
+/* A raid10 piece is a stripe piece over the sets; ublk_raid10_map() fills it. */
+#define ublk_raid10_piece ublk_stripe_piece
 
-/*
- * The piece of an IO at device offset @off with @len bytes left; like a
- * stripe whose "files" are the sets, since every leg of a set has the same
- * layout.
- */
+/* The piece of an IO at device offset @off with @len bytes left. */
 static inline void ublk_raid10_map(__u64 off, __u32 len, __u32 chunk_shift,
 				   __u32 nr_sets, struct ublk_raid10_piece *p)
 {
-	struct ublk_stripe_piece sp;
-
-	ublk_stripe_map(off, len, chunk_shift, nr_sets, &sp);
-	p->set = sp.file;
-	p->len = sp.len;
-	p->file_off = sp.file_off;
+	ublk_stripe_map(off, len, chunk_shift, nr_sets, p);
 }
 
 /* Backing file index of leg @leg of set @set. */

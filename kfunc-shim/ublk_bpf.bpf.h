@@ -25,6 +25,7 @@
 #include <linux/errno.h>
 #include <linux/ublk_cmd.h>
 #include "ublk_bpf_uapi.h"
+#include "ublk_bpf_ops.h"	/* struct ublk_bpf_ops, as the module has it */
 #include "ublk_io_pattern.h"
 
 /*
@@ -51,19 +52,6 @@ struct ublk_bpf_aio {
 	__u32 len;
 	int res;
 } __attribute__((preserve_access_index));
-
-/* Members are matched by name by libbpf; see kfunc-shim/ublk_bpf_priv.h. */
-struct ublk_bpf_ops {
-	__u32 id;
-	char name[UBLK_BPF_OPS_NAME_LEN];
-	int (*queue_io_cmd)(struct ublk_bpf_io *io, __u32 offset);
-	int (*queue_io_cmd_daemon)(struct ublk_bpf_io *io, __u32 offset);
-	void (*release_io_cmd)(struct ublk_bpf_io *io);
-	int (*aio_complete)(struct ublk_bpf_io *io, struct ublk_bpf_aio *aio,
-			    int res);
-	int (*attach_dev)(__u32 dev_id);
-	void (*detach_dev)(__u32 dev_id);
-};
 
 extern const struct ublksrv_io_desc *
 ublk_bpf_get_iod(struct ublk_bpf_io *io) __ksym;

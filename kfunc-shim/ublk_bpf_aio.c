@@ -30,6 +30,8 @@
  * a short or failed read is zero-filled up to the end of its slice before
  * aio_complete() runs.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/blkdev.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -509,7 +511,7 @@ static int ublk_bpf_aio_check(struct ublk_bpf_aio *aio, u32 op, u32 file_idx,
 		if (io->op != (kind == UBLK_BPF_AIO_OP_READ ? REQ_OP_READ :
 							      REQ_OP_WRITE)) {
 			this_cpu_inc(bd->stats->dir_refused);
-			pr_warn_ratelimited("ublk_bpf: dev %u: %s aio on a %s request refused\n",
+			pr_warn_ratelimited("dev %u: %s aio on a %s request refused\n",
 					    bd->dev_id,
 					    kind == UBLK_BPF_AIO_OP_READ ? "read" : "write",
 					    blk_op_str(io->op));

@@ -17,6 +17,8 @@
  * Before a READ request is ended successfully, every byte no aio read into
  * is zero-filled, so stale page contents never reach the reader.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/blk-mq.h>
 #include <linux/highmem.h>
 #include <linux/minmax.h>
@@ -109,7 +111,7 @@ int ublk_bpf_io_add_read_range(struct ublk_bpf_io *io, u32 off, u32 len)
 	int i, n = 0;
 	int ret = 0;
 
-	/* ->queue_rq() may run in softirq context, aio_complete() does not */
+	/* aio_complete() may submit from hardirq context (->ki_complete()) */
 	spin_lock_irqsave(&io->lock, flags);
 	for (i = 0; i < io->nr_ranges; i++) {
 		struct ublk_bpf_range r = io->ranges[i];
@@ -260,22 +262,26 @@ static void ublk_bpf_io_start(struct ublk_bpf_io *io, struct request *rq,
 }
 
 /*
- * Hand an IO the program redirected back to the driver, untouched. Only
- * called when nothing but the ownership reference and the caller's call
- * reference exist. With UBLK_BPF_IO_OWNED cleared and no program call
- * running nothing else takes a reference, so reading the count is enough.
+ * Hand an IO the program redirected back to the driver, untouched: drop
+ * the ownership reference and then the caller's call reference, which
+ * must be the last one. Only called when no aio was submitted and no
+ * program call runs, so no other reference is expected.
+ *
+ * Return: true if the IO was handed back (its state is reset and the
+ * caller's reference is gone); false if it was completed or timed out
+ * meanwhile, or held by an unexpected reference (then it fails with -EIO
+ * when that goes): the caller still holds its reference.
  */
 static bool ublk_bpf_io_give_back(struct ublk_bpf_io *io)
 {
 	if (!test_and_clear_bit(UBLK_BPF_IO_OWNED, &io->flags))
 		return false;
-	if (WARN_ON_ONCE(refcount_read(&io->refs) != 2)) {
-		/* an unexpected reference: cannot hand it over, fail it */
+	/* the caller's reference keeps the count above zero */
+	refcount_dec(&io->refs);
+	if (WARN_ON_ONCE(!refcount_dec_if_one(&io->refs))) {
 		ublk_bpf_io_set_error(io, -EIO);
-		ublk_bpf_io_put(io);
 		return false;
 	}
-	refcount_set(&io->refs, 0);
 	WRITE_ONCE(io->flags, 0);
 	return true;
 }
@@ -358,7 +364,7 @@ static enum ublk_bpf_stage_res ublk_bpf_run_stage(struct ublk_bpf_io *io,
 		}
 bad:
 		this_cpu_inc(bd->stats->bad_disposition);
-		pr_warn_ratelimited("ublk_bpf: dev %u: bad return value %#x from %s\n",
+		pr_warn_ratelimited("dev %u: bad return value %#x from %s\n",
 				    bd->dev_id, ret,
 				    daemon ? "queue_io_cmd_daemon" : "queue_io_cmd");
 		ublk_bpf_io_finish(io, -EIO);
@@ -530,7 +536,7 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 	srcu_read_unlock(&ublk_bpf_srcu, idx);
 	if (finished) {
 		this_cpu_inc(bd->stats->io_timeout);
-		pr_warn_ratelimited("ublk_bpf: dev %u: program did not complete tag %u of queue %u in time\n",
+		pr_warn_ratelimited("dev %u: program did not complete tag %u of queue %u in time\n",
 				    bd->dev_id, rq->tag, q_id);
 		*ret = BLK_EH_DONE;
 	} else {

@@ -7,6 +7,8 @@
  * struct_ops types (sched_ext, TCP congestion control, ...) do not see them.
  * The bpf-aio kfuncs are in ublk_bpf_aio.c.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
@@ -96,7 +98,7 @@ __bpf_kfunc int ublk_bpf_complete_io(struct ublk_bpf_io *io, int res)
 	    test_and_set_bit(UBLK_BPF_IO_COMPLETED, &io->flags) ||
 	    !ublk_bpf_io_finish(io, min(res, 0))) {
 		this_cpu_inc(io->dev->stats->double_complete);
-		pr_warn_ratelimited("ublk_bpf: dev %u: tag %u of queue %u completed twice\n",
+		pr_warn_ratelimited("dev %u: tag %u of queue %u completed twice\n",
 				    io->dev->dev_id, io->tag, io->q_id);
 		return -EALREADY;
 	}

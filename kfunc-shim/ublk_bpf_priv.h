@@ -12,56 +12,15 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/llist.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/workqueue.h>
 #include "ublk_bpf.h"
+#include "ublk_bpf_ops.h"
 #include "ublk_io_pattern.h"
-
-struct ublk_bpf_io;
-struct ublk_bpf_aio;
-
-/**
- * struct ublk_bpf_ops - a ublk target written in BPF
- * @id: number user space names in struct ublk_param_bpf to use this
- *	instance; unique among registered instances
- * @name: NUL-terminated name, reported by UBLK_U_CMD_BPF_GET_INFO
- * @queue_io_cmd: offered every IO first, from the block layer's
- *	->queue_rq(); must not sleep. @offset is the number of bytes of the
- *	request already handled (see UBLK_BPF_IO_CONTINUE). Returns a
- *	UBLK_BPF_IO_* disposition or a negative errno.
- * @queue_io_cmd_daemon: offered the IOs @queue_io_cmd redirected, or every
- *	IO when @queue_io_cmd is not set, from the ublk server's task; must be
- *	a sleepable program. Same arguments and return value.
- * @release_io_cmd: the IO's last reference is gone and the request is
- *	about to complete; called once for each IO the program kept. Must
- *	not sleep; the IO can no longer be used with any kfunc.
- * @aio_complete: an aio of @io completed with @res (bytes or -errno);
- *	called where the operation ended (the stage that started it, the
- *	fallback worker, or ->ki_complete() in any context, hardirq
- *	included); must not sleep. For a READ, a short or
- *	failed read has already been zero-filled. May submit more aios for
- *	@io or complete it. Returns 0, or UBLK_BPF_AIO_HANDLED to keep a
- *	failed aio from failing @io.
- * @attach_dev: device @dev_id is starting to use this instance (on
- *	START_DEV, or on registration while the device runs). A non-zero
- *	return refuses the device. May sleep.
- * @detach_dev: device @dev_id stopped using this instance: it was
- *	stopped, or this instance is being unregistered. May sleep.
- */
-struct ublk_bpf_ops {
-	u32 id;
-	char name[UBLK_BPF_OPS_NAME_LEN];
-	int (*queue_io_cmd)(struct ublk_bpf_io *io, u32 offset);
-	int (*queue_io_cmd_daemon)(struct ublk_bpf_io *io, u32 offset);
-	void (*release_io_cmd)(struct ublk_bpf_io *io);
-	int (*aio_complete)(struct ublk_bpf_io *io, struct ublk_bpf_aio *aio,
-			    int res);
-	int (*attach_dev)(u32 dev_id);
-	void (*detach_dev)(u32 dev_id);
-};
 
 /* Bits of ublk_bpf_io.flags. */
 enum {
@@ -192,27 +151,36 @@ struct ublk_bpf_range {
  *
  * Programs get a pointer to this as an opaque handle; the kfuncs are the
  * only interface, the fields are not ABI.
+ *
+ * Most fields need no lock: they are written by ublk_bpf_io_start() before
+ * the release store of @flags makes the IO live, or only by the stage that
+ * runs, or are atomic; each says which.
  */
 struct ublk_bpf_io {
-	struct ublk_bpf_dev *dev;
-	struct request *rq;
-	const struct ublksrv_io_desc *iod;
-	u64 gen;
-	unsigned long flags;
+	struct ublk_bpf_dev *dev;		/* set at allocation */
+	struct request *rq;			/* set at start */
+	const struct ublksrv_io_desc *iod;	/* set at start */
+	u64 gen;				/* set at start */
+	unsigned long flags;			/* atomic bitops */
 	refcount_t refs;
-	int res;
-	u32 bytes;
-	u32 done;
-	u16 q_id;
-	u16 tag;
-	u8 op;
-	u8 pattern;
-	u8 nr_ranges;
-	spinlock_t lock;	/* protects ranges and nr_ranges */
-	struct ublk_bpf_range ranges[UBLK_BPF_MAX_READ_RANGES];
-	struct task_struct *stage_task;
-	struct llist_head pending;
-	unsigned long aio_busy;
+	int res;				/* cmpxchg(): first error */
+	u32 bytes;				/* set at start */
+	u32 done;				/* the running stage */
+	u16 q_id;				/* set at allocation */
+	u16 tag;				/* set at allocation */
+	u8 op;					/* set at start */
+	u8 pattern;				/* set at start */
+	/*
+	 * A leaf, taken with interrupts off: aio_complete() may submit a READ
+	 * from hardirq context (->ki_complete()). Inside ublk_bpf_srcu and
+	 * the program's RCU.
+	 */
+	spinlock_t lock;
+	u8 nr_ranges;				/* @lock */
+	struct ublk_bpf_range ranges[UBLK_BPF_MAX_READ_RANGES]; /* @lock */
+	struct task_struct *stage_task;		/* READ/WRITE_ONCE */
+	struct llist_head pending;		/* llist: lockless */
+	unsigned long aio_busy;			/* bit N owns aios[N] */
 	struct ublk_bpf_aio aios[UBLK_BPF_IO_AIOS];
 };
 
@@ -227,11 +195,15 @@ struct ublk_bpf_io {
  * @pattern: the queue's sequential/random classifier state
  */
 struct ublk_bpf_queue {
-	struct ublk_bpf_dev *dev;
-	struct llist_head fallback;
+	struct ublk_bpf_dev *dev;		/* set at allocation */
+	struct llist_head fallback;		/* llist: lockless */
 	struct work_struct work;
-	spinlock_t pattern_lock;	/* protects pattern */
-	struct ublk_io_pattern pattern;
+	/*
+	 * A leaf, process context only (->queue_rq() of a BLK_MQ_F_BLOCKING
+	 * queue), under the blk-mq queue's SRCU and outside ublk_bpf_srcu.
+	 */
+	spinlock_t pattern_lock;
+	struct ublk_io_pattern pattern;		/* @pattern_lock; hint: READ_ONCE */
 };
 
 /**
@@ -266,27 +238,39 @@ struct ublk_bpf_binding {
  * @queues: @nr_queues per-queue states
  * @stats: per-CPU counters
  * @ios: @nr_queues * @depth request states
+ *
+ * The device's mutex is the driver's ublk_device.mutex, held by every
+ * control command and START_DEV; @started is set under it and
+ * ublk_bpf_mutex both, so either lock reads it, and what is frozen once
+ * @started is read without a lock afterwards.
  */
 struct ublk_bpf_dev {
-	struct list_head node;
-	struct ublk_bpf_binding __rcu *binding;
-	struct ublk_bpf_binding *unbinding;
-	u32 dev_id;
-	u32 ops_id;
-	u16 nr_queues;
-	u16 depth;
-	bool params_set;
-	bool started;
-	bool stopped;
-	bool recovery;
-	bool no_server;
-	u32 nr_files;
-	struct ublk_bpf_file *files;
-	struct ublk_bpf_queue *queues;
-	struct ublk_bpf_dev_stats __percpu *stats;
-	struct ublk_bpf_io *ios;
+	struct list_head node;			/* ublk_bpf_mutex */
+	struct ublk_bpf_binding __rcu *binding;	/* ublk_bpf_mutex; ublk_bpf_srcu */
+	struct ublk_bpf_binding *unbinding;	/* ublk_bpf_mutex */
+	u32 dev_id;				/* set at allocation */
+	u32 ops_id;				/* device mutex; frozen once started */
+	u16 nr_queues;				/* set at allocation */
+	u16 depth;				/* set at allocation */
+	bool params_set;			/* device mutex */
+	bool started;				/* both mutexes; READ_ONCE */
+	bool stopped;				/* ublk_bpf_mutex */
+	bool recovery;				/* set at allocation */
+	bool no_server;				/* device mutex; READ_ONCE */
+	u32 nr_files;				/* device mutex; frozen once started */
+	struct ublk_bpf_file *files;		/* device mutex; frozen once started */
+	struct ublk_bpf_queue *queues;		/* set at allocation */
+	struct ublk_bpf_dev_stats __percpu *stats; /* this_cpu ops */
+	struct ublk_bpf_io *ios;		/* set at allocation */
 };
 
+/*
+ * The two locks of the BPF side (ublk_bpf_dev.c), in the lock order of
+ * kfunc-shim/README.md: ublk_device.mutex -> ublk_bpf_mutex ->
+ * synchronize_srcu(&ublk_bpf_srcu) on the control path; blk-mq queue SRCU
+ * -> ublk_bpf_srcu read -> program (RCU) -> ublk_bpf_io.lock on the IO path.
+ */
+extern struct mutex ublk_bpf_mutex;
 extern struct srcu_struct ublk_bpf_srcu;
 
 static inline struct ublk_bpf_io *ublk_bpf_io_of(struct ublk_bpf_dev *bd,
@@ -324,6 +308,15 @@ void ublk_bpf_aio_exit(void);
 int ublk_bpf_kfunc_init(void);
 bool ublk_bpf_prog_is_ours(const struct bpf_prog *prog);
 
-int ublk_bpf_struct_ops_init(void);
+/* ublk_bpf_ops.c: the registry of instances; ublk_bpf_dev.c: bindings */
+const struct ublk_bpf_ops *ublk_bpf_ops_find(u32 id);
+void ublk_bpf_devs_bind(const struct ublk_bpf_ops *ops);
+void ublk_bpf_devs_rebind(const struct ublk_bpf_ops *old,
+			  const struct ublk_bpf_ops *ops);
+bool ublk_bpf_dev_ops_name(struct ublk_bpf_dev *bd,
+			   char name[UBLK_BPF_OPS_NAME_LEN]);
+struct ublk_bpf_dev *ublk_bpf_dev_get(struct ublk_bpf_dev **pbd,
+				      const struct ublksrv_ctrl_dev_info *info);
+void ublk_bpf_put_files(struct ublk_bpf_file *files, u32 nr);
 
 #endif /* UBLK_BPF_PRIV_H */

@@ -52,18 +52,30 @@ static bool ublk_starts_with(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+void ublk_bpf_log_start(void)
+{
+	libbpf_set_print(ublk_libbpf_print);
+	ublk_libbpf_log[0] = '\0';
+}
+
+const char *ublk_bpf_log(void)
+{
+	return ublk_libbpf_log;
+}
+
 /*
  * The reason, for the one line we print: the verifier's last words when a
  * program was refused (the log's last line that is not a summary), else
- * libbpf's last line.
+ * libbpf's last line. The log stays whole (ublk_bpf_log()).
  */
 static const char *ublk_libbpf_last_error(void)
 {
-	static char last[512];
+	static char last[512], log[sizeof(ublk_libbpf_log)];
 	char *line, *save = NULL, *prog = NULL, *reason = NULL, *fallback = NULL;
 	bool in_log = false;
 
-	for (line = strtok_r(ublk_libbpf_log, "\n", &save); line;
+	memcpy(log, ublk_libbpf_log, sizeof(log));
+	for (line = strtok_r(log, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, "-- BEGIN PROG LOAD LOG --")) {
 			in_log = true;
@@ -89,6 +101,25 @@ static const char *ublk_libbpf_last_error(void)
 		snprintf(last, sizeof(last), "%s", fallback ? fallback : "unknown error");
 	}
 	return last;
+}
+
+struct btf *ublk_shim_stats_btf(__u32 *stats_id)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
+	int id;
+
+	if (!vmlinux)
+		return NULL;
+	mod = btf__load_module_btf("ublk_drv", vmlinux);
+	id = mod ? btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT) : -1;
+	if (id < 0 || btf__resolve_size(mod, id) > (long)sizeof(struct ublk_bpf_dev_stats)) {
+		btf__free(mod);
+		btf__free(vmlinux);
+		return NULL;
+	}
+	*stats_id = id;
+	/* The module's split BTF keeps using vmlinux's: freed with the process. */
+	return mod;
 }
 
 unsigned int ublk_bpf_shim_abi(void)
@@ -162,24 +193,39 @@ static struct bpf_map *ublk_ops_map(struct bpf_object *obj, int *count)
 }
 
 /* The ops struct of @map as the object holds it, and its BTF type. */
-static char *ublk_ops_data(struct bpf_object *obj, struct bpf_map *map, __u32 *type_id)
+/*
+ * The ops' initial value, and where its "id" (a u32) and "name" members
+ * are; NULL unless both lie inside it (a crafted object's BTF may say
+ * otherwise).
+ */
+static char *ublk_ops_data(struct bpf_object *obj, struct bpf_map *map, int *id_off,
+			   int *name_off)
 {
+	const struct btf *btf = bpf_object__btf(obj);
+	__u32 type_id = bpf_map__btf_value_type_id(map);
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
 	size_t size;
+	char *data = bpf_map__initial_value(map, &size);
 
-	*type_id = bpf_map__btf_value_type_id(map);
-	return bpf_map__initial_value(map, &size);
+	*id_off = ublk_btf_member_off(btf, type_id, "id");
+	*name_off = ublk_btf_member_off(btf, type_id, "name");
+	if (!data || !t || *id_off < 0 || *name_off < 0 ||
+	    strcmp(btf__name_by_offset(btf, t->name_off), "ublk_bpf_ops") ||
+	    (size_t)*id_off + sizeof(__u32) > size ||
+	    (size_t)*name_off + UBLK_BPF_OPS_NAME_LEN > size)
+		return NULL;
+	return data;
 }
 
 int ublk_bpf_obj_open(struct ublk_bpf_obj *o, const char *path)
 {
 	const struct btf *btf;
 	struct bpf_map *map;
-	int count, off, ret;
-	__u32 type_id;
+	int count, off, id_off, ret;
 	char *data;
 
 	memset(o, 0, sizeof(*o));
-	libbpf_set_print(ublk_libbpf_print);
+	ublk_bpf_log_start();
 	ret = ublk_check_elf(path);
 	if (ret)
 		return ret;
@@ -196,11 +242,8 @@ int ublk_bpf_obj_open(struct ublk_bpf_obj *o, const char *path)
 		ret = -EINVAL;
 		goto fail;
 	}
-	data = ublk_ops_data(o->obj, map, &type_id);
-	off = data ? ublk_btf_member_off(btf, type_id, "name") : -1;
-	if (off < 0 || ublk_btf_member_off(btf, type_id, "id") < 0 ||
-	    strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, type_id)->name_off),
-		   "ublk_bpf_ops")) {
+	data = ublk_ops_data(o->obj, map, &id_off, &off);
+	if (!data) {
 		ublk_err("%s: its struct_ops map %s is not a ublk_bpf_ops", path,
 			 bpf_map__name(map));
 		ret = -EINVAL;
@@ -211,6 +254,17 @@ int ublk_bpf_obj_open(struct ublk_bpf_obj *o, const char *path)
 fail:
 	ublk_bpf_obj_close(o);
 	return ret;
+}
+
+/*
+ * The object's own .rodata (libbpf names it "<object>.rodata"), where the
+ * tool writes `config`; not a custom ".rodata.NAME" section, nor strings.
+ */
+static bool ublk_is_config_map(const struct bpf_map *map)
+{
+	const char *name = bpf_map__name(map), *dot = strrchr(name, '.');
+
+	return bpf_map__is_internal(map) && dot && !strcmp(dot, ".rodata");
 }
 
 /* Writes @cfg into the object's `config` global, if it has one. */
@@ -228,12 +282,9 @@ static int ublk_set_config(struct bpf_object *obj, const struct ublk_tgt_config 
 	if (id < 0)
 		return 0;
 	sec = btf__type_by_id(btf, id);
-	bpf_object__for_each_map(map, obj) {
-		const char *name = bpf_map__name(map);
-
-		if (bpf_map__is_internal(map) && strstr(name, ".rodata"))
+	bpf_object__for_each_map(map, obj)
+		if (ublk_is_config_map(map))
 			break;
-	}
 	data = map ? bpf_map__initial_value(map, &size) : NULL;
 	for (i = 0, v = btf_var_secinfos(sec); data && i < btf_vlen(sec); i++, v++) {
 		const struct btf_type *var = btf__type_by_id(btf, v->type);
@@ -247,18 +298,18 @@ static int ublk_set_config(struct bpf_object *obj, const struct ublk_tgt_config 
 	return 0;
 }
 
-int ublk_bpf_obj_load(struct ublk_bpf_obj *o, const char *path,
-		      unsigned int ops_id, const struct ublk_tgt_config *cfg)
+int ublk_bpf_obj_load_unregistered(struct ublk_bpf_obj *o, const char *path,
+				   unsigned int ops_id, const struct ublk_tgt_config *cfg)
 {
 	struct bpf_map *map;
-	__u32 type_id;
+	int count, id_off, name_off, ret;
 	char *data;
-	int count, ret;
 
 	map = ublk_ops_map(o->obj, &count);
-	data = ublk_ops_data(o->obj, map, &type_id);
-	memcpy(data + ublk_btf_member_off(bpf_object__btf(o->obj), type_id, "id"),
-	       &ops_id, sizeof(ops_id));
+	data = ublk_ops_data(o->obj, map, &id_off, &name_off);
+	if (!data)	/* checked by ublk_bpf_obj_open() */
+		return -EINVAL;
+	memcpy(data + id_off, &ops_id, sizeof(ops_id));
 	o->ops_id = ops_id;
 	ret = ublk_set_config(o->obj, cfg);
 	if (ret) {
@@ -267,17 +318,30 @@ int ublk_bpf_obj_load(struct ublk_bpf_obj *o, const char *path,
 	}
 	ublk_libbpf_log[0] = '\0';
 	ret = bpf_object__load(o->obj);
-	if (ret) {
+	if (ret)
 		ublk_err("%s: the kernel refused it: %s", path, ublk_libbpf_last_error());
-		return ret;
-	}
-	o->link = bpf_map__attach_struct_ops(map);
+	return ret;
+}
+
+int ublk_bpf_obj_register(struct ublk_bpf_obj *o, const char *path)
+{
+	int count, ret;
+
+	o->link = bpf_map__attach_struct_ops(ublk_ops_map(o->obj, &count));
 	if (!o->link) {
 		ret = -errno;
 		ublk_err("%s: cannot register its ublk_bpf_ops: %s", path, strerror(errno));
 		return ret;
 	}
 	return 0;
+}
+
+int ublk_bpf_obj_load(struct ublk_bpf_obj *o, const char *path,
+		      unsigned int ops_id, const struct ublk_tgt_config *cfg)
+{
+	int ret = ublk_bpf_obj_load_unregistered(o, path, ops_id, cfg);
+
+	return ret ? ret : ublk_bpf_obj_register(o, path);
 }
 
 void ublk_pin_dir(unsigned int dev_id, char *buf, size_t len)
@@ -292,7 +356,7 @@ static const char *ublk_pin_name(struct bpf_map *map)
 {
 	const char *name = bpf_map__name(map);
 
-	return strstr(name, ".rodata") ? "config" : name;
+	return ublk_is_config_map(map) ? "config" : name;
 }
 
 int ublk_bpf_obj_pin(struct ublk_bpf_obj *o, unsigned int dev_id)
@@ -313,7 +377,7 @@ int ublk_bpf_obj_pin(struct ublk_bpf_obj *o, unsigned int dev_id)
 	}
 	bpf_object__for_each_map(map, o->obj) {
 		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS ||
-		    (bpf_map__is_internal(map) && !strstr(bpf_map__name(map), ".rodata")))
+		    (bpf_map__is_internal(map) && !ublk_is_config_map(map)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, ublk_pin_name(map));
 		ret = bpf_map__pin(map, path);

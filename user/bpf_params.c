@@ -30,7 +30,8 @@ struct ublk_param {
 	bool is_const, is_volatile;
 	const char *section;
 	char *data;			/* its bytes in the section's initial value */
-	__u32 size;
+	__u32 size;			/* of its entry in the section */
+	long long type_size;		/* of its BTF type; negative when unknown */
 };
 
 /* The variable's type, past typedefs and modifiers, noting const/volatile. */
@@ -93,8 +94,14 @@ static int ublk_param_find(struct bpf_object *obj, const char *name, struct ublk
 			if (p->type && btf_is_array(p->type))
 				ublk_param_strip(btf, btf_array(p->type)->type, p);
 			p->size = v->size;
+			/*
+			 * What is written follows the type: a type larger than
+			 * its entry (a crafted object) would write past it.
+			 */
+			p->type_size = btf__resolve_size(btf, var->type);
 			data = ublk_section_data(obj, p->section, &size);
-			p->data = data && v->offset + v->size <= size ? data + v->offset : NULL;
+			p->data = data && v->offset + v->size <= size &&
+				  p->type_size == (long long)v->size ? data + v->offset : NULL;
 			return 0;
 		}
 	}
@@ -295,6 +302,11 @@ static int ublk_param_settable(struct bpf_object *obj, const char *path, const s
 	if (!ublk_is_rodata(p->section) || !p->is_const || !p->is_volatile) {
 		ublk_err("%s: --set %s: the variable is not 'const volatile' (it is in %s), so it cannot be set before load",
 			 path, p->name, p->section);
+		return -EINVAL;
+	}
+	if (p->type_size != (long long)p->size) {
+		ublk_err("%s: --set %s: its BTF type has %lld bytes but its entry in %s %u: a broken object",
+			 path, p->name, p->type_size, p->section, p->size);
 		return -EINVAL;
 	}
 	if (!p->data) {

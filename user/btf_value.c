@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "btf_value.h"
+#include "json.h"
 
 static const struct btf_type *ublk_btf_skip(const struct btf *btf, __u32 *id)
 {
@@ -53,40 +54,21 @@ static bool ublk_btf_is_char(const struct btf *btf, const struct btf_type *t)
 		!strcmp(btf__name_by_offset(btf, t->name_off), "char"));
 }
 
-static void ublk_json_str(const char *s, size_t max, FILE *out)
-{
-	size_t i;
-
-	fputc('"', out);
-	for (i = 0; i < max && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-static void ublk_btf_int(const struct btf_type *t, unsigned long long v, FILE *out)
+static json_t *ublk_btf_int(const struct btf_type *t, unsigned long long v)
 {
 	__u8 enc = btf_int_encoding(t);
 	unsigned int bits = btf_int_bits(t);
 
 	if (enc & BTF_INT_BOOL)
-		fprintf(out, "%s", v ? "true" : "false");
-	else if (enc & BTF_INT_SIGNED)
-		fprintf(out, "%lld", bits < 64 && (v >> (bits - 1)) & 1 ?
-			(long long)(v | ~0ULL << bits) : (long long)v);
-	else
-		fprintf(out, "%llu", v);
+		return json_boolean(v);
+	if (enc & BTF_INT_SIGNED)
+		return json_integer(bits < 64 && (v >> (bits - 1)) & 1 ?
+				    (json_int_t)(v | ~0ULL << bits) : (json_int_t)v);
+	return ublk_json_u64(v);
 }
 
-static void ublk_btf_enum(const struct btf *btf, const struct btf_type *t,
-			  unsigned long long v, FILE *out)
+static json_t *ublk_btf_enum(const struct btf *btf, const struct btf_type *t,
+			     unsigned long long v)
 {
 	int i;
 
@@ -94,106 +76,93 @@ static void ublk_btf_enum(const struct btf *btf, const struct btf_type *t,
 		const struct btf_enum *e = btf_enum(t);
 
 		for (i = 0; i < btf_vlen(t); i++, e++)
-			if ((__u32)e->val == (__u32)v) {
-				fprintf(out, "\"%s\"", btf__name_by_offset(btf, e->name_off));
-				return;
-			}
+			if ((__u32)e->val == (__u32)v)
+				return json_string(btf__name_by_offset(btf, e->name_off));
 	} else {
 		const struct btf_enum64 *e = btf_enum64(t);
 
 		for (i = 0; i < btf_vlen(t); i++, e++)
-			if (btf_enum64_value(e) == v) {
-				fprintf(out, "\"%s\"", btf__name_by_offset(btf, e->name_off));
-				return;
-			}
+			if (btf_enum64_value(e) == v)
+				return json_string(btf__name_by_offset(btf, e->name_off));
 	}
-	fprintf(out, "%llu", v);
-}
-
-static void ublk_btf_hex(const void *data, size_t size, FILE *out)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	fputs("\"0x", out);
-	for (i = 0; i < size; i++)
-		fprintf(out, "%02x", p[i]);
-	fputc('"', out);
+	return ublk_json_u64(v);
 }
 
 /* A struct or union member: whole, or a bitfield. */
-static void ublk_btf_member_json(const struct btf *btf, const struct btf_type *t, int i,
-				 const char *base, FILE *out)
+static json_t *ublk_btf_member_json(const struct btf *btf, const struct btf_type *t, int i,
+				    const char *base)
 {
 	const struct btf_member *m = btf_members(t) + i;
 	__u32 bits = btf_member_bitfield_size(t, i), off = btf_member_bit_offset(t, i);
 	__u32 mid = m->type;
 	const struct btf_type *mt = ublk_btf_skip(btf, &mid);
+	unsigned long long v;
 
-	if (!bits) {
-		ublk_btf_json(btf, mid, base + off / 8, out);
-		return;
-	}
-	if (mt && btf_is_int(mt))
-		ublk_btf_int(mt, ublk_btf_bits(base + off / 8, off % 8, bits, false), out);
-	else
-		fprintf(out, "%llu", ublk_btf_bits(base + off / 8, off % 8, bits, false));
+	if (!bits)
+		return ublk_btf_json(btf, mid, base + off / 8);
+	v = ublk_btf_bits(base + off / 8, off % 8, bits, false);
+	return mt && btf_is_int(mt) ? ublk_btf_int(mt, v) : ublk_json_u64(v);
 }
 
-void ublk_btf_json(const struct btf *btf, __u32 id, const void *data, FILE *out)
+json_t *ublk_btf_json(const struct btf *btf, __u32 id, const void *data)
 {
 	const struct btf_type *t = ublk_btf_skip(btf, &id), *et;
 	const char *p = data;
 	__u32 eid, i, n;
+	json_t *v;
 	__s64 esize;
 
-	if (!t) {
-		fputs("null", out);
-	} else if (btf_is_int(t)) {
-		ublk_btf_int(t, ublk_btf_bits(p, btf_int_offset(t), btf_int_bits(t), false), out);
-	} else if (btf_is_any_enum(t)) {
-		ublk_btf_enum(btf, t, ublk_btf_uint(p, t->size), out);
-	} else if (btf_is_array(t)) {
+	if (!t)
+		return json_null();
+	if (btf_is_int(t))
+		return ublk_btf_int(t, ublk_btf_bits(p, btf_int_offset(t), btf_int_bits(t), false));
+	if (btf_is_any_enum(t))
+		return ublk_btf_enum(btf, t, ublk_btf_uint(p, t->size));
+	if (btf_is_array(t)) {
 		eid = btf_array(t)->type;
 		n = btf_array(t)->nelems;
 		et = ublk_btf_skip(btf, &eid);
 		esize = btf__resolve_size(btf, eid);
-		if (ublk_btf_is_char(btf, et)) {
-			ublk_json_str(p, n, out);
-			return;
-		}
-		fputc('[', out);
-		for (i = 0; esize >= 0 && i < n; i++) {
-			fputs(i ? "," : "", out);
-			ublk_btf_json(btf, eid, p + i * esize, out);
-		}
-		fputc(']', out);
-	} else if (btf_is_composite(t)) {
+		if (ublk_btf_is_char(btf, et))
+			return ublk_json_text(p, strnlen(p, n));
+		v = json_array();
+		for (i = 0; v && esize >= 0 && i < n; i++)
+			json_array_append_new(v, ublk_btf_json(btf, eid, p + i * esize));
+		return v;
+	}
+	if (btf_is_composite(t)) {
 		const struct btf_member *m = btf_members(t);
 
-		fputc('{', out);
-		for (i = 0; i < btf_vlen(t); i++, m++) {
-			fprintf(out, "%s\"%s\":", i ? "," : "", btf__name_by_offset(btf, m->name_off));
-			ublk_btf_member_json(btf, t, i, p, out);
-		}
-		fputc('}', out);
-	} else if (btf_is_datasec(t)) {
-		const struct btf_var_secinfo *v = btf_var_secinfos(t);
-
-		fputc('{', out);
-		for (i = 0; i < btf_vlen(t); i++, v++) {
-			const struct btf_type *var = btf__type_by_id(btf, v->type);
-
-			fprintf(out, "%s\"%s\":", i ? "," : "", btf__name_by_offset(btf, var->name_off));
-			ublk_btf_json(btf, var->type, p + v->offset, out);
-		}
-		fputc('}', out);
-	} else if (btf_is_var(t)) {
-		ublk_btf_json(btf, t->type, p, out);
-	} else {
-		esize = btf__resolve_size(btf, id);
-		ublk_btf_hex(p, esize > 0 ? esize : 0, out);
+		v = json_object();
+		for (i = 0; v && i < btf_vlen(t); i++, m++)
+			json_object_set_new(v, btf__name_by_offset(btf, m->name_off),
+					    ublk_btf_member_json(btf, t, i, p));
+		return v;
 	}
+	if (btf_is_datasec(t)) {
+		const struct btf_var_secinfo *s = btf_var_secinfos(t);
+
+		v = json_object();
+		for (i = 0; v && i < btf_vlen(t); i++, s++) {
+			const struct btf_type *var = btf__type_by_id(btf, s->type);
+
+			json_object_set_new(v, btf__name_by_offset(btf, var->name_off),
+					    ublk_btf_json(btf, var->type, p + s->offset));
+		}
+		return v;
+	}
+	if (btf_is_var(t))
+		return ublk_btf_json(btf, t->type, p);
+	esize = btf__resolve_size(btf, id);
+	return ublk_json_hex(p, esize > 0 ? esize : 0, "0x");
+}
+
+/* "<indent>NAME VALUE", @v as it reads in JSON; drops @v. */
+static void ublk_btf_line(const char *indent, const char *name, json_t *v, FILE *out)
+{
+	fprintf(out, "%s%-26s ", indent, name);
+	ublk_json_put(v, out);
+	fputc('\n', out);
 }
 
 void ublk_btf_text(const struct btf *btf, __u32 id, const void *data, const char *name,
@@ -212,13 +181,10 @@ void ublk_btf_text(const struct btf *btf, __u32 id, const void *data, const char
 			__u32 off = btf_member_bit_offset(t, i);
 
 			snprintf(sub, sizeof(sub), "%s%s%s", name ? name : "", name ? "." : "", mname);
-			if (btf_member_bitfield_size(t, i)) {
-				fprintf(out, "%s%-26s ", indent, sub);
-				ublk_btf_member_json(btf, t, i, p, out);
-				fputc('\n', out);
-			} else {
+			if (btf_member_bitfield_size(t, i))
+				ublk_btf_line(indent, sub, ublk_btf_member_json(btf, t, i, p), out);
+			else
 				ublk_btf_text(btf, m->type, p + off / 8, sub, indent, out);
-			}
 		}
 		return;
 	}
@@ -233,9 +199,7 @@ void ublk_btf_text(const struct btf *btf, __u32 id, const void *data, const char
 		}
 		return;
 	}
-	fprintf(out, "%s%-26s ", indent, name ? name : "value");
-	ublk_btf_json(btf, id, data, out);
-	fputc('\n', out);
+	ublk_btf_line(indent, name ? name : "value", ublk_btf_json(btf, id, data), out);
 }
 
 void ublk_btf_sum(const struct btf *btf, __u32 id, void *dst, const void *src)

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cli_kublk.h"
+#include "devconf.h"
 #include "targets.h"
 #include "iosched.h"
 #include "log.h"
@@ -36,6 +37,8 @@ enum ublk_long_opt {
 	OPT_FILE_LONG,
 	OPT_JSON,
 	OPT_WATCH,
+	OPT_CONFIG_DIR,
+	OPT_SHOW,
 };
 
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
@@ -149,6 +152,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "show", no_argument, NULL, OPT_SHOW },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
 	const struct ublk_tgt_option *to;
@@ -276,11 +280,15 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			o->files[o->nr_files++] = optarg;
 			break;
 		case 's':
-			if (ublk_parse_size(optarg, &o->size) || !o->size || o->size % 512) {
-				ublk_err("--size must be a non-zero multiple of 512 bytes (suffixes k, M, G, T), got '%s'",
-					 optarg);
+			if (ublk_parse_size(optarg, &o->size) || !o->size || o->size % 512 ||
+			    o->size > UBLK_MAX_DEV_SIZE) {
+				ublk_err("--size must be a non-zero multiple of 512 bytes up to %llu (suffixes k, M, G, T), got '%s'",
+					 UBLK_MAX_DEV_SIZE, optarg);
 				return -EINVAL;
 			}
+			break;
+		case OPT_SHOW:
+			o->show = true;
 			break;
 		case OPT_BUFFERED:
 			o->buffered = true;
@@ -507,4 +515,46 @@ int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o)
 		return -EINVAL;
 	}
 	return 1;
+}
+
+const struct option *ublk_serve_longopts(void)
+{
+	static const struct option longopts[] = {
+		{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	return longopts;
+}
+
+int ublk_parse_serve(int argc, char **argv, struct ublk_serve_opts *o)
+{
+	const struct option *longopts = ublk_serve_longopts();
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->conf_dir = UBLK_CONF_DIR;
+	ublk_getopt_reset();
+	if (ublk_exact_longopts(argc, argv, ":", longopts, "serve"))
+		return -EINVAL;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG_DIR:
+			o->conf_dir = optarg;
+			break;
+		case OPT_RUN_DIR:
+			if (ublk_state_set_dir(optarg))
+				return -EINVAL;
+			break;
+		default:
+			return ublk_bad_option("serve", c, argv);
+		}
+	}
+	if (optind >= argc) {
+		ublk_err("serve: which device? (ublk-bpf serve NAME, for %s/NAME.conf)", o->conf_dir);
+		return -EINVAL;
+	}
+	o->name = argv[optind++];
+	return ublk_no_extra_args(argc, argv, "serve");
 }

@@ -21,6 +21,12 @@ struct ublk_sel_opts {
 	unsigned int watch;	/* stats --watch[=SECONDS]: 0, or the period */
 };
 
+/* Options of serve. */
+struct ublk_serve_opts {
+	const char *name;	/* NAME of NAME.conf */
+	const char *conf_dir;	/* --config-dir, default /etc/ublk-bpf */
+};
+
 int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o);
 /*
  * load: like add, with the BPF object instead of -t (its target is read
@@ -40,6 +46,9 @@ int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o);
 /* A verb with no options but --run-dir (features); @argv[0] is its name. */
 int ublk_parse_none(int argc, char **argv, struct ublk_sel_opts *o);
+
+int ublk_parse_serve(int argc, char **argv, struct ublk_serve_opts *o);
+const struct option *ublk_serve_longopts(void);
 
 /* The long options of add and load (the common ones, kublk's, the targets'). */
 const struct option *ublk_add_longopts(void);

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "ctrl.h"
 #include "devices.h"
+#include "json.h"
 #include "log.h"
 #include "state.h"
 #include "verb.h"
@@ -76,6 +77,9 @@ struct ublk_list_row {
 	int pid;
 	bool daemon_alive;
 	const char *note;	/* what is wrong and what is left to do; "" */
+	char node[24];		/* /dev/ublkbID */
+	char files[1024];	/* the backing files, comma-separated; "-": none */
+	char fallback[160];	/* why a BPF target is on the io_uring path; "" */
 };
 
 /* What list tells about a device whose daemon or state file is missing. */
@@ -119,46 +123,60 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 		snprintf(row->target, sizeof(row->target), "-");
 	if (ublk_state_get(dev_id, "path", row->path, sizeof(row->path)) < 0)
 		snprintf(row->path, sizeof(row->path), "-");
+	snprintf(row->node, sizeof(row->node), "/dev/ublkb%u", dev_id);
+	if (ublk_state_get_files(dev_id, row->files, sizeof(row->files)) < 0 || !row->files[0])
+		snprintf(row->files, sizeof(row->files), "-");
+	if (ublk_state_get(dev_id, "fallback", row->fallback, sizeof(row->fallback)) < 0)
+		row->fallback[0] = '\0';
 	row->daemon_alive = ublk_pid_alive(info.ublksrv_pid);
 	row->note = ublk_list_note(&info, row->daemon_alive,
 				   ublk_state_get_cmdline(dev_id, &cmdline));
+	if (!row->note[0] && row->fallback[0])
+		row->note = row->fallback;
 	return 0;
 }
 
-static void ublk_print_row(const struct ublk_list_row *r, bool json, bool first)
+static json_t *ublk_row_json(const struct ublk_list_row *r)
 {
-	if (json) {
-		printf("%s{\"id\":%u,\"state\":\"%s\",\"queues\":%u,\"depth\":%u,"
-		       "\"size\":%llu,\"target\":\"%s\",\"path\":\"%s\",\"pid\":%d,"
-		       "\"daemon\":\"%s\",\"note\":\"%s\"}",
-		       first ? "" : ",", r->id, r->state, r->queues, r->depth, r->size,
-		       r->target, r->path, r->pid, r->daemon_alive ? "alive" : "gone", r->note);
-		return;
-	}
+	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:i,s:s,s:o,s:s,s:o}",
+			 "id", (json_int_t)r->id, "state", r->state,
+			 "queues", (json_int_t)r->queues, "depth", (json_int_t)r->depth,
+			 "size", ublk_json_u64(r->size),
+			 "target", ublk_json_text(r->target, strlen(r->target)),
+			 "path", r->path, "pid", r->pid,
+			 "daemon", r->daemon_alive ? "alive" : "gone",
+			 "note", ublk_json_text(r->note, strlen(r->note)),
+			 "node", r->node, "files", ublk_json_text(r->files, strlen(r->files)));
+}
+
+static void ublk_print_row(const struct ublk_list_row *r, bool first)
+{
 	if (first)
-		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %s\n", "ID", "STATE", "QUEUES",
-		       "DEPTH", "SIZE", "TARGET", "PATH", "PID", "NOTE");
-	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %s\n", r->id, r->state, r->queues,
-	       r->depth, r->size, r->target, r->path, r->pid, r->note);
+		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %-13s %-24s %s\n", "ID", "STATE",
+		       "QUEUES", "DEPTH", "SIZE", "TARGET", "PATH", "PID", "NODE", "FILES", "NOTE");
+	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %-13s %-24s %s\n", r->id, r->state,
+	       r->queues, r->depth, r->size, r->target, r->path, r->pid, r->node, r->files,
+	       r->note);
 }
 
 int ublk_cmd_list(const struct ublk_sel_opts *opts)
 {
 	static unsigned int ids[UBLK_MAX_LISTED];
+	json_t *rows = opts->json ? json_array() : NULL;
 	struct ublk_list_row row;
 	struct ublk_ctrl ctrl;
 	int i, n, shown = 0, ret = 0;
 
-	if (ublk_ctrl_open(&ctrl))
+	if (ublk_ctrl_open(&ctrl)) {
+		json_decref(rows);
 		return 1;
+	}
 	if (opts->dev_id >= 0) {
 		ids[0] = opts->dev_id;
 		n = 1;
 	} else {
 		n = ublk_list_ids(ids, UBLK_MAX_LISTED);
 	}
-	if (opts->json)
-		printf("[");
 	for (i = 0; i < n; i++) {
 		if (ublk_list_row(&ctrl, ids[i], &row) < 0) {
 			if (opts->dev_id >= 0) {
@@ -167,10 +185,13 @@ int ublk_cmd_list(const struct ublk_sel_opts *opts)
 			}
 			continue;
 		}
-		ublk_print_row(&row, opts->json, !shown++);
+		if (opts->json)
+			json_array_append_new(rows, ublk_row_json(&row));
+		else
+			ublk_print_row(&row, !shown++);
 	}
-	if (opts->json)
-		printf("]\n");
+	if (opts->json && ublk_json_print(rows))
+		ret = 1;
 	/* Devices named kublk's way (-n ID, -a) get its detail too. */
 	for (i = 0; !opts->json && (opts->dev_id >= 0 || opts->all) && i < n; i++)
 		ublk_print_dev_detail(&ctrl, ids[i]);

@@ -12,7 +12,11 @@
  * verb only decides the path; dev.c runs the device, bpf_dev.c binds the
  * program to it.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bpf_obj.h"
 #include "bpf_params.h"
@@ -27,6 +31,80 @@
 
 static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo);
 
+/* Where `load NAME` looks, after $UBLK_BPF_OBJ_PATH: beside the tool. */
+#define UBLK_BPF_OBJ_SUBDIR "lib/ublk-bpf"
+
+/* @dir/@name, then @dir/@name.bpf.o (unless @name ends so) into @path. */
+static bool ublk_obj_in_dir(const char *dir, size_t dir_len, const char *name,
+			    char *path, size_t size)
+{
+	size_t len = strlen(name);
+	bool suffixed = len > 6 && !strcmp(name + len - 6, ".bpf.o");
+	int n;
+
+	if (!dir_len)
+		return false;
+	n = snprintf(path, size, "%.*s/%s", (int)dir_len, dir, name);
+	if (n > 0 && (size_t)n < size && !access(path, R_OK))
+		return true;
+	if (suffixed)
+		return false;
+	n = snprintf(path, size, "%.*s/%s.bpf.o", (int)dir_len, dir, name);
+	return n > 0 && (size_t)n < size && !access(path, R_OK);
+}
+
+/* The objects installed with the tool: <prefix>/sbin/.. + lib/ublk-bpf. */
+static const char *ublk_installed_obj_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');		/* the tool's folder */
+	if (slash)
+		*slash = '\0';
+	slash = strrchr(exe, '/');		/* its parent, the prefix */
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	if (snprintf(dir, sizeof(dir), "%.*s/%s", PATH_MAX - 16, exe, UBLK_BPF_OBJ_SUBDIR) >=
+	    (int)sizeof(dir))
+		return NULL;
+	return dir;
+}
+
+/*
+ * OBJ as given, when it names a file (or has a '/': a path is never
+ * searched); else NAME or NAME.bpf.o in each folder of $UBLK_BPF_OBJ_PATH
+ * (':'-separated, first match wins), then among the objects installed with
+ * the tool. Sets @opts->bpf_obj to what was found; says why not, once.
+ */
+static int ublk_find_obj(struct ublk_dev_opts *opts)
+{
+	static char path[PATH_MAX];
+	const char *name = opts->bpf_obj, *env = getenv("UBLK_BPF_OBJ_PATH");
+	const char *dir, *end, *installed = ublk_installed_obj_dir();
+
+	if (!access(name, F_OK) || strchr(name, '/') || !*name)
+		return 0;	/* ublk_bpf_obj_open() says what is wrong with it */
+	for (dir = env; dir && *dir; dir = *end ? end + 1 : end) {
+		end = strchrnul(dir, ':');
+		if (ublk_obj_in_dir(dir, (size_t)(end - dir), name, path, sizeof(path)))
+			goto found;
+	}
+	if (installed && ublk_obj_in_dir(installed, strlen(installed), name, path, sizeof(path)))
+		goto found;
+	ublk_err("load: no BPF object '%s': not a file here, nor found as %s or %s.bpf.o in $UBLK_BPF_OBJ_PATH (%s) or %s",
+		 name, name, name, env ? env : "unset", installed ? installed : "(the tool's folder is unknown)");
+	return -1;
+found:
+	opts->bpf_obj = path;
+	return 0;
+}
+
 /*
  * Opens the object once: its target's name decides what is checked, and
  * the daemon then loads this same open object (opts->bpf_opened).
@@ -37,7 +115,7 @@ int ublk_cmd_load(struct ublk_dev_opts *opts)
 	int ret;
 
 	ublk_timing("begin");
-	if (ublk_bpf_obj_open(&bo, opts->bpf_obj))
+	if (ublk_find_obj(opts) || ublk_bpf_obj_open(&bo, opts->bpf_obj))
 		return 1;
 	ublk_timing("target_name");
 	if (opts->help_params) {
@@ -90,14 +168,19 @@ static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo
 		return 1;
 	}
 	if (opts->bpf_mode == UBLK_BPF_NO || abi != UBLK_BPF_ABI_VERSION) {
+		static char why[128];
+
 		if (opts->bpf_mode == UBLK_BPF_NO)
-			ublk_err("--no-bpf: serving target %s on the io_uring path", target);
+			snprintf(why, sizeof(why), "--no-bpf given");
 		else if (abi)
-			ublk_err("kfunc-shim ABI %u is not this tool's %u: serving target %s on the io_uring path",
-				 abi, UBLK_BPF_ABI_VERSION, target);
+			snprintf(why, sizeof(why),
+				 "fallback: the loaded kfunc-shim speaks ABI %u, this tool %u", abi,
+				 UBLK_BPF_ABI_VERSION);
 		else
-			ublk_err("no BPF support in the running ublk_drv: serving target %s on the io_uring path",
-				 target);
+			snprintf(why, sizeof(why),
+				 "fallback: the running ublk_drv has no BPF support (see 'ublk-bpf features')");
+		ublk_warn("serving target %s on the io_uring path: %s", target, why);
+		opts->fallback = why;
 		opts->bpf_obj = NULL;
 	}
 	if (opts->bpf_obj)
@@ -122,10 +205,16 @@ const struct ublk_verb ublk_verb_load = {
 		    "    [TARGET OPTIONS] [--set NAME=VALUE]... [--no-bpf | --require-bpf] [FILE]...\n"
 		    "load OBJ.bpf.o --help-params",
 	.help = "Creates the device as add does, served in the kernel by the BPF target\n"
-		"OBJ (any object with one ublk_bpf_ops). Ops named after a target of add:\n"
-		"its io_uring twin serves what the program redirects, or everything\n"
-		"without BPF support. Any other name: the program serves every IO (what\n"
-		"it redirects fails with EIO); the size is --size or the smallest file.\n"
+		"OBJ (any object with one ublk_bpf_ops). OBJ is a file, else a name\n"
+		"looked for as NAME, then NAME.bpf.o, in each folder of $UBLK_BPF_OBJ_PATH\n"
+		"(':'-separated), then in ../lib/ublk-bpf from the tool's folder, where\n"
+		"make install puts the built-in targets: 'load stripe' loads\n"
+		"/usr/lib/ublk-bpf/stripe.bpf.o for /usr/sbin/ublk-bpf. A file in the\n"
+		"current folder wins; an OBJ with a '/' is never looked for.\n"
+		"Ops named after a target of add: its io_uring twin serves what the\n"
+		"program redirects, or everything without BPF support. Any other name:\n"
+		"the program serves every IO (what it redirects fails with EIO); the\n"
+		"size is --size or the smallest file.\n"
 		"Maps are pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk).\n"
 		"  --set NAME=VALUE    write a const volatile variable of OBJ before load\n"
 		"  --help-params       list the variables --set can write, with types and\n"

@@ -67,8 +67,8 @@ int ublk_cmd_recover(const struct ublk_sel_opts *sel)
 		return 1;
 	}
 	if (ret < 0) {
-		ublk_err("device %u: its state file in %s is damaged: cannot tell how to serve it (del removes it)",
-			 dev_id, ublk_state_dir());
+		ublk_err("device %u: its state file in %s is damaged (%s): cannot tell how to serve it (del removes it)",
+			 dev_id, ublk_state_dir(), ublk_state_why());
 		return 1;
 	}
 	if (chdir(cl.cwd) < 0) {
@@ -88,6 +88,9 @@ int ublk_cmd_recover(const struct ublk_sel_opts *sel)
 	}
 	opts.dev_id = (int)dev_id;
 	opts.recovering = true;
+	/* The kernel still serves the old files' IO: never other ones now. */
+	if (ublk_state_check_files(dev_id, &opts))
+		return 1;
 	return !strcmp(cl.argv[0], "add") ? ublk_cmd_add(&opts) : ublk_cmd_load(&opts);
 }
 

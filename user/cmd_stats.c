@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "ctrl.h"
 #include "io_pattern_stats.h"
+#include "json.h"
 #include "log.h"
 #include "state.h"
 #include "ublk_bpf_uapi.h"
@@ -130,31 +131,29 @@ static size_t ublk_stats_value_bytes(const struct ublk_stats_map *m)
 }
 
 /* A key: through its BTF, else as a number. */
-static void ublk_stats_key(const struct ublk_stats_map *m, const void *key, FILE *out)
+static json_t *ublk_stats_key(const struct ublk_stats_map *m, const void *key)
 {
 	if (m->info.btf_key_type_id)
-		ublk_btf_json(m->btf, m->info.btf_key_type_id, key, out);
-	else
-		fprintf(out, "%u", *(const __u32 *)key);
+		return ublk_btf_json(m->btf, m->info.btf_key_type_id, key);
+	return json_integer(*(const __u32 *)key);
 }
 
 /*
  * One map: its entries (at most UBLK_STATS_MAX_ENTRIES, in key order for
- * arrays), or one line saying why not. A one-entry array prints as its
- * value's fields.
+ * arrays), or one line saying why not; printed as text, or returned as
+ * JSON (NULL out of memory). A one-entry array is its value's fields.
  */
-static void ublk_stats_print_map(const struct ublk_stats_map *m, bool json, const char *sep)
+static json_t *ublk_stats_map(const struct ublk_stats_map *m, bool json)
 {
 	char *key = calloc(1, m->info.key_size + 8), *next = calloc(1, m->info.key_size + 8);
 	char *value = calloc(1, ublk_stats_value_bytes(m));
 	bool single = m->info.max_entries == 1 && m->info.type != BPF_MAP_TYPE_HASH;
 	unsigned int shown = 0;
 	const char *why = NULL;
+	json_t *v = NULL;
 	int more;
 
-	if (json && sep)
-		printf("%s\"%s\":", sep, m->name);
-	else if (!json)
+	if (!json)
 		printf("  map %s\n", m->name);
 	if (!key || !next || !value)
 		why = "out of memory";
@@ -167,13 +166,13 @@ static void ublk_stats_print_map(const struct ublk_stats_map *m, bool json, cons
 		why = "an array too long to print";
 	if (why) {
 		if (json)
-			printf("{\"unprinted\":\"%s\"}", why);
+			v = json_pack("{s:s}", "unprinted", why);
 		else
 			printf("    (%s: see bpftool map dump pinned %s)\n", why, m->path);
 		goto out;
 	}
-	if (json)
-		printf(single ? "" : "[");
+	if (json && !single)
+		v = json_array();
 	more = bpf_map_get_next_key(m->fd, NULL, next);
 	while (!more) {
 		memcpy(key, next, m->info.key_size);
@@ -185,77 +184,51 @@ static void ublk_stats_print_map(const struct ublk_stats_map *m, bool json, cons
 		}
 		if (ublk_stats_lookup(m, key, value))
 			continue;
-		if (single) {
-			if (json)
-				ublk_btf_json(m->btf, m->info.btf_value_type_id, value, stdout);
-			else
-				ublk_btf_text(m->btf, m->info.btf_value_type_id, value, NULL, "    ",
-					      stdout);
-			shown++;
+		shown++;
+		if (single && json) {
+			v = ublk_btf_json(m->btf, m->info.btf_value_type_id, value);
 			break;
-		}
-		if (json) {
-			printf("%s{\"key\":", shown ? "," : "");
-			ublk_stats_key(m, key, stdout);
-			printf(",\"value\":");
-			ublk_btf_json(m->btf, m->info.btf_value_type_id, value, stdout);
-			printf("}");
+		} else if (single) {
+			ublk_btf_text(m->btf, m->info.btf_value_type_id, value, NULL, "    ", stdout);
+			break;
+		} else if (json) {
+			json_array_append_new(v, json_pack("{s:o,s:o}", "key", ublk_stats_key(m, key),
+							   "value", ublk_btf_json(m->btf,
+								m->info.btf_value_type_id, value)));
 		} else {
 			printf("    [");
-			ublk_stats_key(m, key, stdout);
+			ublk_json_put(ublk_stats_key(m, key), stdout);
 			printf("] ");
-			ublk_btf_json(m->btf, m->info.btf_value_type_id, value, stdout);
+			ublk_json_put(ublk_btf_json(m->btf, m->info.btf_value_type_id, value), stdout);
 			printf("\n");
 		}
-		shown++;
 	}
-	if (json)
-		printf(single ? (shown ? "" : "null") : "]");
+	if (json && single && !shown)
+		v = json_null();
 out:
 	free(key);
 	free(next);
 	free(value);
+	return v;
 }
 
-/* The module's BTF, which names the shim's counters; NULL without it. */
-static struct btf *ublk_shim_btf(__u32 *stats_id)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
-	int id;
-
-	if (!vmlinux)
-		return NULL;
-	mod = btf__load_module_btf("ublk_drv", vmlinux);
-	id = mod ? btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT) : -1;
-	if (id < 0 || btf__resolve_size(mod, id) > (long)sizeof(struct ublk_bpf_dev_stats)) {
-		btf__free(mod);
-		btf__free(vmlinux);
-		return NULL;
-	}
-	*stats_id = id;
-	/* The module's split BTF keeps using vmlinux's: freed with the process. */
-	return mod;
-}
-
-static void ublk_stats_print_shim(const struct ublk_bpf_dev_info *info, bool json)
+/* The shim's counters of the device, named by the module's BTF. */
+static json_t *ublk_stats_shim(const struct ublk_bpf_dev_info *info, bool json)
 {
 	static struct btf *btf;
 	static __u32 id;
 
 	if (!btf)
-		btf = ublk_shim_btf(&id);
+		btf = ublk_shim_stats_btf(&id);
 	if (json)
-		printf(",\"shim\":");
-	else
-		printf("  kfunc-shim\n");
-	if (btf && json)
-		ublk_btf_json(btf, id, &info->stats, stdout);
-	else if (btf)
+		return btf ? ublk_btf_json(btf, id, &info->stats) :
+		       json_pack("{s:s}", "unprinted", "no BTF for ublk_drv");
+	printf("  kfunc-shim\n");
+	if (btf)
 		ublk_btf_text(btf, id, &info->stats, NULL, "    ", stdout);
-	else if (json)
-		printf("{\"unprinted\":\"no BTF for ublk_drv\"}");
 	else
 		printf("    (no BTF for ublk_drv: its counters cannot be named)\n");
+	return NULL;
 }
 
 /* A target without an io_uring twin: every IO its program redirected failed. */
@@ -267,46 +240,47 @@ static bool ublk_dev_bpf_only(unsigned int dev_id)
 	       !strcmp(path, "bpf-only");
 }
 
-static void ublk_print_stats(unsigned int dev_id, const struct ublk_stats_map *maps, int n,
-			     const struct ublk_bpf_dev_info *info, bool json)
+static json_t *ublk_stats_json(unsigned int dev_id, const struct ublk_stats_map *maps, int n,
+			       const struct ublk_bpf_dev_info *info)
 {
 	bool bpf_only = ublk_dev_bpf_only(dev_id);
-	const char *sep = "";
+	json_t *v = json_object(), *others = json_object(), *counters;
 	int i;
 
-	if (json) {
-		printf("{\"id\":%u,\"ops\":\"%.*s\"", dev_id, UBLK_BPF_OPS_NAME_LEN, info->ops_name);
-		/* The target's counters first: scripts read them as "target". */
-		for (i = 0; i < n; i++)
-			if (!strcmp(maps[i].name, UBLK_STATS_MAP)) {
-				printf(",\"target\":");
-				ublk_stats_print_map(&maps[i], true, NULL);
-			}
-		printf(",\"maps\":{");
-		for (i = 0; i < n; i++) {
-			if (!strcmp(maps[i].name, UBLK_STATS_MAP))
-				continue;
-			ublk_stats_print_map(&maps[i], true, sep);
-			sep = ",";
-		}
-		printf("}");
-		ublk_stats_print_shim(info, true);
-		printf(",\"twin\":%s", bpf_only ? "false" : "true");
-		if (bpf_only)
-			printf(",\"redirected_failed\":%llu",
-			       (unsigned long long)info->stats.io_redirected);
-		ublk_pattern_stats_print(dev_id, "", true);
-		printf("}\n");
-		return;
+	json_object_set_new(v, "id", json_integer(dev_id));
+	json_object_set_new(v, "ops", ublk_json_text(info->ops_name,
+						     strnlen(info->ops_name, UBLK_BPF_OPS_NAME_LEN)));
+	/* The target's counters first: scripts read them as "target". */
+	for (i = 0; i < n; i++) {
+		if (!strcmp(maps[i].name, UBLK_STATS_MAP))
+			json_object_set_new(v, "target", ublk_stats_map(&maps[i], true));
+		else
+			json_object_set_new(others, maps[i].name, ublk_stats_map(&maps[i], true));
 	}
-	printf("device %u, ops %.*s\n", dev_id, UBLK_BPF_OPS_NAME_LEN, info->ops_name);
+	json_object_set_new(v, "maps", others);
+	json_object_set_new(v, "shim", ublk_stats_shim(info, true));
+	json_object_set_new(v, "twin", json_boolean(!bpf_only));
 	if (bpf_only)
+		json_object_set_new(v, "redirected_failed", ublk_json_u64(info->stats.io_redirected));
+	counters = ublk_pattern_stats_json(dev_id);
+	if (counters)
+		json_object_set_new(v, "io_uring", counters);
+	return v;
+}
+
+static void ublk_print_stats(unsigned int dev_id, const struct ublk_stats_map *maps, int n,
+			     const struct ublk_bpf_dev_info *info)
+{
+	int i;
+
+	printf("device %u, ops %.*s\n", dev_id, UBLK_BPF_OPS_NAME_LEN, info->ops_name);
+	if (ublk_dev_bpf_only(dev_id))
 		printf("  no io_uring twin: %llu redirected IOs failed with -EIO\n",
 		       (unsigned long long)info->stats.io_redirected);
 	for (i = 0; i < n; i++)
-		ublk_stats_print_map(&maps[i], false, NULL);
-	ublk_stats_print_shim(info, false);
-	ublk_pattern_stats_print(dev_id, "", false);
+		ublk_stats_map(&maps[i], false);
+	ublk_stats_shim(info, false);
+	ublk_pattern_stats_print(dev_id, "");
 }
 
 /*
@@ -316,15 +290,17 @@ static void ublk_print_stats(unsigned int dev_id, const struct ublk_stats_map *m
 static int ublk_print_io_uring_stats(unsigned int dev_id, bool json)
 {
 	char lead[64];
+	json_t *counters;
 
-	if (json)
-		snprintf(lead, sizeof(lead), "{\"id\":%u,\"path\":\"io_uring\"", dev_id);
-	else
+	if (!json) {
 		snprintf(lead, sizeof(lead), "device %u, io_uring path\n", dev_id);
-	if (!ublk_pattern_stats_print(dev_id, lead, json))
+		return ublk_pattern_stats_print(dev_id, lead) ? 0 : -ENOENT;
+	}
+	counters = ublk_pattern_stats_json(dev_id);
+	if (!counters)
 		return -ENOENT;
-	if (json)
-		printf("}\n");
+	ublk_json_print(json_pack("{s:I,s:s,s:o}", "id", (json_int_t)dev_id, "path", "io_uring",
+				  "io_uring", counters));
 	return 0;
 }
 
@@ -364,7 +340,10 @@ int ublk_cmd_stats(const struct ublk_sel_opts *opts)
 			ret = n;
 			break;
 		}
-		ublk_print_stats(opts->dev_id, maps, n, &info, opts->json);
+		if (opts->json)
+			ublk_json_print(ublk_stats_json(opts->dev_id, maps, n, &info));
+		else
+			ublk_print_stats(opts->dev_id, maps, n, &info);
 		ublk_stats_close_maps(maps, n);
 		fflush(stdout);
 	} while (opts->watch && sleep(opts->watch) == 0);

@@ -25,10 +25,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,12 +42,13 @@
 #include "io_pattern_stats.h"
 #include "iosched.h"
 #include "log.h"
+#include "notify.h"
 #include "state.h"
 #include "timing.h"
 #include "ublk.h"
 #include "ublk_bpf_uapi.h"
 
-static int ublk_open_cdev(unsigned int dev_id)
+int ublk_open_cdev(unsigned int dev_id)
 {
 	char path[64];
 	int i, fd = -1;
@@ -82,6 +86,7 @@ struct ublk_daemon {
 	struct ublk_daemon_dev *devs;
 	unsigned int nr_devs;
 	struct ublk_ctrl_req *reqs;	/* one per device, for a step's batch */
+	int exit_fd;			/* eventfd: a queue thread of some device ended */
 };
 
 /*
@@ -123,14 +128,14 @@ out:
 }
 
 /* Starts every queue; dev->nr_started counts those with a thread to join. */
-static int ublk_start_queues(struct ublk_ctrl *ctrl, struct ublk_dev *dev)
+static int ublk_start_queues(struct ublk_ctrl *ctrl, struct ublk_dev *dev, int exit_fd)
 {
 	int cpus[UBLK_MAX_QUEUES];
 	int ret;
 
 	ublk_queue_cpus(ctrl, dev, cpus);
 	while (dev->nr_started < dev->info.nr_hw_queues) {
-		ret = ublk_queue_start(dev, dev->nr_started, cpus[dev->nr_started]);
+		ret = ublk_queue_start(dev, dev->nr_started, cpus[dev->nr_started], exit_fd);
 		if (ret < 0)
 			return ret;
 		dev->nr_started++;
@@ -138,7 +143,7 @@ static int ublk_start_queues(struct ublk_ctrl *ctrl, struct ublk_dev *dev)
 	return 0;
 }
 
-/* Each queue thread, leaving, sends SIGUSR1 to the main thread. */
+/* Each queue thread, leaving, bumps the daemon's exit_fd. */
 static unsigned int ublk_queues_exited(const struct ublk_dev *dev)
 {
 	unsigned int q, n = 0;
@@ -331,7 +336,7 @@ static int ublk_daemon_start_queues(struct ublk_daemon *d)
 		dev->queues = calloc(dev->info.nr_hw_queues, sizeof(*dev->queues));
 		if (!dev->queues || ublk_pattern_stats_open(dev))
 			return -ENOMEM;
-		ret = ublk_start_queues(&d->ctrl, dev);
+		ret = ublk_start_queues(&d->ctrl, dev, d->exit_fd);
 		if (ret < 0) {
 			ublk_err("device %u: cannot start the queues: %s", dev->info.dev_id,
 				 strerror(-ret));
@@ -422,27 +427,39 @@ static bool ublk_daemon_reap(struct ublk_daemon *d)
 	return !left;
 }
 
+/* Until no device is left: queue threads that ended, and the signals of @set. */
 static void ublk_daemon_wait(struct ublk_daemon *d, const sigset_t *set)
 {
-	int sig;
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2] = {
+		{ .fd = d->exit_fd, .events = POLLIN },
+		{ .fd = signalfd(-1, set, SFD_CLOEXEC), .events = POLLIN },
+	};
+	eventfd_t ended;
 
+	if (pfd[1].fd < 0) {
+		ublk_err("signalfd: %s", strerror(errno));
+		ublk_daemon_stop_all(d, true);
+	}
 	for (;;) {
-		if (sigwait(set, &sig))
+		if (poll(pfd, 2, -1) < 0)
 			continue;
-		if (sig == SIGUSR1) {
-			if (ublk_daemon_reap(d))
-				return;
+		if (pfd[0].revents & POLLIN && !eventfd_read(d->exit_fd, &ended) &&
+		    ublk_daemon_reap(d))
+			break;
+		if (!(pfd[1].revents & POLLIN) || read(pfd[1].fd, &si, sizeof(si)) != sizeof(si))
 			continue;
-		}
 		/*
 		 * SIGQUIT leaves devices made with --recovery to the next
 		 * daemon (`recover`, an upgrade): exiting hands our commands
 		 * back and the driver keeps each device QUIESCED.
 		 */
-		if (sig == SIGQUIT && d->opts->recovery)
+		if (si.ssi_signo == SIGQUIT && d->opts->recovery)
 			_exit(0);
 		ublk_daemon_stop_all(d, true);
 	}
+	if (pfd[1].fd >= 0)
+		close(pfd[1].fd);
 }
 
 /*
@@ -506,8 +523,9 @@ static void ublk_daemon_block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
-	sigaddset(set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
+	/* It means nothing here: a stray one must not end the server of live devices. */
+	signal(SIGUSR1, SIG_IGN);
 }
 
 /* Makes (or, for recover, takes back) every device, up to their going live. */
@@ -542,22 +560,54 @@ static int ublk_daemon_make_devs(struct ublk_daemon *d)
 	return ublk_daemon_write_states(d);
 }
 
-/* "ID\n" for every device, to the waiting `add`: one write, under PIPE_BUF or not. */
+/*
+ * The devices are live: "ID\n" for each to the waiting `add` (one write,
+ * under PIPE_BUF or not), or, in the foreground, "dev id ID" (the node
+ * with --show) on stdout and READY=1 to the service manager.
+ */
 static int ublk_daemon_report_ids(const struct ublk_daemon *d, int ready_fd)
 {
-	char *msg = malloc((size_t)d->nr_devs * 12 + 1);
+	char *msg = malloc((size_t)d->nr_devs * 24 + 1);
 	size_t len = 0;
-	unsigned int i;
+	unsigned int i, id;
 	ssize_t n;
 
 	if (!msg)
 		return -ENOMEM;
-	for (i = 0; i < d->nr_devs; i++)
-		len += sprintf(msg + len, "%u\n", d->devs[i].dev.info.dev_id);
-	n = write(ready_fd, msg, len);
+	for (i = 0; i < d->nr_devs; i++) {
+		id = d->devs[i].dev.info.dev_id;
+		if (ready_fd >= 0)
+			len += sprintf(msg + len, "%u\n", id);
+		else
+			len += sprintf(msg + len, d->opts->show ? "/dev/ublkb%u\n" : "dev id %u\n", id);
+	}
+	if (ready_fd < 0) {
+		n = write(STDOUT_FILENO, msg, len);
+		ublk_notify("READY=1\nSTATUS=serving");
+	} else {
+		n = write(ready_fd, msg, len);
+		close(ready_fd);
+	}
 	free(msg);
-	close(ready_fd);
 	return n == (ssize_t)len ? 0 : -EPIPE;
+}
+
+/* What the log says of each device that goes live. */
+static void ublk_daemon_log_live(const struct ublk_daemon *d)
+{
+	const struct ublk_dev_opts *o = d->opts;
+	unsigned int i;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		const struct ublk_dev *dev = &d->devs[i].dev;
+
+		ublk_info("device %u (/dev/ublkb%u) %s: target %s on the %s path%s%s%s",
+			  dev->info.dev_id, dev->info.dev_id,
+			  o->recovering ? "taken back by a new daemon" : "live",
+			  dev->tgt->name, o->bpf_obj ? "BPF" : "io_uring",
+			  o->fallback ? " (" : "", o->fallback ? o->fallback : "",
+			  o->fallback ? ")" : "");
+	}
 }
 
 /*
@@ -579,7 +629,10 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	d.reqs = calloc(d.nr_devs, sizeof(*d.reqs));
 	for (i = 0; d.devs && i < d.nr_devs; i++)
 		d.devs[i].dev.cdev_fd = -1;
-	if (d.devs && d.reqs)
+	d.exit_fd = eventfd(0, EFD_CLOEXEC);
+	if (d.exit_fd < 0)
+		ublk_err("eventfd: %s", strerror(errno));
+	else if (d.devs && d.reqs)
 		ret = ublk_daemon_make_devs(&d);
 	/*
 	 * A recover that failed leaves the device QUIESCED for another try
@@ -594,14 +647,25 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 		 */
 		if (chdir("/"))
 			ublk_err("chdir /: %s", strerror(errno));
-		ublk_detach_stdio();
+		if (ready_fd >= 0) {
+			ublk_detach_stdio();
+			ublk_log_to_syslog();
+		}
+		ublk_daemon_log_live(&d);
 		if (ublk_daemon_report_ids(&d, ready_fd) < 0)
 			ublk_daemon_stop_all(&d, true);
 		ublk_daemon_wait(&d, &set);
+		if (ready_fd < 0)
+			ublk_notify("STOPPING=1");
 	}
-	for (i = 0; d.devs && i < d.nr_devs; i++)
+	for (i = 0; d.devs && i < d.nr_devs; i++) {
+		if (ret == 0)
+			ublk_info("device %u stopped", d.devs[i].dev.info.dev_id);
 		ublk_daemon_dev_end(&d, &d.devs[i], ret < 0);
+	}
 	ublk_ctrl_close(&d.ctrl);
+	if (d.exit_fd >= 0)
+		close(d.exit_fd);
 	free(d.devs);
 	free(d.reqs);
 	return ret < 0 ? 1 : 0;
@@ -620,6 +684,11 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 	if (ublk_ctrl_probe())
 		return 1;
 
+	if (opts->foreground) {
+		/* serve: this process is the daemon, its stderr the journal. */
+		signal(SIGPIPE, SIG_IGN);
+		return ublk_daemon(opts, -1);
+	}
 	buf = malloc(size);
 	if (!buf || pipe2(pipefd, O_CLOEXEC) < 0) {
 		ublk_err("pipe: %s", strerror(buf ? errno : ENOMEM));
@@ -652,7 +721,8 @@ int ublk_dev_create(const struct ublk_dev_opts *opts)
 	}
 	ublk_timing("ready");
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		printf("dev id %u\n", (unsigned int)strtoul(line, NULL, 10));
+		printf(opts->show ? "/dev/ublkb%u\n" : "dev id %u\n",
+		       (unsigned int)strtoul(line, NULL, 10));
 	free(buf);
 	return 0;
 }

@@ -12,5 +12,10 @@
  * having said why and undone everything. Returns the exit status.
  */
 int ublk_dev_create(const struct ublk_dev_opts *opts);
+/*
+ * Opens /dev/ublkc<@dev_id> once ADD_DEV made it (udev may hold it a
+ * while): the fd, or -1 having said why. Also for shim_test's server.
+ */
+int ublk_open_cdev(unsigned int dev_id);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef UBLK_BPF_IO_PATTERN_STATS_H
 #define UBLK_BPF_IO_PATTERN_STATS_H
 
+#include <jansson.h>
 #include <linux/types.h>
 #include <stdbool.h>
 
@@ -31,10 +32,12 @@ void ublk_pattern_stats_close(struct ublk_dev *dev);
 /* Removes @dev_id's file (with its state file). */
 void ublk_pattern_stats_remove(unsigned int dev_id);
 /*
- * Prints @lead, then @dev_id's counters summed and per queue, as text or
- * as a JSON member (,"io_uring":{...}). False when there are none (no
- * daemon, or one older than the counters): nothing is printed.
+ * Prints @lead, then @dev_id's counters summed and per queue. False when
+ * there are none (no daemon, or one older than the counters): nothing is
+ * printed.
  */
-bool ublk_pattern_stats_print(unsigned int dev_id, const char *lead, bool json);
+bool ublk_pattern_stats_print(unsigned int dev_id, const char *lead);
+/* The same as JSON ({"hint_sequential":..,"queues":[..]}); NULL when none. */
+json_t *ublk_pattern_stats_json(unsigned int dev_id);
 
 #endif

@@ -7,10 +7,11 @@
  * aborts every command (device stopped) and no backing IO is left.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -93,8 +94,33 @@ static void ublk_tgt_io_done(struct ublk_queue *q, unsigned int tag,
 	ublk_complete_io(q, tag, res);
 }
 
+/* Every IO error the device returns, in the log: 10 a minute per daemon. */
+static void ublk_log_io_error(const struct ublk_queue *q, unsigned int tag, int res)
+{
+	static const char *const ops[] = {
+		[UBLK_IO_OP_READ] = "read", [UBLK_IO_OP_WRITE] = "write",
+		[UBLK_IO_OP_FLUSH] = "flush", [UBLK_IO_OP_DISCARD] = "discard",
+		[UBLK_IO_OP_WRITE_SAME] = "write-same", [UBLK_IO_OP_WRITE_ZEROES] = "write-zeroes",
+	};
+	static struct ublk_ratelimit rl;
+	const struct ublksrv_io_desc *iod = ublk_get_iod(q, tag);
+	unsigned int op = ublksrv_get_op(iod), missed;
+	char more[48] = "";
+
+	if (!ublk_ratelimit_ok(&rl, 60, 10, &missed))
+		return;
+	if (missed)
+		snprintf(more, sizeof(more), " (%u more since, not logged)", missed);
+	ublk_warn("device %u: %s of %u bytes at byte %llu failed: %s%s", q->dev->info.dev_id,
+		  op < sizeof(ops) / sizeof(ops[0]) && ops[op] ? ops[op] : "IO",
+		  ublk_iod_bytes(iod), (unsigned long long)iod->start_sector << 9,
+		  strerror(-res), more);
+}
+
 void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res)
 {
+	if (res < 0)
+		ublk_log_io_error(q, tag, res);
 	ublk_queue_io_cmd(q, tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ, res);
 }
 
@@ -213,6 +239,13 @@ static void *ublk_queue_thread(void *arg)
 	unsigned int tag, head, n;
 	uint64_t one = 1;
 
+	/*
+	 * Memory this thread (and the io-wq workers it spawns) allocates must
+	 * not be reclaimed by writing to a device, maybe ours: that write
+	 * would wait for this thread (see prctl(2), PR_SET_IO_FLUSHER).
+	 */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) < 0 && errno != EPERM)
+		ublk_warn("queue %u: PR_SET_IO_FLUSHER: %s", q->q_id, strerror(errno));
 	q->err = ublk_queue_ring_init(q);
 	if (q->err) {
 		if (write(q->ready_fd, &one, sizeof(one)) != sizeof(one))
@@ -240,11 +273,17 @@ static void *ublk_queue_thread(void *arg)
 		io_uring_cq_advance(&q->ring, n);
 	}
 	__atomic_store_n(&q->exited, 1, __ATOMIC_RELEASE);
-	kill(getpid(), SIGUSR1);
+	/*
+	 * The owner's own eventfd, not a signal: a process-wide signal would
+	 * reach whatever else the process does with it (shim_test's SIGUSR1
+	 * unregisters its program).
+	 */
+	if (q->exit_fd >= 0 && eventfd_write(q->exit_fd, 1))
+		ublk_err("queue %u: cannot report its end: %s", q->q_id, strerror(errno));
 	return NULL;
 }
 
-static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
+static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id, int exit_fd)
 {
 	struct ublk_queue *q = &dev->queues[q_id];
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -254,6 +293,7 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id)
 	q->q_id = q_id;
 	q->depth = dev->info.queue_depth;
 	q->ready_fd = -1;
+	q->exit_fd = exit_fd;
 
 	off = UBLKSRV_CMD_BUF_OFFSET +
 	      q_id * ublk_round_up(UBLK_MAX_QUEUE_DEPTH * sizeof(struct ublksrv_io_desc), page);
@@ -298,9 +338,10 @@ static void ublk_queue_free(struct ublk_queue *q)
 
 /*
  * Sets up queue @q_id and starts its thread; returns once the thread has
- * queued a FETCH_REQ for every tag, which START_DEV waits for.
+ * queued a FETCH_REQ for every tag, which START_DEV waits for. The thread
+ * adds 1 to the eventfd @exit_fd (when >= 0) as it ends.
  */
-int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu)
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd)
 {
 	struct ublk_queue *q = &dev->queues[q_id];
 	pthread_attr_t attr;
@@ -308,7 +349,7 @@ int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu)
 	uint64_t v;
 	int ret;
 
-	ret = ublk_queue_init(dev, q_id);
+	ret = ublk_queue_init(dev, q_id, exit_fd);
 	if (ret < 0) {
 		ublk_err("queue %u: %s", q_id, strerror(-ret));
 		ublk_queue_free(q);

@@ -7,6 +7,7 @@
 #ifndef UBLK_BPF_STATE_H
 #define UBLK_BPF_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ublk.h"
@@ -18,13 +19,35 @@
 const char *ublk_state_dir(void);
 /* Sets --run-dir (NULL: forget it); one line and -EINVAL when unusable. */
 int ublk_state_set_dir(const char *dir);
+/*
+ * The run dir opened (O_NOFOLLOW), and refused in one line unless it is
+ * this user's and writable by no one else; @create: made 0700 if missing.
+ * A directory fd, or a negative errno.
+ */
+int ublk_state_dir_fd(bool create);
+/*
+ * @name in the run dir: never through a symlink; with O_CREAT made anew
+ * (0600, O_EXCL after removing any old one); -EPERM unless it is a regular
+ * file of this user's that no one else may write. An fd, or -errno.
+ */
+int ublk_state_openat(const char *name, int flags);
+int ublk_state_unlinkat(const char *name);
 int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
 /*
  * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the
- * program redirects fails) or io_uring, "object") recorded
- * for @dev_id, into @buf; -ENOENT when there is none.
+ * program redirects fails) or io_uring, "object", "cwd") recorded for
+ * @dev_id, into @buf; -ENOENT when there is no state file (or no such
+ * key), -EINVAL when the file is damaged or the value does not fit.
  */
 int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
+/*
+ * Are @opts' files (and BPF object), as named now, the very files the
+ * device was made with (device and inode kept in its state file)? 0, or
+ * one line and -ESTALE; -ENOENT/-EINVAL as ublk_state_get().
+ */
+int ublk_state_check_files(unsigned int dev_id, const struct ublk_dev_opts *opts);
+/* The backing files as recorded (real paths), comma-separated into @buf. */
+int ublk_state_get_files(unsigned int dev_id, char *buf, size_t len);
 void ublk_state_remove(unsigned int dev_id);
 
 #define UBLK_STATE_MAX_ARGS	128
@@ -37,7 +60,12 @@ struct ublk_state_cmdline {
 	int argc;
 };
 
-/* -ENOENT: no state file; -EINVAL: one that holds no command line. */
+/*
+ * -ENOENT: no state file; -EINVAL: a damaged one (not JSON, a key missing
+ * or of the wrong type, no command line, one too long for @cl).
+ */
 int ublk_state_get_cmdline(unsigned int dev_id, struct ublk_state_cmdline *cl);
+/* How the last state file read with -EINVAL was damaged: one line. */
+const char *ublk_state_why(void);
 
 #endif

@@ -29,6 +29,12 @@
 #define UBLK_MAX_TGT_ARGS	16
 #define UBLK_MAX_SETS		64
 #define UBLK_MAX_COUNT		1024
+/*
+ * The largest device: the most bytes a block device's loff_t (signed
+ * 64-bit) addresses, in whole 4 KiB blocks. --size and an NBD export's
+ * size are checked against it.
+ */
+#define UBLK_MAX_DEV_SIZE	(0x7fffffffffffffffULL & ~4095ULL)
 
 /* One option of a target's own, as given: --NAME [VALUE]. */
 struct ublk_tgt_arg {
@@ -72,6 +78,10 @@ struct ublk_dev_opts {
 	/* 0, or UBLK_F_USER_RECOVERY, with UBLK_F_USER_RECOVERY_REISSUE. */
 	unsigned long long recovery;
 	bool recovering;		/* recover: take back dev_id, do not add */
+	bool foreground;		/* serve: the daemon is this process */
+	bool show;			/* --show: print the device node only */
+	/* load: why a BPF target ended up on the io_uring path, for the log. */
+	const char *fallback;
 	bool need_get_data;		/* UBLK_F_NEED_GET_DATA (kublk's -g) */
 	/* The verb and its arguments as given: the state file keeps them. */
 	int argc;
@@ -162,6 +172,7 @@ struct ublk_queue {
 	unsigned int tgt_inflight;		/* backing SQEs not yet completed */
 	pthread_t thread;
 	int ready_fd;				/* eventfd: all FETCH_REQs queued */
+	int exit_fd;				/* the owner's eventfd: thread ended */
 	int err;
 	int exited;				/* thread done (atomic) */
 };
@@ -248,8 +259,11 @@ void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
  * own_done()). The queue thread lives while such SQEs are in flight.
  */
 void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie);
-/* Starts queue @q_id's thread, bound to @cpu (-1: wherever it is put). */
-int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu);
+/*
+ * Starts queue @q_id's thread, bound to @cpu (-1: wherever it is put); it
+ * bumps the eventfd @exit_fd (-1: none) as it ends.
+ */
+int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd);
 void ublk_queue_join(struct ublk_queue *q);
 
 /* backing.c: open and size the backing files of file-based targets */

@@ -17,7 +17,7 @@ fail() { echo "# FAIL: $*"; failed=1; }
 cp -r "$copy" "$copy.orig" && trap 'rm -rf "$copy" "$copy.orig"' EXIT
 cd "$copy" || exit 1
 
-# The target: null's pair under a new name.
+# The target: null's pair under a new name, and its entry in the man page.
 sed 's/null/demo/g' bpf/null.bpf.c >bpf/demo.bpf.c
 sed 's/null/demo/g; s/ublk_no_backing_init/ublk_no_backing_init/' user/targets/null.c >user/targets/demo.c
 sed -i 's/X(bmap)$/X(bmap) X(demo)/' user/targets/table.c
@@ -57,11 +57,14 @@ const struct ublk_verb ublk_verb_demo = {
 };
 C
 sed -i 's/X(features)$/X(features) X(demo)/' user/verbs.c
+sed -i 's/^\.SS recover$/.SS demo\n.nf\n\\fBublk\\-bpf demo\\fR\n.fi\n.PP\nPrints "demo ran".\n&/' man/ublk-bpf.8
+sed -i '0,/^\\fBublk\\-bpf features\\fR$/s//&\n\\fBublk\\-bpf demo\\fR/' man/ublk-bpf.8
+sed -i '0,/^\.B null$/s//.B demo\nLike null.\n.TP\n&/' man/ublk-bpf.8
 
 changed=$(diff -rq "$copy.orig" "$copy" | sed "s|$copy.orig|.|; s|$copy|.|" |
 	  sed -n 's/^Only in \.\/\?\([^:]*\): \(.*\)/\1\/\2/p; s/^Files \.\/\([^ ]*\) and.*/\1/p' |
 	  sed 's|^\./||; s|^/||' | sort | tr '\n' ' ')
-want="bpf/demo.bpf.c user/cmd_demo.c user/targets/demo.c user/targets/table.c user/verbs.c "
+want="bpf/demo.bpf.c man/ublk-bpf.8 user/cmd_demo.c user/targets/demo.c user/targets/table.c user/verbs.c "
 echo "# files touched: $changed"
 [ "$changed" = "$want" ] || fail "touched '$changed', the checklist names '$want'"
 
@@ -76,4 +79,5 @@ $prog complete add -t "" | grep -qx demo || fail "completion lacks the target"
 $prog help add | grep -q '^  demo ' || fail "add --help does not list the target"
 llvm-objdump -h .output/bpf/demo.bpf.o | grep -q struct_ops || fail "demo.bpf.o has no struct_ops"
 bash tests/host/test_layering.sh >/dev/null || fail "the new files break the layering rules"
+bash tests/host/test_man.sh >man.log || { sed "s/^/# /" man.log; false; } || fail "the man page does not cover the new verb and target"
 exit $failed

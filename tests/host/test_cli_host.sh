@@ -103,6 +103,18 @@ expect_refused_like "not 'const volatile' \\(it is in .rodata\\)" load "$params"
 expect_refused_like "the tool fills 'config' itself" load "$params" --set config=1
 expect_refused_like "expected one ublk_bpf_ops instance, found 2" load "$objs/two_ops.bpf.o"
 expect_refused_like "add: --set is an option of load only" add -t null --set p_u32=1
+# Crafted objects: BTF that claims more than the sections hold is refused
+# before anything is written through it.
+patch=$(dirname "$0")/../../.output/tests/btf_patch
+crafted=$(mktemp -d)
+"$patch" "$params" "$crafted/big.bpf.o" array p_table 4096 &&
+	expect_refused_like "its BTF type has 16384 bytes but its entry in .rodata 16" \
+		load "$crafted/big.bpf.o" --set p_table=1,2
+"$patch" "$params" "$crafted/id.bpf.o" member ublk_bpf_ops id 100000 &&
+	expect_refused_like "is not a ublk_bpf_ops" load "$crafted/id.bpf.o" --size 1M
+"$patch" "$params" "$crafted/name.bpf.o" member ublk_bpf_ops name 4096 &&
+	expect_refused_like "is not a ublk_bpf_ops" load "$crafted/name.bpf.o" --size 1M
+rm -rf "$crafted"
 help=$("$prog" load "$params" --help-params)
 for want in 'p_s8 +s8 +-1$' 'p_u32 +u32 +42$' 'p_label +char\[8\] +"dflt"$' 'p_table +u32\[4\] +1,2,0,0$' \
 	    'p_bool +bool +false$' 'p_mode +enum params_mode +0$' '^config +struct'; do

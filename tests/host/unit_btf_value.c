@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "btf_value.h"
+#include "json.h"
 #include "unit.h"
 
 /* The BTF of struct sample, laid out as the compiler does (lo and hi share the word of in). */
@@ -55,7 +56,7 @@ static char *capture(struct btf *btf, int id, const void *v, bool json)
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 
 	if (json)
-		ublk_btf_json(btf, id, v, f);
+		ublk_json_put(ublk_btf_json(btf, id, v), f);
 	else
 		ublk_btf_text(btf, id, v, NULL, "  ", f);
 	fclose(f);
@@ -76,6 +77,24 @@ UNIT_TEST(json_by_field)
 	btf__free(btf);
 }
 
+/* Strings of any bytes and counters past INT64_MAX still print as JSON that parses. */
+UNIT_TEST(json_odd_values)
+{
+	struct sample v = { .ios = ~0ULL, .name = "q\"\\\xff\n" };
+	json_t *back;
+	char *out;
+	int id;
+	struct btf *btf = sample_btf(&id);
+
+	out = capture(btf, id, &v, true);
+	ASSERT_TRUE(strstr(out, "\"ios\":\"18446744073709551615\"") != NULL);
+	ASSERT_TRUE(strstr(out, "\"name\":\"q\\\"\\\\\xef\xbf\xbd\\n\"") != NULL);
+	back = json_loads(out, 0, NULL);
+	ASSERT_TRUE(json_is_object(back));
+	json_decref(back);
+	btf__free(btf);
+}
+
 UNIT_TEST(sum_per_field)
 {
 	struct sample a = { .ios = 7, .per = { 1, 2, 3 }, .name = "abc", .in = { 2 } };
@@ -91,4 +110,5 @@ UNIT_TEST(sum_per_field)
 	btf__free(btf);
 }
 
-UNIT_MAIN("btf_value", UNIT_CASE(json_by_field), UNIT_CASE(sum_per_field))
+UNIT_MAIN("btf_value", UNIT_CASE(json_by_field), UNIT_CASE(json_odd_values),
+	  UNIT_CASE(sum_per_field))

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_kublk.h"
+#include "devconf.h"
 #include "state.h"
 #include "targets.h"
 #include "unit.h"
@@ -276,6 +277,36 @@ UNIT_TEST(load_kublk_form)
 	ASSERT_EQ(PARSE(ublk_parse_load, &d, "load", "x.bpf.o", "-g"), -EINVAL);
 }
 
+/* A persistent device's file: words, quotes, comments; bad quotes refused. */
+UNIT_TEST(devconf_words)
+{
+	static struct ublk_devconf c = { .path = "t.conf" };
+	char text[] = "# a disk\nload stripe -n 3 \\\n --file \"/srv/a b.img\" # legs\n"
+		      "  --file '/srv/c\"d' --set label=\"x\\\"y\" f#1\n";
+	char bad[] = "add -t loop --file \"/srv/open";
+	struct ublk_serve_opts so;
+
+	quiet();
+	ASSERT_EQ(ublk_devconf_split(&c, text), 0);
+	ASSERT_EQ(c.argc, 11);
+	ASSERT_STR_EQ(c.argv[0], "load");
+	ASSERT_STR_EQ(c.argv[5], "/srv/a b.img");
+	ASSERT_STR_EQ(c.argv[7], "/srv/c\"d");
+	ASSERT_STR_EQ(c.argv[8], "--set");
+	ASSERT_STR_EQ(c.argv[9], "label=x\"y");
+	ASSERT_STR_EQ(c.argv[10], "f#1");
+	ASSERT_TRUE(c.argv[11] == NULL);
+	ASSERT_EQ(ublk_devconf_split(&c, bad), -EINVAL);
+	ASSERT_EQ(ublk_devconf_read(&c, "/nonexistent", "../etc/passwd"), -EINVAL);
+	ASSERT_EQ(ublk_devconf_read(&c, "/nonexistent", "disk"), -ENOENT);
+	ASSERT_EQ(PARSE(ublk_parse_serve, &so, "serve", "data", "--config-dir", "/tmp/c"), 0);
+	ASSERT_STR_EQ(so.name, "data");
+	ASSERT_STR_EQ(so.conf_dir, "/tmp/c");
+	ASSERT_EQ(PARSE(ublk_parse_serve, &so, "serve"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_serve, &so, "serve", "a", "b"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_serve, &so, "serve", "a", "--config"), -EINVAL);
+}
+
 /* --run-dir: every verb takes it, it wins over the environment, bad ones refused. */
 UNIT_TEST(run_dir)
 {
@@ -426,7 +457,7 @@ int main(void)
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
-		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form),
+		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),
 		UNIT_CASE(run_dir), UNIT_CASE(kublk_add), UNIT_CASE(kublk_target_options),
 		UNIT_CASE(kublk_recover),
 	};

@@ -10,8 +10,8 @@
 #
 # Builds every mutant (or the NAMEd ones) on the host: a copy of kfunc-shim/
 # with the patch applied, into .output/mut/NAME/. --build stops there.
-# Otherwise boots the VM once (tests/vm/run.sh; the caller holds the VM
-# lock: `flock /tmp/ublk-vm.lock make mutants`) and in it loads each
+# Otherwise boots the VM once (tests/vm/run.sh, which takes the host's VM
+# lock itself: do not wrap this in flock) and in it loads each
 # mutant's module and runs its tests (tests/shim/test_shim.sh with
 # SHIM_TESTS), then the real module on all of them. A mutant that leaves
 # its module impossible to unload ends that boot; the rest run in another.
@@ -128,7 +128,9 @@ build_mutant() {
 	rm -rf "$src"
 	mkdir -p "$src"
 	cp -a "$REPO/kfunc-shim" "$src/"
-	patch -d "$src" -p1 --batch --quiet --no-backup-if-mismatch \
+	# exactly as written: no fuzz, and never reversed (--batch alone would
+	# apply a patch that looks reversed backwards)
+	patch -d "$src" -p1 --batch --forward --fuzz=0 --quiet --no-backup-if-mismatch \
 		<"$HERE/mutants/$name.patch" >"$MUT/$name/patch.log" 2>&1 ||
 		{ cat "$MUT/$name/patch.log" >&2; echo "mutants: $name.patch does not apply" >&2; return 1; }
 	make -C "$src/kfunc-shim" REPO_DIR="$REPO" O="$MUT/$name/build" \

@@ -28,11 +28,16 @@
  * While CMD runs, SIGUSR1 detaches the struct_ops link (the program is
  * unregistered), SIGUSR2 attaches it again and SIGHUP loads BPF_OBJ anew
  * and moves the link to the new instance (bpf_link__update_map()); CMD
- * gets our pid in UBLK_SHIM_PID.
+ * gets our pid in UBLK_SHIM_PID. SIGTERM or SIGINT ends CMD (its process
+ * group) and then the device as usual; the exit status is 128 + the signal.
  *
  * The device is set up with ublk-bpf's own code (user/: control commands,
- * parameters, backing files, the queue thread), so these tests exercise
- * the module through the tool's ublk protocol, not a copy of it.
+ * parameters, backing files, the BPF object's loading and binding, the
+ * char device, the queue thread), so these tests exercise the module
+ * through the tool's ublk protocol, not a copy of it. Unlike the tool,
+ * shim_test pins nothing: its program goes with its process (the kill
+ * tests rely on that). Whichever way it ends, an exit() included, the
+ * device it added is stopped and deleted.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -46,39 +51,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "bpf_dev.h"
+#include "btf_value.h"
 #include "ctrl.h"
+#include "json.h"
+#include "dev.h"
 #include "params.h"
 #include "shim_targets.h"
 #include "ublk.h"
 #include "ublk_bpf_uapi.h"
 
+/* Seconds CMD has to end after SIGTERM is passed on, before SIGKILL. */
+#define SHIM_TERM_GRACE_S	5
+
 struct shim {
 	const char *obj_path;
 	const char *expect_fail;
-	struct ublk_dev_opts opts;	/* files, size, direct: as the tool takes them */
+	/* files, size, direct, the object: as the tool takes them */
+	struct ublk_dev_opts opts;
 	bool retry;
 	uint64_t extra_flags;
 	uint64_t cfg[CFG_MAX];
 	bool cfg_set[CFG_MAX];
 	char **cmd;
 
-	struct bpf_object *obj;
-	struct bpf_map *ops_map;
-	struct bpf_link *link;
-	int cfg_fd;
-	int cnt_fd;
-	uint32_t ops_id;
-
 	struct ublk_ctrl ctrl;
 	struct ublk_dev dev;
+	struct ublk_bpf_dev bpf;	/* the object and its link */
+	int cfg_fd;
+	int cnt_fd;
+	bool added;			/* ADD_DEV done: shim_end() deletes it */
+	pid_t child;			/* CMD, while it runs */
 	bool retried;
 	uint64_t srv_ios;
 };
 
-/* 1 detach, 2 attach, 3 replace */
-static volatile sig_atomic_t link_request;
+/* What shim_cleanup() undoes when we exit on any path. */
+static struct shim *shim_live;
 
 static void die(const char *fmt, ...)
 {
@@ -92,84 +104,152 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static char verifier_log[1 << 20];
+/* --- the end, also on exit() ---------------------------------------------- */
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+/* CMD, if it still runs, then the device: stopped, its queue ended, deleted. */
+static void shim_end(struct shim *s)
 {
-	size_t used = strlen(verifier_log);
-	va_list copy;
+	int ret;
 
-	va_copy(copy, ap);
-	if (used < sizeof(verifier_log) - 1)
-		vsnprintf(verifier_log + used, sizeof(verifier_log) - used, fmt, copy);
-	va_end(copy);
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (s->child > 0) {
+		kill(-s->child, SIGKILL);
+		waitpid(s->child, NULL, 0);
+		s->child = 0;
+	}
+	if (!s->added)
+		return;
+	s->added = false;
+	/* Also cancels the FETCH_REQs of a device that never started. */
+	ret = ublk_ctrl_stop_dev(&s->ctrl, s->dev.info.dev_id);
+	if (ret)
+		fprintf(stderr, "shim_test: STOP_DEV: %s\n", strerror(-ret));
+	if (s->dev.nr_started)
+		ublk_queue_join(&s->dev.queues[0]);
+	s->dev.nr_started = 0;
+	/* DEL_DEV waits for the char device to be let go of. */
+	if (s->dev.cdev_fd >= 0)
+		close(s->dev.cdev_fd);
+	s->dev.cdev_fd = -1;
+	ret = ublk_ctrl_del_dev(&s->ctrl, s->dev.info.dev_id);
+	if (ret)
+		fprintf(stderr, "shim_test: DEL_DEV: %s\n", strerror(-ret));
 }
 
-/* --- BPF ---------------------------------------------------------------- */
-
-static int load_bpf(struct shim *s)
+/* The program unregistered and closed, the files and control ring closed. */
+static void shim_release(struct shim *s)
 {
-	struct bpf_map *map;
-	const uint32_t *id;
-	size_t sz;
+	if (s->bpf.obj.obj)
+		ublk_bpf_dev_detach(&s->dev, &s->bpf);
+	ublk_close_backing(&s->dev);
+	ublk_ctrl_close(&s->ctrl);
+	free(s->dev.queues);
+	s->dev.queues = NULL;
+}
+
+static void shim_cleanup(void)
+{
+	if (!shim_live)
+		return;
+	shim_end(shim_live);
+	shim_release(shim_live);
+	shim_live = NULL;
+}
+
+/* --- BPF ------------------------------------------------------------------ */
+
+/* The tool's bpf_setup hook: our maps, cfg[] as -c set it. */
+static int shim_bpf_setup(struct ublk_dev *dev, struct bpf_object *obj)
+{
+	struct shim *s = dev->tgt_data;
+
+	s->cfg_fd = bpf_object__find_map_fd_by_name(obj, "cfg");
+	s->cnt_fd = bpf_object__find_map_fd_by_name(obj, "cnt");
+	for (uint32_t k = 0; k < CFG_MAX; k++) {
+		if (s->cfg_set[k] && bpf_map_update_elem(s->cfg_fd, &k, &s->cfg[k], 0)) {
+			fprintf(stderr, "shim_test: cannot set cfg[%u]: %s\n", k, strerror(errno));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* -F: loading the object must fail, with @expect_fail in libbpf's log. */
+static int expect_load_failure(struct shim *s)
+{
+	struct bpf_object *obj;
 	int err;
 
-	s->obj = bpf_object__open_file(s->obj_path, NULL);
-	if (!s->obj)
+	ublk_bpf_log_start();
+	obj = bpf_object__open_file(s->obj_path, NULL);
+	if (!obj)
 		die("cannot open %s: %s", s->obj_path, strerror(errno));
-	s->ops_map = NULL;
-	bpf_object__for_each_map(map, s->obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
-			s->ops_map = map;
-	if (!s->ops_map)
-		die("%s has no struct_ops map", s->obj_path);
-	id = bpf_map__initial_value(s->ops_map, &sz);
-	if (!id || sz < sizeof(*id))
-		die("cannot read the ops id");
-	s->ops_id = *id;
-
-	err = bpf_object__load(s->obj);
-	if (err)
-		return err;
-	s->cfg_fd = bpf_object__find_map_fd_by_name(s->obj, "cfg");
-	s->cnt_fd = bpf_object__find_map_fd_by_name(s->obj, "cnt");
-	for (uint32_t k = 0; k < CFG_MAX; k++)
-		if (s->cfg_set[k] && bpf_map_update_elem(s->cfg_fd, &k, &s->cfg[k], 0))
-			die("cannot set cfg[%u]: %s", k, strerror(errno));
+	err = bpf_object__load(obj);
+	bpf_object__close(obj);
+	if (!err) {
+		fprintf(stderr, "shim_test: %s loaded, expected a failure with '%s'\n",
+			s->obj_path, s->expect_fail);
+		return 1;
+	}
+	if (!strstr(ublk_bpf_log(), s->expect_fail)) {
+		fputs(ublk_bpf_log(), stderr);
+		fprintf(stderr, "shim_test: load failed, but without '%s'\n", s->expect_fail);
+		return 1;
+	}
+	printf("load_failed_as_expected=1\n");
 	return 0;
+}
+
+/*
+ * Loads the object with the ops id, configuration and maps of the device,
+ * registers it and binds it to the device (ops id, files): the tool's own
+ * sequence. Then takes its pins away: our program goes with our process.
+ */
+static void attach_dev(struct shim *s)
+{
+	struct ublk_bpf_obj *opened = NULL;	/* none: open the file */
+
+	s->opts.bpf_obj = s->obj_path;
+	if (ublk_bpf_dev_attach(&s->ctrl, &s->dev, &s->opts, &opened, &s->bpf))
+		die("cannot attach %s to device %u", s->obj_path, s->dev.info.dev_id);
+	ublk_unpin_dev(s->dev.info.dev_id);
 }
 
 /* Load the object again and move the link to the new instance. */
 static void replace_ops(struct shim *s)
 {
-	struct bpf_object *old = s->obj;
+	struct ublk_tgt_config cfg = {
+		.dev_id = s->dev.info.dev_id,
+		.nr_files = s->dev.nr_fds,
+		.lbs_shift = s->dev.params.basic.logical_bs_shift,
+	};
+	struct ublk_bpf_obj fresh;
+	struct bpf_map *map, *ops = NULL;
 	int err;
 
-	err = load_bpf(s);
-	if (err)
-		die("cannot load %s again: %s", s->obj_path, strerror(-err));
-	err = bpf_link__update_map(s->link, s->ops_map);
+	if (ublk_bpf_obj_open(&fresh, s->obj_path) ||
+	    ublk_bpf_obj_load_unregistered(&fresh, s->obj_path, s->bpf.obj.ops_id, &cfg) ||
+	    shim_bpf_setup(&s->dev, fresh.obj))
+		die("cannot load %s again", s->obj_path);
+	bpf_object__for_each_map(map, fresh.obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			ops = map;
+	err = bpf_link__update_map(s->bpf.obj.link, ops);
 	if (err)
 		die("cannot update the struct_ops link: %s", strerror(-err));
-	bpf_object__close(old);
+	bpf_object__close(s->bpf.obj.obj);
+	s->bpf.obj.obj = fresh.obj;
 }
 
 static void attach_ops(struct shim *s)
 {
-	s->link = bpf_map__attach_struct_ops(s->ops_map);
-	if (!s->link)
-		die("cannot register struct_ops %s: %s",
-		    bpf_map__name(s->ops_map), strerror(errno));
+	if (ublk_bpf_obj_register(&s->bpf.obj, s->obj_path))
+		die("cannot register the struct_ops again");
 }
 
 static void detach_ops(struct shim *s)
 {
-	bpf_link__destroy(s->link);
-	s->link = NULL;
+	bpf_link__destroy(s->bpf.obj.link);
+	s->bpf.obj.link = NULL;
 }
 
 static void print_counters(struct shim *s)
@@ -195,37 +275,29 @@ static void print_counters(struct shim *s)
 
 /*
  * The module's counters of the device as "name=value" lines, named by the
- * module's BTF (struct ublk_bpf_dev_stats), so a new counter prints as
- * soon as the module has it.
+ * module's BTF (the tool's lookup), so a new counter prints as soon as
+ * the module has it.
  */
 static void print_shim_stats(const struct ublk_bpf_dev_stats *st)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod = NULL;
 	const struct btf_member *m;
 	const struct btf_type *t;
-	int id = -1, i;
+	struct btf *btf;
+	__u32 id;
+	int i;
 
-	if (vmlinux)
-		mod = btf__load_module_btf("ublk_drv", vmlinux);
-	if (mod)
-		id = btf__find_by_name_kind(mod, "ublk_bpf_dev_stats", BTF_KIND_STRUCT);
-	if (id < 0) {
+	btf = ublk_shim_stats_btf(&id);
+	if (!btf) {
 		printf("shim_stats_btf=0\n");
-		goto out;
+		return;
 	}
-	t = btf__type_by_id(mod, id);
+	t = btf__type_by_id(btf, id);
 	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
-		uint32_t off = btf_member_bit_offset(t, i) / 8;
-		uint64_t v;
-
-		if (off + sizeof(v) > sizeof(*st))
-			break;
-		memcpy(&v, (const char *)st + off, sizeof(v));
-		printf("%s=%llu\n", btf__name_by_offset(mod, m->name_off), (unsigned long long)v);
+		printf("%s=", btf__name_by_offset(btf, m->name_off));
+		ublk_json_put(ublk_btf_json(btf, m->type,
+					    (const char *)st + btf_member_bit_offset(t, i) / 8), stdout);
+		printf("\n");
 	}
-out:
-	btf__free(mod);
-	btf__free(vmlinux);
 }
 
 static void print_dev_info(struct shim *s)
@@ -286,22 +358,50 @@ static int shim_io_done(struct ublk_queue *q, unsigned int tag,
 
 static const struct ublk_tgt_ops shim_tgt = {
 	.name = "shim_test",
+	.bpf_setup = shim_bpf_setup,
 	.queue_io = shim_queue_io,
 	.io_done = shim_io_done,
 };
 
 /* --- main --------------------------------------------------------------- */
 
-static void on_signal(int sig)
+/* The signals main() takes with sigtimedwait(): blocked in every thread. */
+static void shim_signals(sigset_t *set)
 {
-	link_request = sig == SIGUSR1 ? 1 : sig == SIGUSR2 ? 2 : 3;
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGCHLD);
 }
 
-static int run_cmd(struct shim *s)
+/* The link requests of CMD; SIGTERM/SIGINT passed on to CMD's group. */
+static void on_signal(struct shim *s, int sig, int *term, time_t *term_at)
 {
+	if (sig == SIGUSR1 && s->bpf.obj.link) {
+		detach_ops(s);
+		fprintf(stderr, "shim_test: struct_ops detached\n");
+	} else if (sig == SIGUSR2 && !s->bpf.obj.link) {
+		attach_ops(s);
+		fprintf(stderr, "shim_test: struct_ops attached\n");
+	} else if (sig == SIGHUP && s->bpf.obj.link) {
+		replace_ops(s);
+		fprintf(stderr, "shim_test: struct_ops replaced\n");
+	} else if ((sig == SIGTERM || sig == SIGINT) && !*term) {
+		*term = sig;
+		*term_at = time(NULL);
+		kill(-s->child, sig);
+	}
+}
+
+static int run_cmd(struct shim *s, const sigset_t *set, const sigset_t *old)
+{
+	struct timespec tick = { .tv_sec = 1 };
 	char dev[32], id[16], pid[16];
-	int status;
-	pid_t child;
+	time_t term_at = 0;
+	int status, term = 0;
 
 	snprintf(dev, sizeof(dev), "/dev/ublkb%u", s->dev.info.dev_id);
 	snprintf(id, sizeof(id), "%u", s->dev.info.dev_id);
@@ -309,31 +409,31 @@ static int run_cmd(struct shim *s)
 	setenv("UBLK_DEV", dev, 1);
 	setenv("UBLK_DEV_ID", id, 1);
 	setenv("UBLK_SHIM_PID", pid, 1);
-	child = fork();
-	if (child == 0) {
+	fflush(NULL);
+	s->child = fork();
+	if (s->child < 0)
+		die("fork: %s", strerror(errno));
+	if (s->child == 0) {
+		/* Its own group, so that an end reaches whatever it started. */
+		setpgid(0, 0);
+		pthread_sigmask(SIG_SETMASK, old, NULL);
 		execvp(s->cmd[0], s->cmd);
 		_exit(127);
 	}
+	setpgid(s->child, s->child);
 	for (;;) {
-		pid_t r = waitpid(child, &status, 0);
-		int err = errno;
+		int sig = sigtimedwait(set, NULL, &tick);
 
-		if (link_request == 1 && s->link) {
-			detach_ops(s);
-			fprintf(stderr, "shim_test: struct_ops detached\n");
-		} else if (link_request == 2 && !s->link) {
-			attach_ops(s);
-			fprintf(stderr, "shim_test: struct_ops attached\n");
-		} else if (link_request == 3 && s->link) {
-			replace_ops(s);
-			fprintf(stderr, "shim_test: struct_ops replaced\n");
-		}
-		link_request = 0;
-		if (r == child)
+		if (sig > 0 && sig != SIGCHLD)
+			on_signal(s, sig, &term, &term_at);
+		if (waitpid(s->child, &status, WNOHANG) == s->child)
 			break;
-		if (r < 0 && err != EINTR)
-			die("waitpid: %s", strerror(err));
+		if (term && time(NULL) - term_at > SHIM_TERM_GRACE_S)
+			kill(-s->child, SIGKILL);
 	}
+	s->child = 0;
+	if (term)
+		return 128 + term;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -406,13 +506,10 @@ static void setup_backing(struct shim *s)
 	ublk_params_set_discard(&s->dev.params, 4096, UBLK_IO_BUF_BYTES);
 }
 
-/* The ublk device, with UBLK_F_BPF naming our ops, its files registered. */
+/* The ublk device, with UBLK_F_BPF, and its parameters. */
 static void add_dev(struct shim *s)
 {
-	struct ublk_param_bpf bp = { .len = sizeof(bp), .ops_id = s->ops_id };
 	uint64_t features = 0;
-	__s32 fds[UBLK_MAX_FILES];
-	unsigned int i;
 	int ret;
 
 	ret = ublk_ctrl_get_features(&s->ctrl, &features);
@@ -431,46 +528,20 @@ static void add_dev(struct shim *s)
 	ret = ublk_ctrl_add_dev(&s->ctrl, &s->dev.info);
 	if (ret)
 		die("ADD_DEV: %s", strerror(-ret));
-	if (!(s->dev.info.flags & UBLK_F_BPF))
-		die("the driver cleared UBLK_F_BPF: not the kfunc-shim module");
+	s->added = true;
 	printf("dev_id=%u\n", s->dev.info.dev_id);
 	fflush(stdout);
-
+	if (!(s->dev.info.flags & UBLK_F_BPF))
+		die("the driver cleared UBLK_F_BPF: not the kfunc-shim module");
 	ret = ublk_ctrl_set_params(&s->ctrl, s->dev.info.dev_id, &s->dev.params);
 	if (ret)
 		die("SET_PARAMS: %s", strerror(-ret));
-	ret = ublk_ctrl_cmd_buf(&s->ctrl, UBLK_U_CMD_BPF_SET_PARAMS, s->dev.info.dev_id, &bp,
-				sizeof(bp));
-	if (ret)
-		die("BPF_SET_PARAMS: %s", strerror(-ret));
-	for (i = 0; i < s->dev.nr_fds; i++)
-		fds[i] = s->dev.fds[i];
-	if (s->dev.nr_fds) {
-		ret = ublk_ctrl_cmd_buf(&s->ctrl, UBLK_U_CMD_BPF_REG_FILES, s->dev.info.dev_id,
-					fds, s->dev.nr_fds * sizeof(fds[0]));
-		if (ret)
-			die("BPF_REG_FILES: %s", strerror(-ret));
-	}
-}
-
-static void open_cdev(struct shim *s)
-{
-	char path[64];
-	int i;
-
-	snprintf(path, sizeof(path), "/dev/ublkc%u", s->dev.info.dev_id);
-	for (i = 0; i < 100 && access(path, F_OK); i++)
-		usleep(10000);
-	s->dev.cdev_fd = open(path, O_RDWR);
-	if (s->dev.cdev_fd < 0)
-		die("cannot open %s: %s", path, strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
-	struct shim s = { .cfg_fd = -1, .cnt_fd = -1 };
-	/* no SA_RESTART: the signal must interrupt waitpid() */
-	struct sigaction sa = { .sa_handler = on_signal };
+	static struct shim s = { .cfg_fd = -1, .cnt_fd = -1, .ctrl = { .fd = -1 } };
+	sigset_t set, old;
 	int ret, rc = 0;
 
 	s.opts.buffered = true;
@@ -478,38 +549,26 @@ int main(int argc, char **argv)
 	s.opts.target = "shim_test";
 	s.dev.cdev_fd = -1;
 	parse_args(&s, argc, argv);
-	libbpf_set_print(libbpf_print);
+	if (s.expect_fail)
+		return expect_load_failure(&s);
 
-	ret = load_bpf(&s);
-	if (s.expect_fail) {
-		if (!ret) {
-			fprintf(stderr, "shim_test: %s loaded, expected a failure with '%s'\n",
-				s.obj_path, s.expect_fail);
-			return 1;
-		}
-		if (!strstr(verifier_log, s.expect_fail)) {
-			fprintf(stderr, "shim_test: load failed, but without '%s'\n",
-				s.expect_fail);
-			return 1;
-		}
-		printf("load_failed_as_expected=1\n");
-		return 0;
-	}
-	if (ret)
-		die("cannot load %s: %s", s.obj_path, strerror(-ret));
-	attach_ops(&s);
+	/* Before any thread: the queue thread inherits the mask. */
+	shim_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	shim_live = &s;
+	atexit(shim_cleanup);
 
 	setup_backing(&s);
 	if (ublk_ctrl_open(&s.ctrl))
 		return 1;
 	add_dev(&s);
-	open_cdev(&s);
-	/* The queue thread signals SIGUSR1 as it leaves: handled, never fatal. */
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	attach_dev(&s);
+	s.dev.cdev_fd = ublk_open_cdev(s.dev.info.dev_id);
+	if (s.dev.cdev_fd < 0)
+		exit(1);
 	s.dev.queues = calloc(1, sizeof(*s.dev.queues));
-	if (!s.dev.queues || ublk_queue_start(&s.dev, 0, -1))
+	/* Nobody waits for the queue's end but shim_end(): no exit eventfd. */
+	if (!s.dev.queues || ublk_queue_start(&s.dev, 0, -1, -1))
 		die("cannot start the queue");
 	s.dev.nr_started = 1;
 
@@ -518,25 +577,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "shim_test: START_DEV: %s\n", strerror(-ret));
 		rc = 1;
 	} else if (s.cmd) {
-		rc = run_cmd(&s);
+		rc = run_cmd(&s, &set, &old);
 	}
 
 	print_dev_info(&s);
-	ret = ublk_ctrl_stop_dev(&s.ctrl, s.dev.info.dev_id);
-	if (ret)
-		fprintf(stderr, "shim_test: STOP_DEV: %s\n", strerror(-ret));
-	ublk_queue_join(&s.dev.queues[0]);
-	close(s.dev.cdev_fd);
-	ret = ublk_ctrl_del_dev(&s.ctrl, s.dev.info.dev_id);
-	if (ret)
-		fprintf(stderr, "shim_test: DEL_DEV: %s\n", strerror(-ret));
+	shim_end(&s);
 	printf("srv_ios=%llu\n", (unsigned long long)s.srv_ios);
 	print_counters(&s);
-	if (s.link)
-		detach_ops(&s);
-	bpf_object__close(s.obj);
-	ublk_close_backing(&s.dev);
-	ublk_ctrl_close(&s.ctrl);
-	free(s.dev.queues);
 	return rc;
 }

@@ -2,13 +2,53 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A real NBD server (Debian's nbd-server, from the host's root that the
-# guest sees) for the nbd tests, on 127.0.0.1 or a unix socket in $UBLK_TMP.
+# guest sees) for the nbd tests, on 127.0.0.1 or a unix socket in $UBLK_TMP;
+# and a hostile one (nbd_hostile.py: stalls, trickles, floods, lies).
 # Sourced after test_common.sh.
 
 NBD_PORT=10809
 NBD_PID=
+HOSTILE_PID=
+HOSTILE_SOCK=
 # A test that fails half-way leaves no server behind for the next one.
-trap _nbd_kill EXIT
+trap '_nbd_kill; _hostile_kill' EXIT
+
+# _hostile_start ARGS...: nbd_hostile.py ARGS on $UBLK_TMP/hostile.sock
+# (HOSTILE_SOCK), listening when this returns.
+_hostile_start() {
+	local i
+	command -v python3 >/dev/null || _skip "no python3"
+	HOSTILE_SOCK=$UBLK_TMP/hostile.sock
+	rm -f "$UBLK_TMP/hostile.pid"
+	python3 "$UBLK_TESTS_DIR/nbd_hostile.py" --unix "$HOSTILE_SOCK" \
+		--pidfile "$UBLK_TMP/hostile.pid" "$@" 2>"$UBLK_TMP/hostile.log" &
+	HOSTILE_PID=$!
+	for i in $(seq 100); do
+		[ -s "$UBLK_TMP/hostile.pid" ] && return 0
+		kill -0 "$HOSTILE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	_fail "nbd_hostile.py $* did not start: $(cat "$UBLK_TMP/hostile.log")"
+}
+
+# _nbd_wait_serving DEV: the server is back; a queue retries it at most
+# once a second, so the first reads may still fail: within a few seconds
+# every queue serves again.
+_nbd_wait_serving() {
+	local i
+	for i in $(seq 20); do
+		dd if="$1" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null && break
+		sleep 0.5
+	done
+	sleep 1.2
+}
+
+_hostile_kill() {
+	[ -n "$HOSTILE_PID" ] || return 0
+	kill -9 "$HOSTILE_PID" 2>/dev/null
+	wait "$HOSTILE_PID" 2>/dev/null
+	HOSTILE_PID=
+}
 
 # _nbd_start FILE tcp|unix [EXPORT]: serves FILE as EXPORT (default "disk").
 _nbd_start() {

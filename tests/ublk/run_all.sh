@@ -9,22 +9,29 @@
 # UBLK_TEST_TIMEOUT seconds (default 300). Exit 1 when any test failed.
 cd "$(dirname "$0")" || exit 1
 . ./test_common.sh
+. ../lib/tap.sh
 mapfile -t tests < <(ls test_*_[0-9][0-9].sh | grep -E "${UBLK_TEST_FILTER:-.}")
-pass=0 fail=0 skip=0 n=0
-echo "TAP version 13"
+tap_start
 for t in "${tests[@]}"; do
-	n=$((n + 1))
 	start=$(date +%s)
-	out=$(timeout -k 10 "${UBLK_TEST_TIMEOUT:-300}" bash "./$t" 2>&1)
+	# Into a file, in a session of its own: a process the test leaves
+	# behind can neither hold the suite's pipe open nor outlive the test.
+	out_file=$(mktemp) sid_file=$(mktemp)
+	timeout -k 10 "${UBLK_TEST_TIMEOUT:-300}" \
+		setsid -w bash -c 'echo $$ >"$1"; exec bash "$2"' - "$sid_file" "./$t" \
+		>"$out_file" 2>&1 </dev/null
 	rc=$?
+	[ -s "$sid_file" ] && pkill -9 -s "$(cat "$sid_file")" 2>/dev/null
+	rm -f "$sid_file"
 	secs=$(( $(date +%s) - start ))
-	[ -n "$out" ] && echo "$out" | sed 's/^/# /; s/^# # /# /'
+	sed 's/^/# /; s/^# # /# /' "$out_file"
+	rm -f "$out_file"
 	name=${t%.sh}
 	case $rc in
-	0) pass=$((pass + 1)); _tap 0 $n "$name" "${secs}s" ;;
-	4) skip=$((skip + 1)); _tap 4 $n "$name" ;;
-	124|137) fail=$((fail + 1)); _tap 1 $n "$name" "TIMEOUT after ${secs}s" ;;
-	*) fail=$((fail + 1)); _tap 1 $n "$name" "exit $rc, ${secs}s" ;;
+	0) tap_result 0 "$name" "${secs}s" ;;
+	4) tap_result 4 "$name" ;;
+	124|137) tap_result 1 "$name" "TIMEOUT after ${secs}s" ;;
+	*) tap_result $rc "$name" "exit $rc, ${secs}s" ;;
 	esac
 done
 # The kfunc-shim's own suite (tests/shim), when built: its TAP lines join ours.
@@ -34,27 +41,13 @@ if [ -x ../../.output/tests/shim/shim_test ] && [ -f "$shim_suite" ] &&
 	shim_out=$(mktemp)
 	timeout -k 10 1200 bash "$shim_suite" >"$shim_out" 2>&1
 	shim_rc=$?
-	shim_failed=$fail
-	while IFS= read -r line; do
-		# Its lines are _tap's too: "[not ]ok N NAME[ # NOTE]".
-		rest=${line#not }
-		rest=${rest#ok [0-9]* }
-		case "$line" in
-		"ok "*"# SKIP"*) n=$((n + 1)); skip=$((skip + 1)); echo "ok $n shim_$rest" ;;
-		"ok "*) n=$((n + 1)); pass=$((pass + 1)); echo "ok $n shim_$rest" ;;
-		"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n shim_$rest" ;;
-		"1.."*|"TAP version"*) ;;
-		*) echo "# $line" | sed 's/^# # /# /' ;;
-		esac
-	done <"$shim_out"
+	shim_failed=$TAP_FAIL
+	tap_merge shim_ <"$shim_out"
 	rm -f "$shim_out"
 	# A suite that died or timed out without a failing line still fails.
-	if [ $shim_rc -ne 0 ] && [ $shim_rc -ne 4 ] && [ $fail -eq $shim_failed ]; then
-		n=$((n + 1)); fail=$((fail + 1))
-		_tap "$shim_rc" $n shim_suite
+	if [ $shim_rc -ne 0 ] && [ $shim_rc -ne 4 ] && [ $TAP_FAIL -eq $shim_failed ]; then
+		tap_result "$shim_rc" shim_suite
 	fi
 fi
-echo "1..$n"
-echo "# vm: $pass passed, $fail failed, $skip skipped"
-[ $n -gt 0 ] || { echo "run_all.sh: no test matches '${UBLK_TEST_FILTER:-.}'" >&2; exit 1; }
-[ $fail -eq 0 ]
+[ $TAP_N -gt 0 ] || { echo "run_all.sh: no test matches '${UBLK_TEST_FILTER:-.}'" >&2; exit 1; }
+tap_end "# vm: "

@@ -23,6 +23,14 @@ echo "$err" | grep -q "io_uring path" || _fail "no word about the io_uring path:
 id=$(sed -n 's/^dev id //p' "$UBLK_TMP/out")
 UBLK_DEVS+=("$id")
 "$UBLK_PROG" list -n "$id" | grep -qE "LIVE .* stripe +io_uring " || _fail "list: $("$UBLK_PROG" list -n "$id")"
+# list says where it is, what it is made of, and why it is not on BPF.
+row=$("$UBLK_PROG" list -n "$id" | sed -n 2p)
+echo "$row" | grep -qE "/dev/ublkb$id +$(realpath "$UBLK_TMP/a.img"),$(realpath "$UBLK_TMP/b.img") " ||
+	_fail "list row lacks the node and the files: '$row'"
+echo "$row" | grep -q "fallback: the running ublk_drv has no BPF support" ||
+	_fail "list row does not say why it fell back: '$row'"
+[ "$("$UBLK_PROG" list -n "$id" --json | jq -r '.[0].node')" = "/dev/ublkb$id" ] ||
+	_fail "list --json lacks the node"
 _fio_verify /dev/ublkb$id --size=16M || _fail "fallback stripe: fio verify"
 _check_stripe_layout /dev/ublkb$id 65536 "$UBLK_TMP/a.img" "$UBLK_TMP/b.img" || _fail "fallback stripe layout"
 # No BPF counters: stats shows the io_uring path's own.
@@ -35,7 +43,7 @@ _use_module shim || _fail "cannot reload the shim"
 trap - EXIT
 err=$("$UBLK_PROG" load --no-bpf "$UBLK_BPF_OBJS/loop.bpf.o" --file "$UBLK_TMP/a.img" 2>&1 >"$UBLK_TMP/out") ||
 	_fail "load --no-bpf failed: $err"
-echo "$err" | grep -q -- "--no-bpf: serving target loop on the io_uring path" || _fail "--no-bpf: '$err'"
+echo "$err" | grep -q -- "serving target loop on the io_uring path: --no-bpf given" || _fail "--no-bpf: '$err'"
 id=$(sed -n 's/^dev id //p' "$UBLK_TMP/out")
 UBLK_DEVS+=("$id")
 _fio_verify /dev/ublkb$id --size=8M || _fail "--no-bpf loop: fio verify"

@@ -125,15 +125,6 @@ _check_dmesg() {
 	[ -z "$hits" ] || _fail "kernel log: $(echo "$hits" | head -n 5)"
 }
 
-# _tap RC N NAME [NOTE]: the TAP line of test N (RC: 0 pass, 4 skip, else fail).
-_tap() {
-	case $1 in
-	0) echo "ok $2 $3${4:+ # $4}" ;;
-	4) echo "ok $2 $3 # SKIP${4:+ $4}" ;;
-	*) echo "not ok $2 $3 # ${4:-exit $1}" ;;
-	esac
-}
-
 # _make_file PATH SIZE: a backing file of SIZE (truncate syntax).
 _make_file() {
 	truncate -s "$2" "$1" || _fail "cannot create $1"

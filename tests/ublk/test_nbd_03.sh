@@ -33,13 +33,7 @@ dd if=/dev/ublkb$id of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/n
 	_fail "a read succeeded with the server away"
 
 _nbd_start "$img" tcp
-# A queue retries the server at most once a second: the first read may
-# still fail; within a few seconds every queue serves again.
-for i in $(seq 20); do
-	dd if=/dev/ublkb$id of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null && break
-	sleep 0.5
-done
-sleep 1.2
+_nbd_wait_serving /dev/ublkb$id
 cmp -s "$UBLK_TMP/pattern" <(dd if=/dev/ublkb$id bs=1M skip=48 count=4 iflag=direct status=none) ||
 	_fail "data written before the kill does not read back after the restart"
 _fio_verify /dev/ublkb$id --size=16M --numjobs=2 --offset_increment=16M ||

@@ -48,6 +48,19 @@ timeout 30 "$UBLK_PROG" del -n "$id" || _fail "del of a device without daemon or
 _forget_dev "$id"
 _nothing_left "del of a BPF device whose file vanished"
 
+# 3. Another file under the old name (a rename and a copy while no daemon
+# ran): the kernel still serves the old file, so recover refuses the new one.
+_make_file "$UBLK_TMP/c.img" 64M
+_new_load --require-bpf "$UBLK_BPF_OBJS/loop.bpf.o" --file "$UBLK_TMP/c.img" --recovery
+id=$UBLK_DEV_ID
+_kill_daemon "$id"
+mv "$UBLK_TMP/c.img" "$UBLK_TMP/c.old" && cp "$UBLK_TMP/c.old" "$UBLK_TMP/c.img"
+_refused "c.img is not the file it was made with" recover -n "$id"
+[ "$(_dev_field "$id" state)" = QUIESCED ] || _fail "a refused recover changed the device"
+mv -f "$UBLK_TMP/c.old" "$UBLK_TMP/c.img"
+_recover "$id"
+_del_dev "$id"
+
 _nothing_left "recover_04"
 _check_dmesg
 _cleanup_test

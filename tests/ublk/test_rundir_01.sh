@@ -26,14 +26,30 @@ _log "state in $(ls "$dir")"
 "$UBLK_PROG" list -n "$id" --json | grep -q '"target":"null"' &&
 	_fail "list without --run-dir read a state file it should not find"
 
+# list --json is JSON whatever the state file holds: a target with a quote,
+# a backslash and a control character, then one of bytes that are not UTF-8
+# (kept as {"hex":...} in the state file, printed with U+FFFD).
+cp "$dir/$id.json" "$UBLK_TMP/good.json"
+jq -c '.target = "q\"b\\\u0001"' "$UBLK_TMP/good.json" >"$dir/$id.json"
+out=$("$UBLK_PROG" list -n "$id" --json --run-dir "$dir")
+[ "$(echo "$out" | jq -r '.[0].target')" = "$(printf 'q"b\\\001')" ] ||
+	_fail "list --json of a target with a quote: '$out'"
+jq -c '.target = {"hex":"71ff22"}' "$UBLK_TMP/good.json" >"$dir/$id.json"
+out=$("$UBLK_PROG" list -n "$id" --json --run-dir "$dir")
+[ "$(echo "$out" | jq -r '.[0].target')" = "$(printf 'q\357\277\275"')" ] ||
+	_fail "list --json of a target that is not UTF-8: '$out'"
+echo "$out" | jq -e '.[0].note == ""' >/dev/null || _fail "a hex target read as damaged: '$out'"
+cp "$UBLK_TMP/good.json" "$dir/$id.json"
+
 if _shim_loaded; then
 	out=$("$UBLK_PROG" load "$UBLK_BPF_OBJS/null.bpf.o" --size 16M --run-dir "$dir") ||
 		_fail "load --run-dir failed"
 	id2=${out#dev id }
 	UBLK_DEVS+=("$id2")
 	[ -f "$dir/$id2.json" ] || _fail "load: no $dir/$id2.json"
-	"$UBLK_PROG" stats -n "$id2" --json --run-dir "$dir" >/dev/null ||
-		_fail "stats --run-dir failed"
+	out=$("$UBLK_PROG" stats -n "$id2" --json --run-dir "$dir") || _fail "stats --run-dir failed"
+	echo "$out" | jq -e ".id == $id2 and .twin == true" >/dev/null ||
+		_fail "stats --json does not parse or lacks its keys: '$out'"
 	"$UBLK_PROG" del -n "$id2" --run-dir "$dir" || _fail "del -n $id2 --run-dir failed"
 	_forget_dev "$id2"
 	[ ! -e "$dir/$id2.json" ] || _fail "del left $dir/$id2.json"

@@ -19,11 +19,29 @@ mnt debugfs /sys/kernel/debug
 mnt configfs /sys/kernel/config 2>/dev/null
 mnt tmpfs /run mode=0755
 mnt tmpfs /dev/shm
-# A fresh /tmp, unless the repository or the caller's folder lives there.
-case "$repo $(cat "$run/cwd")" in
-*/tmp/*) ;;
-*) mount -t tmpfs -o mode=1777 tmpfs /tmp ;;
-esac
+# A fresh /tmp (a tmpfs: the tests want its NOWAIT-capable files, not the
+# host's through 9p), even when the repository or the caller's folder lives
+# under the host's /tmp: those are bound aside first, then back in place.
+fresh_tmp() {
+	local keep=() p i=0
+	for p in "$repo" "$(cat "$run/cwd")"; do
+		case "$p" in
+		/tmp/*) [ "${keep[0]:-}" ] && case "$p/" in "${keep[0]}"/*) continue ;; esac
+			keep+=("$p") ;;
+		esac
+	done
+	for p in "${keep[@]}"; do
+		mkdir -p "/run/ublk-keep/$i" && mount --bind "$p" "/run/ublk-keep/$i"
+		i=$((i + 1))
+	done
+	mount -t tmpfs -o mode=1777 tmpfs /tmp
+	i=0
+	for p in "${keep[@]}"; do
+		mkdir -p "$p" && mount --bind "/run/ublk-keep/$i" "$p"
+		i=$((i + 1))
+	done
+}
+fresh_tmp
 # Report a stuck task within the test's own time, not after two minutes.
 echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 

@@ -49,6 +49,8 @@ done
 [ -f "$cache/current.env" ] || { echo "run.sh: no kernel cache; run 'make setup' first" >&2; exit 2; }
 # shellcheck source=/dev/null
 . "$cache/current.env"
+# `make` sets up only the build; the VM's kernel image comes with the rig.
+[ -f "$UBLK_VMLINUZ" ] || { echo "run.sh: no VM kernel ($UBLK_VMLINUZ); run 'make setup-rig'" >&2; exit 2; }
 
 shim_ko=$repo/.output/kfunc-shim/ublk_drv.ko
 if [ -z "$module" ]; then
