@@ -32,7 +32,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/blkdev.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/falloc.h>
@@ -427,23 +426,12 @@ static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
  */
 void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 {
-	struct blk_plug *outer = current->plug;
 	struct ublk_bpf_aio *aio, *next;
 	struct llist_node *list;
-	struct blk_plug plug;
 	unsigned int noio;
 
 	if (llist_empty(&io->pending))
 		return;
-	/*
-	 * ->queue_rq() runs from blk_mq_flush_plug_list() too, while the
-	 * submitter's plug is being emptied: a backing file's bio added to
-	 * that plug then leaves it counting requests it no longer lists
-	 * (blk_add_rq_to_plug() later dereferences the missing last one).
-	 * The backing IO gets a plug of its own.
-	 */
-	current->plug = NULL;
-	blk_start_plug(&plug);
 	/* the backing file's IO must not recurse into reclaim */
 	noio = memalloc_noio_save();
 	while ((list = llist_del_all(&io->pending))) {
@@ -452,8 +440,6 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 			ublk_bpf_aio_run_inline(aio);
 	}
 	memalloc_noio_restore(noio);
-	blk_finish_plug(&plug);
-	current->plug = outer;
 }
 
 static void ublk_bpf_queue_work(struct work_struct *work)
