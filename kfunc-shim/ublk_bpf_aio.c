@@ -430,20 +430,20 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 	struct blk_plug *outer = current->plug;
 	struct ublk_bpf_aio *aio, *next;
 	struct llist_node *list;
-	struct blk_plug plug;
 	unsigned int noio;
 
 	if (llist_empty(&io->pending))
 		return;
 	/*
-	 * ->queue_rq() runs from blk_mq_flush_plug_list() too, while the
-	 * submitter's plug is being emptied: a backing file's bio added to
-	 * that plug then leaves it counting requests it no longer lists
-	 * (blk_add_rq_to_plug() later dereferences the missing last one).
-	 * The backing IO gets a plug of its own.
+	 * No plug for the backing IO. ->queue_rq() runs inside
+	 * blk_mq_flush_plug_list() of the submitter's plug, and a backing
+	 * bio added to that plug left it counting requests it no longer
+	 * listed (blk_add_rq_to_plug() then dereferenced the missing last
+	 * one). A plug of our own would be flushed, when the backing IO
+	 * waits, through kblockd, whose worker may be waiting for this very
+	 * dispatch (blk_mq_timeout_work()): issued at once instead.
 	 */
 	current->plug = NULL;
-	blk_start_plug(&plug);
 	/* the backing file's IO must not recurse into reclaim */
 	noio = memalloc_noio_save();
 	while ((list = llist_del_all(&io->pending))) {
@@ -452,7 +452,6 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 			ublk_bpf_aio_run_inline(aio);
 	}
 	memalloc_noio_restore(noio);
-	blk_finish_plug(&plug);
 	current->plug = outer;
 }
 

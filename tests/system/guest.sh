@@ -78,7 +78,7 @@ do_install() {
 	fallocate -l 256M "$SRV/c.img"
 	cat >/etc/ublk-bpf/bpf0.conf <<-EOF
 	# the BPF stripe over two files (the system test)
-	load /usr/lib/ublk-bpf/stripe.bpf.o -n 0 --file $SRV/a.img --file $SRV/b.img --chunk 64k --recovery
+	load stripe -n 0 --file $SRV/a.img --file $SRV/b.img --chunk 64k --recovery
 	EOF
 	cat >/etc/ublk-bpf/uring1.conf <<-EOF
 	# an io_uring loop device (the system test)
