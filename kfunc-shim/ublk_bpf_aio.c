@@ -441,8 +441,10 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 	 * listed (blk_add_rq_to_plug() then dereferenced the missing last
 	 * one). A plug of our own would be flushed, when the backing IO
 	 * waits, through kblockd, whose worker may be waiting for this very
-	 * dispatch (blk_mq_timeout_work()): issued at once instead.
+	 * dispatch (blk_mq_timeout_work()): issued at once instead. The
+	 * scheduler expects a plug while PF_BLOCK_TS is set: both go.
 	 */
+	blk_plug_invalidate_ts();
 	current->plug = NULL;
 	/* the backing file's IO must not recurse into reclaim */
 	noio = memalloc_noio_save();
