@@ -167,6 +167,9 @@ check_last_shutdown() {
 	local d name id jr um st
 	[ "$boot" -gt 1 ] || return 0
 	jr=$(journalctl -b -1 -q -o cat 2>/dev/null)
+	# The devices' and mounts' lines of that boot, for the report.
+	journalctl -b -1 -q -o short-monotonic 2>/dev/null | grep -E 'ublk|mnt-|/mnt/' \
+		>"$ctl/journal-$((boot - 1)).txt"
 	if [ -z "$jr" ]; then
 		fail "no journal of the previous boot"
 		return
