@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Backing files on a block device (ext4 on a loop device, as on a server's
 # disk, not tmpfs): the program's aios then submit bios from ->queue_rq(),
-# which writeback calls while it flushes its plug. Those bios must not join
-# that plug (it was left counting requests it no longer held, and the next
-# blk_add_rq_to_plug() oopsed). Buffered writes through the page cache and
-# writeback, then read back.
+# which runs inside submit_bio() and inside plug flushes. Buffered writes
+# through the page cache and writeback, then read back, and ext4 on the
+# device under fsync'd writes. Then files whose extents need the file
+# system's tree blocks read from the disk (fragmented, caches cold): the
+# device's start reads its partition table through the BPF path, and that
+# read must not wait for a bio held back until it returns (it hung).
 . "$(dirname "$0")/test_common.sh"
 _prep_test bpf_10
 _need_shim
@@ -51,6 +53,24 @@ inline=$(_shim_stat "$id" aio_inline)
 fallback=$(_shim_stat "$id" aio_fallback)
 _log "aios started in ->queue_rq(): $inline, by the fallback worker: $fallback"
 [ "${inline:-0}" -gt 100 ] || { cleanup_loop; _fail "only ${inline:-0} aios ran inline: the case is not tested"; }
+_del_dev "$id"
+
+# 4 KiB written every 64 KiB of fallocated files (further apart than ext4
+# zeroes out to merge): hundreds of extents, an extent tree with blocks on
+# disk; a remount leaves none of it cached.
+for l in c d; do
+	fallocate -l 16M "$mnt/$l.img" || { cleanup_loop; _fail "fallocate $l.img"; }
+	fio --name=frag --filename="$mnt/$l.img" --rw=write:60k --bs=4k --size=16M --direct=1 \
+	    --ioengine=psync --output=/dev/null || { cleanup_loop; _fail "fragmenting $l.img"; }
+done
+umount "$mnt" && mount "$loopdev" "$mnt" || { cleanup_loop; _fail "remount"; }
+n=$(filefrag -v "$mnt/c.img" | grep -c unwritten)
+[ "$n" -gt 100 ] || { cleanup_loop; _fail "c.img has $n unwritten extents, not hundreds"; }
+id=$(timeout -k 5 60 "$UBLK_PROG" load --require-bpf "$UBLK_BPF_OBJS/stripe.bpf.o" --chunk 64k \
+	--file "$mnt/c.img" --file "$mnt/d.img" | sed -n 's/^dev id //p')
+[ -n "$id" ] || { cleanup_loop; _fail "the device over fragmented files did not start"; }
+UBLK_DEVS+=("$id")
+dd if="/dev/ublkb$id" of=/dev/null bs=1M iflag=direct status=none || { cleanup_loop; _fail "reading it"; }
 _del_dev "$id"
 cleanup_loop
 _check_dmesg
