@@ -70,13 +70,32 @@ int ublk_cmd_features(void)
 
 	if (ublk_ctrl_open(&ctrl))
 		return 1;
-	ret = ublk_ctrl_get_features(&ctrl, &features);
-	ublk_ctrl_close(&ctrl);
-	if (ret < 0) {
-		ublk_err("UBLK_U_CMD_GET_FEATURES failed: %s", strerror(-ret));
-		return 1;
+	if (ublk_ctrl_legacy_ops()) {
+		/*
+		 * A driver before Linux 6.5 (Debian 12's 6.1) cannot tell its
+		 * features; the flags it keeps of a throw-away ADD_DEV can.
+		 */
+		ret = ublk_ctrl_probe_flags(&ctrl, UBLK_F_SUPPORT_ZERO_COPY |
+					    UBLK_F_URING_CMD_COMP_IN_TASK | UBLK_F_NEED_GET_DATA |
+					    UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
+					    UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY, &features);
+		ublk_ctrl_close(&ctrl);
+		if (ret < 0) {
+			ublk_err("the ublk driver has no UBLK_U_CMD_GET_FEATURES, and a probe device could not be added: %s",
+				 strerror(-ret));
+			return 1;
+		}
+		printf("ublk features 0x%llx (an old driver without GET_FEATURES: the flags a probe device kept; commands sent by number)\n",
+		       (unsigned long long)features);
+	} else {
+		ret = ublk_ctrl_get_features(&ctrl, &features);
+		ublk_ctrl_close(&ctrl);
+		if (ret < 0) {
+			ublk_err("UBLK_U_CMD_GET_FEATURES failed: %s", strerror(-ret));
+			return 1;
+		}
+		printf("ublk features 0x%llx\n", (unsigned long long)features);
 	}
-	printf("ublk features 0x%llx\n", (unsigned long long)features);
 	for (bit = 0; bit < 64; bit++) {
 		const char *name = ublk_feature_name(1ULL << bit);
 

@@ -12,6 +12,29 @@
 #include "ctrl.h"
 #include "log.h"
 
+/*
+ * How the driver takes its command opcodes. A driver before Linux 6.5 (the
+ * 6.1 that Debian 12 boots by default among them) has no
+ * UBLK_U_CMD_GET_FEATURES and knows its commands by number only (UBLK_CMD_*,
+ * UBLK_IO_*: the _IOC_NR of the ioctl encoding this tool sends). The first
+ * ublk_ctrl_open() of a process asks GET_FEATURES once; when the driver does
+ * not know it, every later command, control and IO alike, goes by number.
+ * -1: not asked yet.
+ */
+static int ublk_legacy_ops = -1;
+
+unsigned int ublk_cmd_op(unsigned int op)
+{
+	return ublk_legacy_ops == 1 ? _IOC_NR(op) : op;
+}
+
+bool ublk_ctrl_legacy_ops(void)
+{
+	return ublk_legacy_ops == 1;
+}
+
+static void ublk_ctrl_detect_ops(struct ublk_ctrl *c);
+
 int ublk_ctrl_open(struct ublk_ctrl *c)
 {
 	int ret;
@@ -34,8 +57,11 @@ int ublk_ctrl_open(struct ublk_ctrl *c)
 		ublk_err("cannot set up the control io_uring: %s", strerror(-ret));
 		close(c->fd);
 		c->fd = -1;
+		return ret;
 	}
-	return ret;
+	if (ublk_legacy_ops < 0)
+		ublk_ctrl_detect_ops(c);
+	return 0;
 }
 
 int ublk_ctrl_probe(void)
@@ -77,7 +103,7 @@ static unsigned int ublk_ctrl_queue_reqs(struct ublk_ctrl *c, struct ublk_ctrl_r
 		memset(sqe, 0, 2 * sizeof(*sqe));
 		sqe->opcode = IORING_OP_URING_CMD;
 		sqe->fd = c->fd;
-		sqe->cmd_op = r->op;
+		sqe->cmd_op = ublk_cmd_op(r->op);
 		memcpy(sqe->cmd, &cmd, sizeof(cmd));
 		io_uring_sqe_set_data64(sqe, *next);
 	}
@@ -134,11 +160,53 @@ static struct ublksrv_ctrl_cmd ublk_cmd_for(unsigned int dev_id, void *buf,
 	return cmd;
 }
 
+static void ublk_ctrl_detect_ops(struct ublk_ctrl *c)
+{
+	uint64_t features = 0;
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(-1, &features, sizeof(features));
+	int ret;
+
+	ublk_legacy_ops = 0;
+	ret = ublk_ctrl_cmd(c, UBLK_U_CMD_GET_FEATURES, &cmd);
+	/*
+	 * An old driver looks up device -1 for a command it does not know
+	 * (-ENODEV) or refuses it (-EOPNOTSUPP); a current one never answers
+	 * GET_FEATURES so. Anything else (-EPERM) decides nothing: keep the
+	 * encoding the current drivers take.
+	 */
+	if (ret == -ENODEV || ret == -EOPNOTSUPP)
+		ublk_legacy_ops = 1;
+}
+
 int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features)
 {
 	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(-1, features, sizeof(*features));
 
+	if (ublk_legacy_ops == 1)
+		return -EOPNOTSUPP;
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_FEATURES, &cmd);
+}
+
+int ublk_ctrl_probe_flags(struct ublk_ctrl *c, uint64_t want, uint64_t *kept)
+{
+	struct ublksrv_ctrl_dev_info info = {
+		.nr_hw_queues = 1,
+		.queue_depth = 1,
+		.max_io_buf_bytes = 4096,
+		.dev_id = (__u32)-1,
+		.ublksrv_pid = getpid(),
+		.flags = want,
+	};
+	int ret = ublk_ctrl_add_dev(c, &info);
+
+	if (ret < 0)
+		return ret;
+	*kept = info.flags;
+	ret = ublk_ctrl_del_dev(c, info.dev_id);
+	if (ret < 0)
+		ublk_err("device %u (added to probe the driver's flags): UBLK_CMD_DEL_DEV failed: %s",
+			 info.dev_id, strerror(-ret));
+	return 0;
 }
 
 int ublk_ctrl_add_dev(struct ublk_ctrl *c, struct ublksrv_ctrl_dev_info *info)

@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <sched.h>
 #include <linux/ublk_cmd.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define UBLK_CONTROL_PATH "/dev/ublk-control"
@@ -42,7 +43,23 @@ int ublk_ctrl_probe(void);
  */
 int ublk_ctrl_run(struct ublk_ctrl *c, struct ublk_ctrl_req *reqs, unsigned int n);
 
+/*
+ * The opcode to send for UBLK_U_CMD_* or UBLK_U_IO_* @op: @op itself, or its
+ * number (_IOC_NR) when the driver predates the ioctl encoding and
+ * GET_FEATURES (Linux < 6.5, e.g. Debian 12's 6.1); known once a
+ * ublk_ctrl_open() of this process succeeded.
+ */
+unsigned int ublk_cmd_op(unsigned int op);
+bool ublk_ctrl_legacy_ops(void);
+
+/* -EOPNOTSUPP from a driver without GET_FEATURES (ublk_ctrl_legacy_ops()). */
 int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features);
+/*
+ * Adds a throw-away device asking for flags @want and deletes it again: the
+ * flags the driver kept land in @kept (what a driver without GET_FEATURES
+ * offers). Negative errno when the device could not be added.
+ */
+int ublk_ctrl_probe_flags(struct ublk_ctrl *c, uint64_t want, uint64_t *kept);
 int ublk_ctrl_add_dev(struct ublk_ctrl *c, struct ublksrv_ctrl_dev_info *info);
 int ublk_ctrl_set_params(struct ublk_ctrl *c, unsigned int dev_id,
 			 struct ublk_params *params);

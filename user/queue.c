@@ -54,7 +54,7 @@ static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
 
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, UBLK_FIXED_CDEV, NULL, 0, 0);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->cmd_op = cmd_op;
+	sqe->cmd_op = ublk_cmd_op(cmd_op);
 	cmd = (struct ublksrv_io_cmd *)sqe->cmd;
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->q_id = q->q_id;

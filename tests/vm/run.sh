@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run a command as root inside a QEMU VM booting Debian's stock 6.12 kernel.
+# Run a command as root inside a QEMU VM booting Debian's stock 6.12 kernel
+# (or, with --kernel 6.1, Debian 12's default 6.1).
 #
-#   tests/vm/run.sh [--vm qemu|vng] [--module stock|shim] [--timeout SEC]
-#                   [--mem MB] [--icount] [--smp N] CMD [ARG...]
+#   tests/vm/run.sh [--vm qemu|vng] [--kernel 6.12|6.1] [--module stock|shim]
+#                   [--timeout SEC] [--mem MB] [--icount] [--smp N] CMD [ARG...]
 #
 # The guest sees the host's root read-only (under a throw-away overlay), the
 # repository and the current directory at their host paths, writable; so the
@@ -21,6 +22,11 @@
 # slower, but the guest sees the same time for the same work on every run.
 # --smp N: the guest's vCPUs (default 2).
 #
+# --kernel 6.1 (default $UBLK_VM_KERNEL, else 6.12) boots the kernel
+# scripts/kernel-6.1.sh cached (make setup-6.1), with the ublk_drv built from
+# its own source (Debian's 6.1 has none); the module is then always "stock"
+# (no kfunc-shim for 6.1) and the guest sees UBLK_VM_KERNEL=6.1.
+#
 # --vm (default $VM, else qemu) picks the runner: "qemu" boots QEMU directly
 # with our initramfs; "vng" boots the same kernel, with the same memory, CPUs,
 # environment, module and time-out, under virtme-ng's `vng` found on PATH.
@@ -29,13 +35,14 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
-module="" timeout=1800 mem=2048 icount="" smp=2 vm=${VM:-qemu}
+module="" timeout=1800 mem=2048 icount="" smp=2 vm=${VM:-qemu} kernel=${UBLK_VM_KERNEL:-6.12}
 
-usage() { echo "usage: $0 [--vm qemu|vng] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] [--smp N] CMD [ARG...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--vm qemu|vng] [--kernel 6.12|6.1] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] [--smp N] CMD [ARG...]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--vm) vm=${2:?}; shift 2 ;;
 	--module) module=${2:?}; shift 2 ;;
+	--kernel) kernel=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
 	--icount) icount="-icount shift=0,sleep=off,align=off"; shift ;;
@@ -49,6 +56,16 @@ done
 [ -f "$cache/current.env" ] || { echo "run.sh: no kernel cache; run 'make setup' first" >&2; exit 2; }
 # shellcheck source=/dev/null
 . "$cache/current.env"
+case "$kernel" in
+6.12) export UBLK_VM_KENV= ;;
+6.1)	export UBLK_VM_KENV=$cache/kernel-6.1/current.env
+	[ -f "$UBLK_VM_KENV" ] || { echo "run.sh: no 6.1 kernel cached; run 'make setup-6.1' (scripts/kernel-6.1.sh)" >&2; exit 2; }
+	# shellcheck source=/dev/null
+	. "$UBLK_VM_KENV"
+	[ "$module" = shim ] && { echo "run.sh: the kfunc-shim is built for 6.12 only; --kernel 6.1 loads the stock module" >&2; exit 2; }
+	module=stock ;;
+*) echo "run.sh: --kernel must be 6.12 or 6.1" >&2; exit 2 ;;
+esac
 # `make` sets up only the build; the VM's kernel image comes with the rig.
 [ -f "$UBLK_VMLINUZ" ] || { echo "run.sh: no VM kernel ($UBLK_VMLINUZ); run 'make setup-rig'" >&2; exit 2; }
 
@@ -88,6 +105,7 @@ echo "$UBLK_KROOT/lib/modules" >"$run/modules"
 	echo "UBLK_BPF_MODULE=$module"
 	echo "UBLK_BPF_SHIM_KO=$shim_ko"
 	echo "UBLK_BPF_IN_VM=1"
+	echo "UBLK_VM_KERNEL=$kernel"
 	if [ -n "$icount" ]; then echo "UBLK_VM_MODE=icount"; else echo "UBLK_VM_MODE=tcg"; fi
 	# The knobs of the tests and benchmarks travel with the command.
 	while IFS= read -r var; do
