@@ -53,6 +53,7 @@ static int backing_open_one(const char *path, bool buffered, int *fdp,
 			    unsigned long long *sizep, unsigned int *lbsp)
 {
 	int fd, flags = O_RDWR | O_CLOEXEC;
+	bool paged = false;
 	struct stat st;
 
 	if (stat(path, &st) == 0 && !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
@@ -63,8 +64,8 @@ static int backing_open_one(const char *path, bool buffered, int *fdp,
 		flags |= O_DIRECT;
 	fd = open(path, flags);
 	if (fd < 0 && errno == EINVAL && !buffered) {
-		ublk_err("%s: the file system refuses O_DIRECT; serving it through the page cache",
-			 path);
+		/* Said once the file is taken: a refusal stays one line. */
+		paged = true;
 		fd = open(path, flags & ~O_DIRECT);
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -83,6 +84,9 @@ static int backing_open_one(const char *path, bool buffered, int *fdp,
 		close(fd);
 		return -EINVAL;
 	}
+	if (paged)
+		ublk_err("%s: the file system refuses O_DIRECT; serving it through the page cache",
+			 path);
 	*fdp = fd;
 	return 0;
 }

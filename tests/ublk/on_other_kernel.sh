@@ -123,10 +123,18 @@ if [ $figures_only -eq 0 ]; then
 fi
 
 # The figures: loop over a 256 MiB tmpfs file (written first, so reads hit
-# data), one queue of depth 64, fio's io_uring engine.
+# data), one queue of depth 64, fio's io_uring engine; served with O_DIRECT
+# where tmpfs takes it (6.6 on) and through the page cache (--buffered):
+# 6.1's tmpfs has no O_DIRECT, so there both rows are the page cache's.
 secs=${UBLK_FIGURE_SECS:-8}
 head -c 256M /dev/zero >"$UBLK_TMP/perf.img"
-if id=$(_add_ublk_dev add -t loop -q 1 -d 64 --file "$UBLK_TMP/perf.img"); then
+for mode in default buffered; do
+	args=()
+	[ $mode = buffered ] && args=(--buffered)
+	if ! id=$(_add_ublk_dev add -t loop -q 1 -d 64 "${args[@]}" --file "$UBLK_TMP/perf.img"); then
+		tap_result 1 "figures/loop_tmpfs_$mode" "add -t loop failed"
+		continue
+	fi
 	UBLK_DEVS+=("$id")
 	rc=0
 	for rw in randread randwrite; do
@@ -135,13 +143,12 @@ if id=$(_add_ublk_dev add -t loop -q 1 -d 64 --file "$UBLK_TMP/perf.img"); then
 			    --bs=4k --iodepth=$qd --time_based --runtime="$secs" --ramp_time=1 \
 			    --output-format=json --output="$UBLK_TMP/p.json" >/dev/null 2>&1 || rc=1
 			iops=$(jq -r ".jobs[0].${rw#rand}.iops | floor" "$UBLK_TMP/p.json" 2>/dev/null)
-			echo "# figure loop_tmpfs_${rw}4k_qd$qd ${iops:-?}"
+			echo "# figure loop_tmpfs_${mode}_${rw}4k_qd$qd ${iops:-?}"
 		done
 	done
-	tap_result $rc figures/loop_tmpfs "$(uname -r), ${secs}s each"
-else
-	tap_result 1 figures/loop_tmpfs "add -t loop failed"
-fi
+	_del_dev "$id" >/dev/null
+	tap_result $rc "figures/loop_tmpfs_$mode" "$(uname -r), ${secs}s each"
+done
 _cleanup_test
 
 if [ $figures_only -eq 0 ]; then
