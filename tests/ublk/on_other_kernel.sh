@@ -12,7 +12,7 @@
 # "# figure NAME IOPS"); then the existing VM tests of the io_uring path
 # (tests/ublk/run_all.sh under UBLK_TEST_FILTER, default below: those that
 # need the kfunc-shim skip). --figures: the kernel and the figures only.
-# UBLK_FIGURE_SECS: seconds of each fio run (default 8).
+# UBLK_TEST_FIGURE_SECS: seconds of each fio run (default 8).
 shopt -s lastpipe	# tap_merge at a pipe's end counts in this shell
 cd "$(dirname "$0")" || exit 1
 . ./test_common.sh
@@ -126,7 +126,7 @@ fi
 # data), one queue of depth 64, fio's io_uring engine; served with O_DIRECT
 # where tmpfs takes it (6.6 on) and through the page cache (--buffered):
 # 6.1's tmpfs has no O_DIRECT, so there both rows are the page cache's.
-secs=${UBLK_FIGURE_SECS:-8}
+secs=${UBLK_TEST_FIGURE_SECS:-8}
 head -c 256M /dev/zero >"$UBLK_TMP/perf.img"
 for mode in default buffered; do
 	args=()
