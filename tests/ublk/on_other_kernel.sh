@@ -11,14 +11,20 @@
 # loop target over a tmpfs file (4k randread/randwrite, QD 1 and 32; lines
 # "# figure NAME IOPS"); then the existing VM tests of the io_uring path
 # (tests/ublk/run_all.sh under UBLK_TEST_FILTER, default below: those that
-# need the kfunc-shim skip). --figures: the kernel and the figures only.
+# need the kfunc-shim skip). --figures: the kernel and the figures only;
+# --tests: the kernel and the VM tests only.
 # UBLK_TEST_FIGURE_SECS: seconds of each fio run (default 8).
 shopt -s lastpipe	# tap_merge at a pipe's end counts in this shell
 cd "$(dirname "$0")" || exit 1
 . ./test_common.sh
 . ../lib/tap.sh
-figures_only=0
-[ "${1:-}" = --figures ] && figures_only=1
+figures_only=0 tests_only=0
+case "${1:-}" in
+--figures) figures_only=1 ;;
+--tests) tests_only=1 ;;
+"") ;;
+*) echo "usage: $0 [--figures | --tests]" >&2; exit 2 ;;
+esac
 subset='test_(null|loop|stripe|mirror|raid10|linear|recover|nbd|fs|bad|bmap|rundir)_[0-9]+|test_kublk_01'
 prog=$UBLK_PROG
 
@@ -101,7 +107,7 @@ recover_kill9() {
 	_del_dev "$id"
 }
 
-if [ $figures_only -eq 0 ]; then
+if [ $figures_only -eq 0 ] && [ $tests_only -eq 0 ]; then
 	for f in a b c d e f; do _make_file "$UBLK_TMP/$f.img" 64M; done
 	step smoke/add_null smoke_add null --size 1G
 	step smoke/add_loop smoke_add loop --file "$UBLK_TMP/a.img"
@@ -127,8 +133,8 @@ fi
 # where tmpfs takes it (6.6 on) and through the page cache (--buffered):
 # 6.1's tmpfs has no O_DIRECT, so there both rows are the page cache's.
 secs=${UBLK_TEST_FIGURE_SECS:-8}
-head -c 256M /dev/zero >"$UBLK_TMP/perf.img"
-for mode in default buffered; do
+[ $tests_only -eq 0 ] && head -c 256M /dev/zero >"$UBLK_TMP/perf.img"
+[ $tests_only -eq 0 ] && for mode in default buffered; do
 	args=()
 	[ $mode = buffered ] && args=(--buffered)
 	if ! id=$(_add_ublk_dev add -t loop -q 1 -d 64 "${args[@]}" --file "$UBLK_TMP/perf.img"); then

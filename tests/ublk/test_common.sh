@@ -302,7 +302,13 @@ _kill_recover_halfway() {
 	sleep 0.5
 	st=$(_dev_field "$1" state)
 	_log "after a killed recover: $st"
-	[ "$st" = LIVE ] && _kill_daemon "$1"
+	if [ "$st" = LIVE ] && kill -0 "$(_dev_field "$1" pid)" 2>/dev/null; then
+		_kill_daemon "$1"
+	elif [ "$st" = LIVE ]; then
+		# Its daemon died LIVE: a driver before 6.5 (Debian 12's 6.1)
+		# sees that only in its monitor work, every 5 s.
+		_wait_state "$1" QUIESCED 10
+	fi
 	_recover "$1"
 }
 
