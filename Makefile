@@ -15,6 +15,9 @@
 #               (check, demo, bench, profile and mutants set the rig up first)
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
+# make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
+#               state and configuration files, numbers; FUZZ_SECONDS per
+#               harness (default 300), FUZZ=NAME... a subset (tests/fuzz/)
 # make deb      the Debian packages ublk-bpf and ublk-bpf-dkms in .output/deb/
 # make system-test   the packages on a Debian 12 system booted with systemd in
 #               QEMU: reboots under load, kernel point update, removal (long)
@@ -65,7 +68,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup setup-build setup-rig rig check demo bench profile unit shim shim-tests \
-	mutants clean install uninstall install-list deb system-test
+	mutants clean install uninstall install-list deb system-test fuzz fuzz-build
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
 
@@ -186,8 +189,46 @@ unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(O
 shim-tests: $(UAPI) $(OUTPUT)/libublk-bpf.a
 	$(Q)$(MAKE) --no-print-directory -C tests/shim
 
-check: all unit | rig
+check: all unit fuzz-build | rig
 	$(Q)tests/run_tests.sh
+
+# --- fuzzing -----------------------------------------------------------------
+# libFuzzer harnesses of the parsers (tests/fuzz/fuzz_NAME.c) over the core
+# built again with clang's coverage, ASan and UBSan (which aborts), in
+# .output/fuzz/; built only for make fuzz and make check. The libFuzzer
+# runtime is Debian's libclang-rt-dev (scripts/setup.sh build).
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+# clang's extra warning on { NULL } table ends, which gcc does not give.
+FUZZ_WARNINGS := $(WARNINGS) -Wno-missing-field-initializers
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/user/%.o,$(USER_SRCS))
+FUZZ_SECONDS ?= 300
+
+$(OUTPUT)/fuzz/user/%.o: user/%.c $(wildcard user/*.h user/targets/*.h include/*.h) $(UAPI)
+	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARNINGS) -c $< -o $@
+
+$(OUTPUT)/fuzz/libublk-bpf.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(OUTPUT)/fuzz/libublk-bpf.a
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_WARNINGS) $< \
+		$(OUTPUT)/fuzz/libublk-bpf.a $(LIBS) -o $@ || \
+		{ echo "fuzz: no libFuzzer runtime? (apt-get install libclang-rt-dev, or make setup-build)" >&2; exit 1; }
+
+# The harnesses and the BPF objects the --set ones read.
+fuzz-build: $(FUZZ_BINS) $(BPF_OBJS) $(TEST_BPF_OBJS)
+
+# The long run; make check runs a short one (tests/run_tests.sh).
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ)
 
 # The demo checks the stripe layout with the same oracle the tests use.
 demo: all $(OUTPUT)/tests/stripe_check | rig
