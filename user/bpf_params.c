@@ -28,18 +28,31 @@ struct ublk_param {
 	const struct btf_type *type;	/* modifiers and typedefs stripped */
 	__u32 type_id;
 	bool is_const, is_volatile;
+	bool loops;			/* its modifiers or typedefs loop: a broken object */
 	const char *section;
 	char *data;			/* its bytes in the section's initial value */
 	__u32 size;			/* of its entry in the section */
 	long long type_size;		/* of its BTF type; negative when unknown */
 };
 
-/* The variable's type, past typedefs and modifiers, noting const/volatile. */
+/* As many typedefs and modifiers as libbpf follows (its MAX_RESOLVE_DEPTH). */
+#define UBLK_MAX_TYPE_DEPTH	32
+
+/*
+ * The variable's type, past typedefs and modifiers, noting const/volatile.
+ * libbpf opens an object whose chain of them loops (a crafted one): past
+ * UBLK_MAX_TYPE_DEPTH, 0 (void) and @p->loops.
+ */
 static __u32 ublk_param_strip(const struct btf *btf, __u32 id, struct ublk_param *p)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
+	unsigned int depth = 0;
 
 	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		if (++depth > UBLK_MAX_TYPE_DEPTH) {
+			p->loops = true;
+			return 0;
+		}
 		if (btf_is_const(t))
 			p->is_const = true;
 		if (btf_is_volatile(t))
@@ -297,6 +310,10 @@ static int ublk_param_settable(struct bpf_object *obj, const char *path, const s
 	if (!strcmp(p->name, UBLK_CONFIG_VAR) && btf_is_struct(p->type)) {
 		ublk_err("%s: --set %s: the tool fills 'config' itself (from -n, --file and the target's options); --set takes the other variables",
 			 path, p->name);
+		return -EINVAL;
+	}
+	if (p->loops) {
+		ublk_err("%s: --set %s: its BTF type refers to itself: a broken object", path, p->name);
 		return -EINVAL;
 	}
 	if (!ublk_is_rodata(p->section) || !p->is_const || !p->is_volatile) {

@@ -8,8 +8,8 @@
 # the inputs earlier runs found (.output/fuzz/corpus/NAME/, where new ones
 # go); a crash, a leak, a sanitizer report or a failed oracle stops the
 # harness, which fails, and leaves the input in .output/fuzz/crashes/NAME/.
-# Logs: .output/fuzz/NAME.log. --tap prints TAP lines (make check's host
-# tier), with names host/fuzz_NAME; UBLK_TEST_FILTER narrows them.
+# Logs: .output/fuzz/NAME.log. --tap prints TAP lines fuzz_NAME (make
+# check's host tier: host/fuzz_NAME); UBLK_TEST_FILTER narrows them.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 seconds=300 tap=0
@@ -74,8 +74,7 @@ for name in "${names[@]}"; do
 		echo "# $name failed (exit $rc): log $log${art:+; reproduce: $bin $art}"
 	fi
 	if [ $tap -eq 1 ]; then
-		echo "# $summary"
-		echo "$([ $rc -eq 0 ] || echo 'not ')ok $n host/fuzz_$name"
+		echo "$([ $rc -eq 0 ] || echo 'not ')ok $n fuzz_$name # $summary"
 	else
 		echo "$([ $rc -eq 0 ] && echo '  FUZZ    ' || echo '  FAIL    ')$summary"
 	fi
