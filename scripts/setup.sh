@@ -29,9 +29,10 @@ set -euo pipefail
 
 CACHE=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
 # The build: compilers, libraries the tool links, pahole for the module's
-# BTF, patch for the shim's hook patch, xz for the kernel source.
+# BTF, patch for the shim's hook patch, xz for the kernel source, clang's
+# libFuzzer and sanitizer runtimes for make fuzz and make check.
 BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
-		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils)
+		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils libclang-rt-dev)
 # The VM rig and the tests and benchmarks inside it.
 RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs kmod cpio zstd
 	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf)

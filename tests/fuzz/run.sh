@@ -40,6 +40,9 @@ max_len() {
 # UBSan aborts (built -fno-sanitize-recover=all): say where, in one stack.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# The harnesses' private folders: what a crash leaves stays in .output.
+export TMPDIR=$PWD/$out/tmp
+mkdir -p "$TMPDIR"
 
 n=0 failed=0
 for name in "${names[@]}"; do
