@@ -9,6 +9,7 @@
 #define UBLK_BPF_FUZZ_H
 
 #include <fcntl.h>
+#include <sanitizer/common_interface_defs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
+/*
+ * Said through the sanitizers' report stream: libFuzzer's -close_fd_mask
+ * closes the target's stderr, not that.
+ */
 #define FUZZ_CHECK(cond) do {							\
 	if (!(cond)) {								\
-		fprintf(stderr, "fuzz oracle failed: %s (%s:%d)\n", #cond,	\
-			__FILE__, __LINE__);					\
+		char _m[512];							\
+		snprintf(_m, sizeof(_m), "fuzz oracle failed: %s (%s:%d)", #cond, \
+			 __FILE__, __LINE__);					\
+		__sanitizer_report_error_summary(_m);				\
 		abort();							\
 	}									\
 } while (0)
