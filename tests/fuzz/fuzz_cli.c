@@ -68,6 +68,48 @@ static void check_sel(const struct ublk_sel_opts *o)
 	FUZZ_CHECK(o->watch <= 3600);
 }
 
+/* The same words parsed again agree: nothing of one parse leaks into the next. */
+static void check_again(const struct ublk_verb *v, const uint8_t *data, size_t size, int ret,
+			const void *first)
+{
+	int argc, ret2;
+	char **argv = fuzz_words(data, size, FUZZ_MAX_WORDS, &argc);
+	void *opts = calloc(1, v->opts_size);
+
+	FUZZ_CHECK(opts);
+	free(argv[0]);
+	argv[0] = strdup(v->name);
+	ret2 = v->parse(argc, argv, opts);
+	FUZZ_CHECK(ret2 == ret);
+	if (!strcmp(v->name, "add") || !strcmp(v->name, "load") || !strcmp(v->name, "recover")) {
+		const struct ublk_dev_opts *a = first, *b = opts;
+
+		if (!strcmp(v->name, "recover")) {
+			const struct ublk_recover_opts *ra = first, *rb = opts;
+
+			FUZZ_CHECK(ra->as_add == rb->as_add);
+			FUZZ_CHECK(!memcmp(&ra->sel, &rb->sel, sizeof(ra->sel)));
+			a = &ra->dev;
+			b = &rb->dev;
+			if (rb->as_add)
+				free(rb->dev.argv);
+		}
+		FUZZ_CHECK(a->dev_id == b->dev_id && a->count == b->count);
+		FUZZ_CHECK(a->nr_queues == b->nr_queues && a->queue_depth == b->queue_depth);
+		FUZZ_CHECK(a->nr_files == b->nr_files && a->nr_tgt_args == b->nr_tgt_args);
+		FUZZ_CHECK(a->nr_sets == b->nr_sets && a->size == b->size);
+		FUZZ_CHECK(a->recovery == b->recovery && a->bpf_mode == b->bpf_mode);
+		FUZZ_CHECK(a->tgt == b->tgt && a->buffered == b->buffered);
+		free(b->tgt_opts);
+	} else if (!strcmp(v->name, "del") || !strcmp(v->name, "list") ||
+		   !strcmp(v->name, "stats") || !strcmp(v->name, "features")) {
+		FUZZ_CHECK(!memcmp(first, opts, sizeof(struct ublk_sel_opts)));
+	}
+	free(opts);
+	ublk_state_set_dir(NULL);
+	fuzz_free_words(argv, argc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct ublk_verb *v;
@@ -94,6 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(opts);
 	ret = v->parse(argc, argv, opts);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL);
+	ublk_state_set_dir(NULL);
+	check_again(v, data, size, ret, opts);
 
 	if (!strcmp(v->name, "add") || !strcmp(v->name, "load")) {
 		struct ublk_dev_opts *o = opts;
@@ -120,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct ublk_serve_opts *o = opts;
 
 		FUZZ_CHECK(ret || (o->name && o->conf_dir));
-	} else if (!ret) {
+	} else if (!ret && v->opts_size == sizeof(struct ublk_sel_opts)) {
 		check_sel(opts);
 	}
 	free(opts);

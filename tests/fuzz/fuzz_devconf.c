@@ -35,6 +35,40 @@ static void check_words(const struct ublk_devconf *c, const char *text, size_t l
 	}
 }
 
+/*
+ * The words written back, each in "..." with " and \ escaped, split into
+ * the same words: what the syntax promises a hand-written file.
+ */
+static void round_trip(const struct ublk_devconf *c)
+{
+	static struct ublk_devconf back;
+	size_t len = 1, i;
+	char *text, *p;
+	int w;
+
+	for (w = 0; w < c->argc; w++)
+		len += 2 * strlen(c->argv[w]) + 3;
+	text = p = malloc(len);
+	FUZZ_CHECK(text);
+	for (w = 0; w < c->argc; w++) {
+		*p++ = '"';
+		for (i = 0; c->argv[w][i]; i++) {
+			if (c->argv[w][i] == '"' || c->argv[w][i] == '\\')
+				*p++ = '\\';
+			*p++ = c->argv[w][i];
+		}
+		*p++ = '"';
+		*p++ = ' ';
+	}
+	*p = '\0';
+	snprintf(back.path, sizeof(back.path), "fuzz.conf");
+	FUZZ_CHECK(!ublk_devconf_split(&back, text));
+	FUZZ_CHECK(back.argc == c->argc);
+	for (w = 0; w < c->argc; w++)
+		FUZZ_CHECK(!strcmp(back.argv[w], c->argv[w]));
+	free(text);
+}
+
 /* serve: add or load, parsed as such. */
 static void parse_as_serve(struct ublk_devconf *c)
 {
@@ -60,8 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(split.path, sizeof(split.path), "fuzz.conf");
 	ret = ublk_devconf_split(&split, text);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL || ret == -E2BIG);
-	if (!ret)
+	if (!ret) {
 		check_words(&split, text, len);
+		round_trip(&split);
+	}
 
 	fuzz_put_file(conf_dir, "fuzz.conf", data, size);
 	rret = ublk_devconf_read(&read, conf_dir, "fuzz");
