@@ -336,6 +336,7 @@ uninstall:
 
 # Debian packages (debhelper, dh-dkms), built from a copy of the tree.
 deb:
+	$(Q)scripts/setup.sh deb
 	$(Q)scripts/deb.sh
 
 # Not part of check: tens of minutes of TCG boots (tests/system/README.md).

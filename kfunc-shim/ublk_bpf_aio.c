@@ -32,16 +32,25 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/blkdev.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 #include "ublk_bpf_priv.h"
+
+/*
+ * The stack an aio started inline leaves to the backing file system and
+ * the devices under it: one device over a file on a disk uses well under
+ * half of it.
+ */
+#define UBLK_BPF_INLINE_MIN_STACK	(THREAD_SIZE / 2)
 
 static struct kmem_cache *ublk_bpf_aio_cache;
 static struct workqueue_struct *ublk_bpf_aio_wq;
@@ -370,6 +379,14 @@ static bool ublk_bpf_aio_may_inline(struct ublk_bpf_aio *aio, u32 op)
 
 	if (op != UBLK_BPF_AIO_OP_READ && op != UBLK_BPF_AIO_OP_WRITE)
 		return false;
+	/*
+	 * Backing IO submitted from here nests in the submitter's
+	 * submit_bio() (see ublk_bpf_stage_issue()): a stack of devices over
+	 * files on devices leaves the deeper ones to the worker.
+	 */
+	if (current_stack_pointer - (unsigned long)task_stack_page(current) <
+	    UBLK_BPF_INLINE_MIN_STACK)
+		return false;
 	switch (aio->how) {
 	case UBLK_BPF_FILE_NOWAIT:
 		if (op == UBLK_BPF_AIO_OP_READ || (file->f_flags & O_DIRECT) ||
@@ -426,12 +443,32 @@ static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
  */
 void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 {
+	struct bio_list *outer_bios = current->bio_list;
+	struct blk_plug *outer_plug = current->plug;
 	struct ublk_bpf_aio *aio, *next;
 	struct llist_node *list;
 	unsigned int noio;
 
 	if (llist_empty(&io->pending))
 		return;
+	/*
+	 * The backing IO goes out at once, from here, in neither of the
+	 * submitter's queues. ->queue_rq() runs inside submit_bio() (a
+	 * submitter without a plug issues directly), where a nested bio
+	 * waits on current->bio_list until the outer one returns: one the
+	 * backing file system then waits for itself (an extent block read)
+	 * never went out, and a device's partition scan hung. It runs inside
+	 * blk_mq_flush_plug_list() of the submitter's plug too, which a bio
+	 * added to it left counting requests it no longer listed
+	 * (blk_add_rq_to_plug() then dereferenced the missing last one). A
+	 * plug of our own would be flushed, when the backing IO waits,
+	 * through kblockd, whose worker may be waiting for this very
+	 * dispatch (blk_mq_timeout_work()). The scheduler expects a plug
+	 * while PF_BLOCK_TS is set: both go.
+	 */
+	blk_plug_invalidate_ts();
+	current->plug = NULL;
+	current->bio_list = NULL;
 	/* the backing file's IO must not recurse into reclaim */
 	noio = memalloc_noio_save();
 	while ((list = llist_del_all(&io->pending))) {
@@ -440,6 +477,8 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 			ublk_bpf_aio_run_inline(aio);
 	}
 	memalloc_noio_restore(noio);
+	current->bio_list = outer_bios;
+	current->plug = outer_plug;
 }
 
 static void ublk_bpf_queue_work(struct work_struct *work)

@@ -2,13 +2,16 @@
 #
 # Reading /etc/ublk-bpf/NAME.conf from shell, for the udev rule's naming
 # helper and the systemd generator (installed as /usr/lib/ublk-bpf/conf.sh).
-# The file is one command line of add or load, '#' starts a comment.
+# The file is one command line of add or load, '#' starts a comment
+# (docs/usage.md, serve).
 
 UBLK_BPF_CONFIG_DIR=${UBLK_BPF_CONFIG_DIR:-/etc/ublk-bpf}
 
-# conf_words FILE: its words, one a line (no globbing).
+# conf_words FILE: its words, one a line, split as serve splits them
+# (blanks; "..." and '...' keep blanks; a backslash ending a line joins it):
+# xargs's quoting is the same. No globbing.
 conf_words() {
-	sed 's/#.*//' "$1" | tr -s ' \t' '\n\n' | sed '/^$/d'
+	sed -e 's/#.*//' -e 's/\\$//' "$1" | xargs -r -n1 printf '%s\n' 2>/dev/null
 }
 
 # conf_id FILE: the device id of its -n ID / --number ID; empty if none.

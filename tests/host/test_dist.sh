@@ -15,7 +15,7 @@ cat >"$UBLK_BPF_CONFIG_DIR/data.conf" <<'CONF'
 # -n 7 in a comment is no id
 load /usr/lib/ublk-bpf/stripe.bpf.o -n 0 --file /srv/a.img --file=/data/b.img --chunk 64k
 CONF
-echo 'add -t loop --number=1 /srv/c.img' >"$UBLK_BPF_CONFIG_DIR/my-disk.conf"
+printf 'add -t loop \\\n  --number=1 "/srv/my disk.img"\n' >"$UBLK_BPF_CONFIG_DIR/my-disk.conf"
 echo 'add -t null' >"$UBLK_BPF_CONFIG_DIR/noid.conf"
 echo 'add -t null -n 3' >"$UBLK_BPF_CONFIG_DIR/bad name.conf"
 
@@ -37,10 +37,11 @@ grep -qx 'Before=blockdev@dev-ublkb0.target blockdev@dev-ublk\\x2dbpf-data.targe
 	fail "data: not ordered before its blockdev targets: $(cat "$d" 2>&1)"
 grep -qx 'Wants=blockdev@dev-ublkb0.target blockdev@dev-ublk\\x2dbpf-data.target' "$d" ||
 	fail "data: does not want its blockdev targets"
-grep -qx 'RequiresMountsFor=/usr/lib/ublk-bpf/stripe.bpf.o /srv/a.img /data/b.img ' "$d" ||
+grep -qx 'RequiresMountsFor="/usr/lib/ublk-bpf/stripe.bpf.o" "/srv/a.img" "/data/b.img" ' "$d" ||
 	fail "data: RequiresMountsFor is '$(grep RequiresMountsFor "$d")'"
-grep -q 'blockdev@dev-ublkb1.target' "$gen/ublk-bpf@my-disk.service.d/50-ublk-bpf-generator.conf" ||
-	fail "my-disk: no drop-in"
+d=$gen/ublk-bpf@my-disk.service.d/50-ublk-bpf-generator.conf
+grep -q 'blockdev@dev-ublkb1.target' "$d" || fail "my-disk: no drop-in (a line joined by a backslash)"
+grep -qx 'RequiresMountsFor="/srv/my disk.img" ' "$d" || fail "my-disk: a quoted path: $(grep RequiresMountsFor "$d")"
 n=$(find "$gen" -name '*.conf' | wc -l)
 [ "$n" -eq 2 ] || fail "the generator wrote $n drop-ins, not 2 (none for no id or a bad name)"
 

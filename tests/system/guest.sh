@@ -78,7 +78,7 @@ do_install() {
 	fallocate -l 256M "$SRV/c.img"
 	cat >/etc/ublk-bpf/bpf0.conf <<-EOF
 	# the BPF stripe over two files (the system test)
-	load /usr/lib/ublk-bpf/stripe.bpf.o -n 0 --file $SRV/a.img --file $SRV/b.img --chunk 64k --recovery
+	load stripe -n 0 --file $SRV/a.img --file $SRV/b.img --chunk 64k --recovery
 	EOF
 	cat >/etc/ublk-bpf/uring1.conf <<-EOF
 	# an io_uring loop device (the system test)
@@ -167,6 +167,9 @@ check_last_shutdown() {
 	local d name id jr um st
 	[ "$boot" -gt 1 ] || return 0
 	jr=$(journalctl -b -1 -q -o cat 2>/dev/null)
+	# The devices' and mounts' lines of that boot, for the report.
+	journalctl -b -1 -q -o short-monotonic 2>/dev/null | grep -E 'ublk|mnt-|/mnt/' \
+		>"$ctl/journal-$((boot - 1)).txt"
 	if [ -z "$jr" ]; then
 		fail "no journal of the previous boot"
 		return

@@ -79,7 +79,7 @@ boot() {
 	with_vm_lock locked_boot "$disk" "$ctl" "$out/console-$n.log" "$BOOT_TIMEOUT" &
 	pid=$!
 	# Watch the guest's markers from the host's clock, and its console for
-	# a kernel oops: after one the guest cannot be trusted to end the boot,
+	# a kernel oops or hung task: after one the guest cannot be trusted to end the boot,
 	# so QEMU is stopped (20 s later, for the rest of the report).
 	while kill -0 "$pid" 2>/dev/null; do
 		[ -z "$t_start" ] && [ -f "$ctl/started" ] && t_start=$(date +%s)
@@ -140,7 +140,7 @@ locked_boot() {
 	boot_qemu "$@" -pidfile "$ctl/qemu.pid"
 }
 
-OOPS_RE='\] (BUG:|Oops|kernel BUG at|general protection fault|Kernel panic|WARNING: CPU)'
+OOPS_RE='\] (BUG:|Oops|kernel BUG at|general protection fault|Kernel panic|WARNING: CPU|INFO: task .* blocked for more than)'
 
 phase_image() {
 	base=$("$here/image.sh")
@@ -217,7 +217,7 @@ summary() {
 	  if ($4 != "-") { up += $4; nup++ }
 	  if ($6 != "-") { down += $6; ndown++; if ($6 > dmax) dmax = $6 } }
 	END {
-	  printf "system-test: %d boots, %d wedged, %d kernel oops, %d failed checks; fsck -n clean %d of %d; files checked %d\n", n, w, o, f, fc, ft, files
+	  printf "system-test: %d boots, %d wedged, %d kernel oops or hung task, %d failed checks; fsck -n clean %d of %d; files checked %d\n", n, w, o, f, fc, ft, files
 	  printf "system-test: per boot %.0f s on average (longest %d s): up %.0f s, shutdown %.0f s (longest %d s)\n",
 		 n ? t / n : 0, tmax, nup ? up / nup : 0, ndown ? down / ndown : 0, dmax
 	}' "$out/boots.tsv" >&2
