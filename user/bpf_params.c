@@ -29,6 +29,8 @@ struct ublk_param {
 	__u32 type_id;
 	bool is_const, is_volatile;
 	bool loops;			/* its modifiers or typedefs loop: a broken object */
+	bool outside;			/* its entry lies past its section's data */
+	__u32 offset;			/* of its entry in the section */
 	const char *section;
 	char *data;			/* its bytes in the section's initial value */
 	__u32 size;			/* of its entry in the section */
@@ -113,7 +115,10 @@ static int ublk_param_find(struct bpf_object *obj, const char *name, struct ublk
 			 */
 			p->type_size = btf__resolve_size(btf, var->type);
 			data = ublk_section_data(obj, p->section, &size);
-			p->data = data && v->offset + v->size <= size &&
+			/* In 64 bits: a crafted offset near 4 GiB wraps in 32. */
+			p->offset = v->offset;
+			p->outside = data && (__u64)v->offset + v->size > size;
+			p->data = data && !p->outside &&
 				  p->type_size == (long long)v->size ? data + v->offset : NULL;
 			return 0;
 		}
@@ -324,6 +329,11 @@ static int ublk_param_settable(struct bpf_object *obj, const char *path, const s
 	if (p->type_size != (long long)p->size) {
 		ublk_err("%s: --set %s: its BTF type has %lld bytes but its entry in %s %u: a broken object",
 			 path, p->name, p->type_size, p->section, p->size);
+		return -EINVAL;
+	}
+	if (p->outside) {
+		ublk_err("%s: --set %s: its entry (%u bytes at %u) lies outside its section %s: a broken object",
+			 path, p->name, p->size, p->offset, p->section);
 		return -EINVAL;
 	}
 	if (!p->data) {

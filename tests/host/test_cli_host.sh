@@ -126,6 +126,17 @@ if "$patch" "$params" "$crafted/loop.bpf.o" loop p_u32; then
 else
 	echo "# FAIL: btf_patch loop"; failed=1
 fi
+# An entry whose offset wraps past 4 GiB when its size is added (found by
+# tests/fuzz/fuzz_btf): refused, never read or written through.
+if "$patch" "$params" "$crafted/wrap.bpf.o" offset p_u32 0xfffffffe; then
+	expect_refused_like "p_u32: its entry .* lies outside its section .rodata" \
+		load "$crafted/wrap.bpf.o" --set p_u32=1
+	help=$("$prog" load "$crafted/wrap.bpf.o" --help-params 2>&1); rc=$?
+	[ $rc -eq 0 ] && ! echo "$help" | grep -q '^p_u32 ' && echo "$help" | grep -q '^p_s8 ' ||
+		{ echo "# FAIL: --help-params over an entry outside its section: rc=$rc"; failed=1; }
+else
+	echo "# FAIL: btf_patch offset"; failed=1
+fi
 rm -rf "$crafted"
 help=$("$prog" load "$params" --help-params)
 for want in 'p_s8 +s8 +-1$' 'p_u32 +u32 +42$' 'p_label +char\[8\] +"dflt"$' 'p_table +u32\[4\] +1,2,0,0$' \
