@@ -28,9 +28,9 @@ for t in tests/host/test_*.sh; do
 done
 
 # The parsers under libFuzzer (tests/fuzz/), a short run of each from the
-# committed seeds and reproducers; make fuzz is the long one.
+# committed seeds and reproducers only; make fuzz is the long one.
 start=$(date +%s)
-tests/fuzz/run.sh --tap --seconds "${UBLK_FUZZ_SECONDS:-8}" | tap_merge host/
+tests/fuzz/run.sh --tap --fresh --seconds "${UBLK_FUZZ_SECONDS:-8}" | tap_merge host/
 echo "# fuzzing took $(( $(date +%s) - start ))s"
 
 echo "# booting the VM for the VM tests"

@@ -2,21 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs the libFuzzer harnesses .output/fuzz/fuzz_NAME (make fuzz-build):
-#   tests/fuzz/run.sh [--seconds N] [--tap] [NAME...]
+#   tests/fuzz/run.sh [--seconds N] [--tap] [--fresh] [NAME...]
 # each for N seconds (default 300), all by default. A run starts from the
 # committed seeds and reproducers (tests/fuzz/corpus/NAME/, read only) and
 # the inputs earlier runs found (.output/fuzz/corpus/NAME/, where new ones
 # go); a crash, a leak, a sanitizer report or a failed oracle stops the
 # harness, which fails, and leaves the input in .output/fuzz/crashes/NAME/.
+# --fresh (make check): the inputs of earlier runs are left out and what
+# this one finds goes to an emptied .output/fuzz/fresh/NAME/, so that a
+# short run replays the few committed inputs only, however long the
+# harnesses ran before.
 # Logs: .output/fuzz/NAME.log. --tap prints TAP lines fuzz_NAME (make
 # check's host tier: host/fuzz_NAME); UBLK_TEST_FILTER narrows them.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-seconds=300 tap=0
+seconds=300 tap=0 fresh=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=$2; shift 2 ;;
 	--tap) tap=1; shift ;;
+	--fresh) fresh=1; shift ;;
 	*) break ;;
 	esac
 done
@@ -60,6 +65,7 @@ for name in "${names[@]}"; do
 	n=$((n + 1))
 	bin=$out/fuzz_$name
 	work=$out/corpus/$name crashes=$out/crashes/$name log=$out/$name.log
+	[ $fresh -eq 1 ] && work=$out/fresh/$name && rm -rf "$work"
 	mkdir -p "$work" "$crashes" tests/fuzz/corpus/"$name"
 	dict=() && [ -f tests/fuzz/"$name".dict ] && dict=(-dict=tests/fuzz/"$name".dict)
 	[ "$name" = devconf ] || [ "$name" = state ] && [ -f tests/fuzz/cli.dict ] &&
