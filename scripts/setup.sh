@@ -33,7 +33,7 @@ CACHE=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
 BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
 		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils)
 # The VM rig and the tests and benchmarks inside it.
-RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs kmod cpio zstd
+RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs xfsprogs btrfs-progs kmod cpio zstd
 	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf)
 DRY_RUN=0
 

@@ -112,7 +112,7 @@ static void write_odd(const char *file)
 	o.files[0] = file;
 	o.nr_files = 1;
 	o.recovery = 1;
-	ublk_state_write(ID, &o, 42);
+	ublk_state_write(ID, &o, 42, 0);
 }
 
 UNIT_TEST(cmdline_round_trip)
