@@ -43,7 +43,7 @@
 			   FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE | \
 			   FIEMAP_EXTENT_DATA_TAIL)
 
-/* The file systems whose files FIEMAP maps onto st_dev's block device. */
+/* A name for the refusal of common file systems other than ext4 and xfs. */
 static const char *fs_name(unsigned long type)
 {
 	switch (type) {
@@ -68,10 +68,12 @@ static int check_fs(struct ublk_file_map *m, const char *path)
 	struct fsxattr fsx;
 	struct statfs sfs;
 	const char *name;
+	int err;
 
 	if (fstatfs(m->file_fd, &sfs) < 0) {
-		ublk_err("bmap: statfs of %s: %s", path, strerror(errno));
-		return -errno;
+		err = errno;
+		ublk_err("bmap: statfs of %s: %s", path, strerror(err));
+		return -err;
 	}
 	if (sfs.f_type != EXT4_SUPER_MAGIC && sfs.f_type != XFS_SUPER_MAGIC) {
 		name = fs_name((unsigned long)sfs.f_type);
@@ -84,8 +86,9 @@ static int check_fs(struct ublk_file_map *m, const char *path)
 		return -EINVAL;
 	}
 	if (ioctl(m->file_fd, FS_IOC_FSGETXATTR, &fsx) < 0) {
-		ublk_err("bmap: cannot read the attributes of %s: %s", path, strerror(errno));
-		return -errno;
+		err = errno;
+		ublk_err("bmap: cannot read the attributes of %s: %s", path, strerror(err));
+		return -err;
 	}
 	if (fsx.fsx_xflags & FS_XFLAG_REALTIME) {
 		ublk_err("bmap: %s is a realtime file (on xfs's realtime device, not the one FIEMAP maps onto)",
@@ -268,28 +271,33 @@ static int set_immutable(struct ublk_file_map *m, const char *path)
  */
 static int take_lease(struct ublk_file_map *m, const char *path, bool recovering)
 {
+	int err;
+
 	if (fcntl(m->file_fd, F_SETLEASE, F_RDLCK) < 0) {
-		if (errno == EAGAIN)
+		err = errno;
+		if (err == EAGAIN)
 			ublk_err("bmap: %s is open for writing by some process: close it first (its blocks could be moved under the device)",
 				 path);
 		else
 			ublk_err("bmap: cannot take a read lease on %s (fs.leases-enable?): %s", path,
-				 strerror(errno));
-		return errno == EAGAIN ? -EBUSY : -errno;
+				 strerror(err));
+		return err == EAGAIN ? -EBUSY : -err;
 	}
 	if (recovering)
 		return 0;
 	if (fcntl(m->file_fd, F_SETLEASE, F_WRLCK) < 0) {
-		if (errno == EAGAIN)
+		err = errno;
+		if (err == EAGAIN)
 			ublk_err("bmap: %s is open elsewhere (another ublk device or a program): close it first",
 				 path);
 		else
-			ublk_err("bmap: cannot take a lease on %s: %s", path, strerror(errno));
-		return errno == EAGAIN ? -EBUSY : -errno;
+			ublk_err("bmap: cannot take a lease on %s: %s", path, strerror(err));
+		return err == EAGAIN ? -EBUSY : -err;
 	}
 	if (fcntl(m->file_fd, F_SETLEASE, F_RDLCK) < 0) {
-		ublk_err("bmap: cannot take a read lease on %s: %s", path, strerror(errno));
-		return -errno;
+		err = errno;
+		ublk_err("bmap: cannot take a read lease on %s: %s", path, strerror(err));
+		return -err;
 	}
 	return 0;
 }
