@@ -8,7 +8,8 @@
 # the device before its open returns. xfs: a plain file is served, a
 # reflinked one (shared extents) and a realtime one are refused; tmpfs and
 # btrfs are refused. The immutable flag the tool set is cleared by del
-# after a recover and after a killed daemon; one the user set is left.
+# after a recover and after a killed daemon; one the user set is left. An
+# active swap file is refused.
 # Every refusal: one line, no device, the flag as it was.
 . "$(dirname "$0")/test_common.sh"
 _prep_test bmap_02
@@ -128,6 +129,18 @@ _del_dev "$id"
 immutable "$f" || _fail "del cleared the immutable flag the user had set"
 chattr -i "$f"
 _nothing_left "ext4"
+
+# An active swap file (the kernel writes it where it mapped it, too).
+dd if=/dev/zero of="$ext4/swap.img" bs=1M count=8 conv=fsync status=none
+chmod 600 "$ext4/swap.img"
+if mkswap -q "$ext4/swap.img" && swapon "$ext4/swap.img"; then
+	_refused "is an active swap file" load "$OBJ" --file "$ext4/swap.img"
+	swapoff "$ext4/swap.img"
+	immutable "$ext4/swap.img" && _fail "a refused load left swap.img immutable"
+else
+	_log "no swap in this guest: the swap file case not run"
+fi
+rm -f "$ext4/swap.img"
 
 ## xfs: served; reflinked and realtime files refused
 mkxfs -m reflink=1 /dev/ram1 || _fail "mkfs.xfs"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bmap: the device is one preallocated file, served on the block device
- * under its file system at the places FIEMAP gave (user/fiemap.c); see
+ * under its file system at the places FIEMAP gave (bmap_fiemap.c); see
  * bpf/bmap.bpf.c for the design and the contract. This is its io_uring
  * twin: the same mapping, one SQE per extent piece on the block device
  * (backing file 0); a flush is its fdatasync. It also fills the BPF
