@@ -171,7 +171,7 @@ $(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(wildcard include
 	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(OUTPUT)/libublk-bpf.a $(LIBS) -o $@
 
 # Helpers the VM tests run (from the host's tree, visible in the guest).
-$(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: tests/host/%.c
+$(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/move_ext: $(OUTPUT)/tests/%: tests/host/%.c
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
@@ -182,7 +182,7 @@ $(OUTPUT)/tests/btf_patch: tests/host/btf_patch.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(LIBS) -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/btf_patch \
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/move_ext $(OUTPUT)/tests/btf_patch \
       $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.

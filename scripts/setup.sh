@@ -38,7 +38,7 @@ BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
 # make deb: the package build.
 DEB_PACKAGES=(dpkg-dev debhelper dh-dkms)
 # The VM rig and the tests and benchmarks inside it.
-RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs kmod cpio zstd
+RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs xfsprogs btrfs-progs kmod cpio zstd
 	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf)
 DRY_RUN=0
 

@@ -378,7 +378,8 @@ static int ublk_daemon_write_states(struct ublk_daemon *d)
 	int ret;
 
 	for (i = 0; i < d->nr_devs; i++) {
-		ret = ublk_state_write(d->devs[i].dev.info.dev_id, d->opts, getpid());
+		ret = ublk_state_write(d->devs[i].dev.info.dev_id, d->opts, getpid(),
+				       d->devs[i].dev.made_immutable);
 		if (ret < 0) {
 			ublk_err("cannot write the device's state file: %s", strerror(-ret));
 			return ret;
@@ -498,6 +499,14 @@ static void ublk_daemon_wait(struct ublk_daemon *d, const sigset_t *set)
 		if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) &&
 		    ublk_daemon_keep_held(d))
 			_exit(0);
+		/*
+		 * SIGIO comes only from a lease this daemon holds (bmap's file):
+		 * a process opened the file for writing and now waits for the
+		 * lease to go. The device must be gone before it may move
+		 * the blocks the device serves.
+		 */
+		if (si.ssi_signo == SIGIO)
+			ublk_err("a process opened a backing file for writing (its lease broke): stopping the devices");
 		ublk_daemon_stop_all(d, true);
 	}
 	if (pfd[1].fd >= 0)
@@ -565,6 +574,8 @@ static void ublk_daemon_block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	/* A backing file's lease broke (bmap): its default would kill us. */
+	sigaddset(set, SIGIO);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	/* It means nothing here: a stray one must not end the server of live devices. */
 	signal(SIGUSR1, SIG_IGN);
@@ -582,10 +593,18 @@ static int ublk_daemon_make_devs(struct ublk_daemon *d)
 	if (ret < 0)
 		return ret;
 	if (d->opts->recovering) {
+		unsigned int mask;
+
 		/* recover takes back one device: the one it names. */
 		ret = ublk_dev_take_back(&d->ctrl, &d->devs[0].dev, d->opts);
 		if (ret < 0)
 			return ret;
+		/*
+		 * A flag the dead daemon set is still ours to clear (init
+		 * found it set already): the new state file says so again.
+		 */
+		if (!ublk_state_made_immutable((unsigned int)d->opts->dev_id, &mask))
+			d->devs[0].dev.made_immutable |= mask;
 	} else {
 		ret = ublk_daemon_add_devs(d);
 		if (ret < 0)

@@ -105,6 +105,15 @@ if _shim_loaded; then
 	echo "load $UBLK_BPF_OBJS/stripe.bpf.o -n 8 --recovery --file $UBLK_TMP/b.img --file $UBLK_TMP/c.img" \
 		>"$conf/fast.conf"
 	_round fast 8 bpf 4
+	# Stopped without a take-back: this daemon loaded the program itself
+	# (serve runs it in load's own process; it was closed twice: SEGV).
+	_serve fast
+	UBLK_DEVS+=(8)
+	_ready 7
+	kill -TERM "$SERVE_PID"
+	wait "$SERVE_PID" || _fail "serve of a freshly loaded BPF device exited $? on SIGTERM"
+	_forget_dev 8
+	[ ! -e /dev/ublkc8 ] || _fail "SIGTERM left device 8"
 fi
 
 # add --show prints the node alone, as losetup --show does.
