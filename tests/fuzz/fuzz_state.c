@@ -64,6 +64,39 @@ static void check_key(const char *key)
 	free(big);
 }
 
+/*
+ * File @i as recorded, and the immutable flags the tool set: as the
+ * header says, within the buffers (exactly: one byte fewer does not do).
+ */
+static void check_file(unsigned int i, size_t nr_files)
+{
+	char *path = malloc(PATH_MAX), *id = malloc(64), *p2, *id2;
+	size_t pn, idn;
+	int ret;
+
+	FUZZ_CHECK(path && id);
+	ret = ublk_state_get_file(ID, i, path, PATH_MAX, id, 64);
+	FUZZ_CHECK(ret == 0 || ret == -ENOENT || ret == -EINVAL);
+	if (i >= nr_files)	/* none there (-EINVAL, as unit_state wants, not the header's -ENOENT) */
+		FUZZ_CHECK(ret != 0);
+	if (!ret) {
+		pn = strlen(path);
+		idn = strlen(id);
+		p2 = malloc(pn + 1);
+		id2 = malloc(idn + 1);
+		FUZZ_CHECK(p2 && id2);
+		FUZZ_CHECK(!ublk_state_get_file(ID, i, p2, pn + 1, id2, idn + 1));
+		FUZZ_CHECK(!strcmp(p2, path) && !strcmp(id2, id));
+		if (pn)
+			FUZZ_CHECK(ublk_state_get_file(ID, i, p2, pn, id2, idn + 1) == -EINVAL);
+		FUZZ_CHECK(ublk_state_get_file(ID, i, p2, pn + 1, id2, idn) == -ENOENT);
+		free(p2);
+		free(id2);
+	}
+	free(path);
+	free(id);
+}
+
 static void check_damaged(void)
 {
 	const char *why = ublk_state_why();
@@ -115,7 +148,7 @@ static void round_trip(const struct ublk_state_cmdline *cl)
 	o.argc = cl->argc;
 	o.argv = (char **)cl->argv;
 	o.target = cl->argc > 1 && strlen(cl->argv[1]) < 64 ? cl->argv[1] : "";
-	FUZZ_CHECK(!ublk_state_write(ID_BACK, &o, 1));
+	FUZZ_CHECK(!ublk_state_write(ID_BACK, &o, 1, 0));
 	FUZZ_CHECK(!ublk_state_get_cmdline(ID_BACK, &back));
 	FUZZ_CHECK(back.argc == cl->argc);
 	for (i = 0; i < cl->argc; i++)
@@ -152,6 +185,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!ublk_state_get_files(ID, buf, len))
 			FUZZ_CHECK(memchr(buf, '\0', len));
 		free(buf);
+	}
+	/* One file at a time, and the immutable flags, on a file every reader took. */
+	if (!ublk_state_get_cmdline(ID, cl)) {
+		char *all = malloc(1 << 16);
+		unsigned int mask = ~0U, nr = 0, f;
+
+		FUZZ_CHECK(all);
+		/*
+		 * At least as many files as there are: the comma-separated
+		 * list's commas and one (a path may hold commas too).
+		 */
+		if (!ublk_state_get_files(ID, all, 1 << 16))
+			for (nr = 1, buf = all; (buf = strchr(buf, ',')); buf++)
+				nr++;
+		FUZZ_CHECK(!ublk_state_made_immutable(ID, &mask));
+		FUZZ_CHECK(nr >= 32 || !(mask >> nr));
+		FUZZ_CHECK(!(mask >> UBLK_MAX_FILES));
+		for (f = 0; f < nr + 2 && f < UBLK_MAX_FILES + 2; f++)
+			check_file(f, f < nr ? nr : 0);
+		free(all);
 	}
 	/* Compared with files that exist, by device and inode. */
 	files.files[0] = "/";
