@@ -60,7 +60,8 @@ int ublk_state_get_files(unsigned int dev_id, char *buf, size_t len);
 int ublk_state_made_immutable(unsigned int dev_id, unsigned int *mask);
 /*
  * File @i of @dev_id as recorded: its real path into @path, its "DEV:INO"
- * into @id; -ENOENT when there is no such file or id.
+ * into @id; -ENOENT/-EINVAL as ublk_state_get() for the file itself,
+ * -EINVAL when it records no file @i, -ENOENT when no id for it.
  */
 int ublk_state_get_file(unsigned int dev_id, unsigned int i, char *path, size_t len,
 			char *id, size_t id_len);
