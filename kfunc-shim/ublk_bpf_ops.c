@@ -10,7 +10,7 @@
  *
  * Who may register. Loading a struct_ops program and creating its map
  * need only CAP_BPF (and CAP_PERFMON), which a BPF token can delegate to
- * an unprivileged user namespace; driving a ublk device with UBLK_F_BPF
+ * an unprivileged user namespace, given the module's BTF fd; driving a ublk device with UBLK_F_BPF
  * needs CAP_SYS_ADMIN (its control commands). An instance decides what a
  * device reads and writes, so registering or updating one needs
  * CAP_SYS_ADMIN too, checked here in the registering task (reg() and

@@ -30,7 +30,8 @@
  *   -U           with -R: once registered, load BPF_OBJ again and update
  *                the link to it; exit 1 if the kernel refuses that
  *   -N           with -R: without CAP_SYS_ADMIN in the effective set for
- *                the registration (or, with -U, only for the update)
+ *                the registration (or, with -U, the update) only, not for
+ *                loading
  *
  * While CMD runs, SIGUSR1 detaches the struct_ops link (the program is
  * unregistered), SIGUSR2 attaches it again and binds the device to it
@@ -548,11 +549,16 @@ static int register_only(struct shim *s, const sigset_t *set, const sigset_t *ol
 	struct ublk_bpf_obj fresh;
 	int ret, rc = 0;
 
-	if (ublk_bpf_obj_open(&s->bpf.obj, s->obj_path))
+	/*
+	 * Loaded with CAP_SYS_ADMIN: 6.12 asks it of libbpf's lookup of the
+	 * module's BTF (BPF_BTF_GET_FD_BY_ID), not of a task handed that fd.
+	 */
+	if (ublk_bpf_obj_open(&s->bpf.obj, s->obj_path) ||
+	    ublk_bpf_obj_load_unregistered(&s->bpf.obj, s->obj_path, s->reg_only_id, &cfg))
 		return 1;
 	if (s->no_admin && !s->update)
 		set_admin(false);
-	ret = ublk_bpf_obj_load(&s->bpf.obj, s->obj_path, s->reg_only_id, &cfg);
+	ret = ublk_bpf_obj_register(&s->bpf.obj, s->obj_path);
 	set_admin(true);
 	if (ret) {
 		printf("registered=0\n");
