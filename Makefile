@@ -17,6 +17,9 @@
 #               (check, demo, bench, profile and mutants set the rig up first)
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
+# make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
+#               state and configuration files, numbers; FUZZ_SECONDS per
+#               harness (default 300), FUZZ=NAME... a subset (tests/fuzz/)
 # make deb      the Debian packages ublk-bpf and ublk-bpf-dkms in .output/deb/
 # make system-test   the packages on a Debian 12 system booted with systemd in
 #               QEMU: reboots under load, kernel point update, removal (long)
@@ -67,7 +70,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup setup-build setup-rig rig check demo bench profile unit shim shim-tests \
-	mutants clean install uninstall install-list deb system-test setup-6.1 check-6.1
+	mutants clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
 
@@ -170,7 +173,7 @@ $(OUTPUT)/tests/unit_%: tests/host/unit_%.c tests/host/unit.h $(wildcard include
 	$(Q)$(CC) $(CPPFLAGS) -Itests/host $(CFLAGS) $(WARNINGS) $< $(OUTPUT)/libublk-bpf.a $(LIBS) -o $@
 
 # Helpers the VM tests run (from the host's tree, visible in the guest).
-$(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check: $(OUTPUT)/tests/%: tests/host/%.c
+$(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/move_ext: $(OUTPUT)/tests/%: tests/host/%.c
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
@@ -181,15 +184,53 @@ $(OUTPUT)/tests/btf_patch: tests/host/btf_patch.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(LIBS) -o $@
 
-unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/btf_patch \
+unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/move_ext $(OUTPUT)/tests/btf_patch \
       $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
 shim-tests: $(UAPI) $(OUTPUT)/libublk-bpf.a
 	$(Q)$(MAKE) --no-print-directory -C tests/shim
 
-check: all unit | rig
+check: all unit fuzz-build | rig
 	$(Q)tests/run_tests.sh
+
+# --- fuzzing -----------------------------------------------------------------
+# libFuzzer harnesses of the parsers (tests/fuzz/fuzz_NAME.c) over the core
+# built again with clang's coverage, ASan and UBSan (which aborts), in
+# .output/fuzz/; built only for make fuzz and make check. The libFuzzer
+# runtime is Debian's libclang-rt-dev (scripts/setup.sh build).
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+# clang's extra warning on { NULL } table ends, which gcc does not give.
+FUZZ_WARNINGS := $(WARNINGS) -Wno-missing-field-initializers
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/user/%.o,$(USER_SRCS))
+FUZZ_SECONDS ?= 300
+
+$(OUTPUT)/fuzz/user/%.o: user/%.c $(wildcard user/*.h user/targets/*.h include/*.h) $(UAPI)
+	$(call msg,FUZZCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_WARNINGS) -c $< -o $@
+
+$(OUTPUT)/fuzz/libublk-bpf.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(OUTPUT)/fuzz/libublk-bpf.a
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_WARNINGS) $< \
+		$(OUTPUT)/fuzz/libublk-bpf.a $(LIBS) -o $@ || \
+		{ echo "fuzz: no libFuzzer runtime? (apt-get install libclang-rt-dev, or make setup-build)" >&2; exit 1; }
+
+# The harnesses and the BPF objects the --set ones read.
+fuzz-build: $(FUZZ_BINS) $(BPF_OBJS) $(TEST_BPF_OBJS)
+
+# The long run; make check runs a short one (tests/run_tests.sh).
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ)
 
 # Debian 12's default kernel, 6.1 (scripts/kernel-6.1.sh: its image and a
 # ublk_drv built from its own source, cached): what works there, in two VM
@@ -312,6 +353,7 @@ uninstall:
 
 # Debian packages (debhelper, dh-dkms), built from a copy of the tree.
 deb:
+	$(Q)scripts/setup.sh deb
 	$(Q)scripts/deb.sh
 
 # Not part of check: tens of minutes of TCG boots (tests/system/README.md).

@@ -5,22 +5,25 @@
  *
  * bmap: a loop device without the file system in the IO path. The device
  * is a preallocated file; `ublk-bpf load` asks the file system where the
- * file's blocks lie (FIEMAP, user/fiemap.c), puts those extents in the
- * "extents" map, and registers the block device under the file system as
- * backing file 0 (opened O_DIRECT). Each IO is then mapped here, extent by
- * extent, to aios on that block device: no page cache, no extent tree walk,
- * no journal, no inode lock per IO.
+ * file's blocks lie (FIEMAP, user/targets/bmap_fiemap.c), puts those
+ * extents in the "extents" map, and registers the block device under the
+ * file system as backing file 0 (opened O_DIRECT). Each IO is then mapped
+ * here, extent by extent, to aios on that block device: no page cache, no
+ * extent tree walk, no journal, no inode lock per IO.
  *
  * It is only right while the file's blocks stay where FIEMAP saw them, so
- * the loader refuses files with holes, unwritten (fallocated, never
- * written) or shared (reflinked) extents, and marks the file immutable
- * (FS_IMMUTABLE_FL) while the device lives: truncate, unlink, writes through
- * the file system, defragmentation (EXT4_IOC_MOVE_EXT) and reflink all
- * refuse an immutable file. `del` restores the flag. Someone who clears the
- * flag and truncates or defragments anyway moves blocks under the device:
- * its IO then reads and writes blocks the file system may have given to
- * another file or to its own metadata. That is the contract, as with swap
- * files; the README says so.
+ * the loader (user/targets/bmap_fiemap.c) takes only ext4 and xfs files
+ * (no realtime, no swap file), refuses holes, unwritten (fallocated, never
+ * written) and shared (reflinked) extents, marks the file immutable
+ * (FS_IMMUTABLE_FL: no new writable open, truncate, unlink or write) and
+ * holds a read lease on it while the device lives, which refuses the load
+ * while anyone has the file open for writing (such an fd could still run
+ * EXT4_IOC_MOVE_EXT) and stops the device should a writer get in later.
+ * `del` restores the flag. Not guarded: xfs lets the immutable file be
+ * the source of a reflink, whose copy then shares the blocks this writes
+ * in place; and whoever clears the flag and moves blocks with no lease
+ * held (the daemon killed) moves them under the device. That is the
+ * contract, as with swap files; usage.md says so.
  *
  * Lookup: a binary search over the whole array (entries past the last
  * extent repeat it), UBLK_BMAP_SEARCH_STEPS array lookups. Each call serves

@@ -72,14 +72,24 @@
  *	the device is deleted. A BPF program names a file by its index in
  *	this array. Each must be a regular file or a block device, not
  *	opened with O_APPEND; its open mode decides which aio ops work on it.
+ * UBLK_U_CMD_BPF_BIND: .addr, .len and .data[0] must be 0. After START_DEV,
+ *	on a device whose struct_ops was unregistered: binds it to the one
+ *	now registered with its ops id (-ENOENT if none, -EALREADY if the
+ *	device is bound). Registering a struct_ops never binds a started
+ *	device by itself: after an unregistration only this command, from
+ *	the device's owner, chooses its program again.
  *
- * All three return 0 or a negative errno: -EOPNOTSUPP for a device without
+ * All return 0 or a negative errno: -EOPNOTSUPP for a device without
  * UBLK_F_BPF, -EBUSY after START_DEV (and for a second REG_FILES),
- * -EINVAL for malformed arguments, -EBADF for a bad fd.
+ * -EINVAL for malformed arguments, -EBADF for a bad fd. Like every control
+ * command of a BPF device, they need CAP_SYS_ADMIN. So does registering a
+ * struct ublk_bpf_ops (-EPERM without it); an ops id is held by one
+ * registered instance at a time (-EEXIST for a second one).
  */
 #define UBLK_BPF_CMD_SET_PARAMS		0xb0
 #define UBLK_BPF_CMD_GET_INFO		0xb1
 #define UBLK_BPF_CMD_REG_FILES		0xb2
+#define UBLK_BPF_CMD_BIND		0xb3
 
 #ifdef _IOWR
 #define UBLK_U_CMD_BPF_SET_PARAMS	\
@@ -88,6 +98,8 @@
 	_IOR('u', UBLK_BPF_CMD_GET_INFO, struct ublksrv_ctrl_cmd)
 #define UBLK_U_CMD_BPF_REG_FILES	\
 	_IOWR('u', UBLK_BPF_CMD_REG_FILES, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_BIND		\
+	_IOWR('u', UBLK_BPF_CMD_BIND, struct ublksrv_ctrl_cmd)
 #endif
 
 /* At most this many backing files per device. */
@@ -143,6 +155,9 @@ struct ublk_param_bpf {
  * @io_hint_sequential: reads and writes offered with the IO pattern hint
  *	UBLK_IO_PATTERN_SEQUENTIAL (include/ublk_io_pattern.h)
  * @io_hint_random: reads and writes offered with UBLK_IO_PATTERN_RANDOM
+ * @aio_timed_out: ublk_bpf_aio_alloc() calls refused because the IO had
+ *	timed out (a program that submits from aio_complete() cannot keep a
+ *	timed-out IO alive)
  *
  * Counters after @refused were added without an ABI version change: a
  * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
@@ -167,6 +182,7 @@ struct ublk_bpf_dev_stats {
 	__u64	aio_eagain;
 	__u64	io_hint_sequential;
 	__u64	io_hint_random;
+	__u64	aio_timed_out;
 };
 
 /* ublk_bpf_dev_info.flags */

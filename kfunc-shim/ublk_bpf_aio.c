@@ -583,8 +583,8 @@ __bpf_kfunc_start_defs();
  * ublk_bpf_aio_release() before the program returns. It keeps @io from
  * completing until it is done.
  *
- * Return: the aio, or NULL when out of memory or when @io was already
- * completed with ublk_bpf_complete_io().
+ * Return: the aio, or NULL when out of memory, when @io was already
+ * completed with ublk_bpf_complete_io(), or when it timed out.
  */
 __bpf_kfunc struct ublk_bpf_aio *ublk_bpf_aio_alloc(struct ublk_bpf_io *io)
 {
@@ -594,6 +594,11 @@ __bpf_kfunc struct ublk_bpf_aio *ublk_bpf_aio_alloc(struct ublk_bpf_io *io)
 	if (!ublk_bpf_io_live(io) ||
 	    test_bit(UBLK_BPF_IO_COMPLETED, &io->flags)) {
 		this_cpu_inc(io->dev->stats->refused);
+		return NULL;
+	}
+	/* a timed-out IO ends when its aios do: none may be added */
+	if (test_bit(UBLK_BPF_IO_TIMED_OUT, &io->flags)) {
+		this_cpu_inc(io->dev->stats->aio_timed_out);
 		return NULL;
 	}
 	for (slot = 0; slot < UBLK_BPF_IO_AIOS; slot++) {

@@ -2,9 +2,13 @@
 /*
  * ublk-bpf: the control commands this module adds to ublk, on a device
  * made with UBLK_F_BPF: UBLK_U_CMD_BPF_SET_PARAMS (the ops id),
- * UBLK_U_CMD_BPF_REG_FILES (the backing files, once, before START_DEV) and
- * UBLK_U_CMD_BPF_GET_INFO (binding and counters). Each runs under the
- * device's mutex, which serializes it with START_DEV.
+ * UBLK_U_CMD_BPF_REG_FILES (the backing files, once, before START_DEV),
+ * UBLK_U_CMD_BPF_GET_INFO (binding and counters) and UBLK_U_CMD_BPF_BIND
+ * (the owner binds its device again after its instance was unregistered).
+ * Each runs under the device's mutex, which serializes it with START_DEV;
+ * the driver let them through only for a task with CAP_SYS_ADMIN (a BPF
+ * device is never an unprivileged one), which is what makes the sender
+ * the device's owner.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -158,6 +162,7 @@ static const u16 ublk_bpf_stat_offsets[] = {
 	UBLK_BPF_STAT(aio_eagain),
 	UBLK_BPF_STAT(io_hint_sequential),
 	UBLK_BPF_STAT(io_hint_random),
+	UBLK_BPF_STAT(aio_timed_out),
 };
 
 static_assert(ARRAY_SIZE(ublk_bpf_stat_offsets) * sizeof(u64) ==
@@ -209,6 +214,21 @@ static int ublk_bpf_ctrl_get_info(struct ublk_bpf_dev **pbd,
 	return 0;
 }
 
+/* Lock order: the device's mutex, then ublk_bpf_mutex (in the callee). */
+static int ublk_bpf_ctrl_bind(struct ublk_bpf_dev **pbd,
+			      struct mutex *dev_mutex, u64 addr, u16 len,
+			      u64 data)
+{
+	int ret;
+
+	if (addr || len || data)
+		return -EINVAL;
+	mutex_lock(dev_mutex);
+	ret = *pbd ? ublk_bpf_dev_bind_again(*pbd) : -EINVAL;
+	mutex_unlock(dev_mutex);
+	return ret;
+}
+
 /**
  * ublk_bpf_ctrl_cmd - the control commands this module adds
  * @pbd: the device's BPF state pointer, allocated here on first use
@@ -232,6 +252,7 @@ int ublk_bpf_ctrl_cmd(struct ublk_bpf_dev **pbd,
 	case UBLK_U_CMD_BPF_SET_PARAMS:
 	case UBLK_U_CMD_BPF_GET_INFO:
 	case UBLK_U_CMD_BPF_REG_FILES:
+	case UBLK_U_CMD_BPF_BIND:
 		break;
 	default:
 		return -EOPNOTSUPP;
@@ -244,6 +265,8 @@ int ublk_bpf_ctrl_cmd(struct ublk_bpf_dev **pbd,
 		return ublk_bpf_ctrl_set_params(pbd, info, dev_mutex, addr, len);
 	case UBLK_U_CMD_BPF_GET_INFO:
 		return ublk_bpf_ctrl_get_info(pbd, dev_mutex, addr, len);
+	case UBLK_U_CMD_BPF_BIND:
+		return ublk_bpf_ctrl_bind(pbd, dev_mutex, addr, len, data);
 	default:
 		return ublk_bpf_ctrl_reg_files(pbd, info, dev_mutex, addr, len,
 					       data);

@@ -4,12 +4,14 @@
  * ublk_bpf_ops it is bound to.
  *
  * A device names an ops id (UBLK_U_CMD_BPF_SET_PARAMS) and is bound to the
- * registered instance with that id when it starts. An instance registered
- * later binds every running device that waits for its id; an instance that
- * is unregistered unbinds its devices, whose IO then goes to the ublk server
- * until an instance with the same id comes back. Updating a struct_ops link
- * to a new instance with the same id moves the devices to it without that
- * detour (ublk_bpf_ops.c has the registry of instances).
+ * registered instance with that id when it starts. An instance that is
+ * unregistered unbinds its devices, whose IO then goes to the ublk server.
+ * Only the device's owner binds it again, with UBLK_U_CMD_BPF_BIND once it
+ * registered an instance with the id: an instance registered later by
+ * anyone else never adopts the device (the id is a name, not a
+ * credential). Updating a struct_ops link to a new instance with the same
+ * id moves the devices to it without that detour: only the link's holder
+ * can. ublk_bpf_ops.c has the registry of instances and who may register.
  *
  * Binding changes happen under ublk_bpf_mutex. The IO path reads a device's
  * binding under ublk_bpf_srcu, around the whole handling of one IO stage, so
@@ -89,28 +91,6 @@ static void ublk_bpf_unbind_end(struct ublk_bpf_dev *bd)
 		b->ops->detach_dev(bd->dev_id);
 	ublk_bpf_dev_abandon_ios(bd, b->gen);
 	kfree(b);
-}
-
-/**
- * ublk_bpf_devs_bind - bind the devices that wait for a new instance
- * @ops: the instance, just registered
- *
- * Call with ublk_bpf_mutex held.
- */
-void ublk_bpf_devs_bind(const struct ublk_bpf_ops *ops)
-{
-	struct ublk_bpf_dev *bd;
-
-	lockdep_assert_held(&ublk_bpf_mutex);
-	list_for_each_entry(bd, &ublk_bpf_devs, node) {
-		/* @ops_id is frozen once @started */
-		if (!bd->started || bd->stopped || bd->ops_id != ops->id ||
-		    rcu_access_pointer(bd->binding))
-			continue;
-		if (!ublk_bpf_bind(bd, ops))
-			pr_info("dev %u: bound to ops %u (%s)\n",
-				bd->dev_id, ops->id, ops->name);
-	}
 }
 
 /**
@@ -276,6 +256,44 @@ int ublk_bpf_dev_start(struct ublk_bpf_dev *bd, u64 dev_flags)
 	ret = ublk_bpf_bind(bd, ops);
 	if (!ret)
 		WRITE_ONCE(bd->started, true);	/* ublk_bpf_serves_alone() */
+unlock:
+	mutex_unlock(&ublk_bpf_mutex);
+	return ret;
+}
+
+/**
+ * ublk_bpf_dev_bind_again - the owner binds its device to a new instance
+ * @bd: BPF state of the device
+ *
+ * UBLK_U_CMD_BPF_BIND, with the device's mutex held: a started device
+ * whose instance was unregistered is bound to the instance now registered
+ * with its ops id. Registering never does this by itself, so whoever
+ * holds the device's control path decides which program drives it.
+ *
+ * Return: 0; -EINVAL if the device was never started or is stopped;
+ * -EALREADY if it is bound; -ENOENT if no instance has its ops id;
+ * attach_dev()'s refusal.
+ */
+int ublk_bpf_dev_bind_again(struct ublk_bpf_dev *bd)
+{
+	const struct ublk_bpf_ops *ops;
+	int ret;
+
+	mutex_lock(&ublk_bpf_mutex);
+	ret = -EINVAL;
+	if (!bd->started || bd->stopped)
+		goto unlock;
+	ret = -EALREADY;
+	if (ublk_bpf_binding_of(bd))
+		goto unlock;
+	ops = ublk_bpf_ops_find(bd->ops_id);
+	ret = -ENOENT;
+	if (!ops)
+		goto unlock;
+	ret = ublk_bpf_bind(bd, ops);
+	if (!ret)
+		pr_info("dev %u: bound again to ops %u (%s)\n",
+			bd->dev_id, ops->id, ops->name);
 unlock:
 	mutex_unlock(&ublk_bpf_mutex);
 	return ret;

@@ -518,7 +518,9 @@ bool ublk_bpf_commit_retry(struct ublk_bpf_dev *bd, struct request *rq,
  *
  * An IO the program still owns when it times out is failed with
  * -ETIMEDOUT; it ends once its aios are done. An IO whose aios are still
- * running gets more time.
+ * running gets more time. From the first timeout on, the IO takes no new
+ * aio (ublk_bpf_aio_alloc()): an aio_complete() that submits again on
+ * every completion would otherwise keep it alive for ever.
  *
  * Return: true if the request is on the BPF path and @ret is set.
  */
@@ -531,6 +533,7 @@ bool ublk_bpf_timeout(struct ublk_bpf_dev *bd, struct request *rq, u16 q_id,
 
 	if (!ublk_bpf_io_live(io))
 		return false;
+	set_bit(UBLK_BPF_IO_TIMED_OUT, &io->flags);
 	idx = srcu_read_lock(&ublk_bpf_srcu);
 	finished = ublk_bpf_io_finish(io, -ETIMEDOUT);
 	srcu_read_unlock(&ublk_bpf_srcu, idx);

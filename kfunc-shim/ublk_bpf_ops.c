@@ -7,6 +7,17 @@
  * ublk_bpf_dev.c for what registering, unregistering and updating do to
  * them). The verifier callbacks check which members may sleep; the stubs
  * give the verifier and CFI the members' prototypes.
+ *
+ * Who may register. Loading a struct_ops program and creating its map
+ * need only CAP_BPF (and CAP_PERFMON), which a BPF token can delegate to
+ * an unprivileged user namespace, given the module's BTF fd; driving a ublk device with UBLK_F_BPF
+ * needs CAP_SYS_ADMIN (its control commands). An instance decides what a
+ * device reads and writes, so registering or updating one needs
+ * CAP_SYS_ADMIN too, checked here in the registering task (reg() and
+ * update() run in the bpf() call of the task that creates or updates the
+ * link, or updates the map). An id is held by one instance at a time, and
+ * a registration never takes a device: only the device's owner binds it,
+ * at START_DEV or with UBLK_U_CMD_BPF_BIND.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,6 +25,7 @@
 #include <linux/bpf_verifier.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/capability.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -64,17 +76,37 @@ const struct ublk_bpf_ops *ublk_bpf_ops_find(u32 id)
 	return xa_load(&ublk_bpf_ops_by_id, id);
 }
 
+/*
+ * CAP_SYS_ADMIN of the task registering or updating an instance, in the
+ * initial user namespace: what the ublk control path of a BPF device asks
+ * for, and more than a BPF token can hand out.
+ */
+static int ublk_bpf_ops_may_register(const struct ublk_bpf_ops *ops)
+{
+	if (capable(CAP_SYS_ADMIN))
+		return 0;
+	pr_info_ratelimited("ops %u (%s) refused: the registering task has no CAP_SYS_ADMIN\n",
+			    ops->id, ops->name);
+	return -EPERM;
+}
+
+/*
+ * A new instance takes its id, if free, and nothing else: the devices
+ * that named the id and lost their instance stay unbound until their owner
+ * binds them again (UBLK_U_CMD_BPF_BIND).
+ */
 static int ublk_bpf_ops_reg(void *kdata, struct bpf_link *link)
 {
 	const struct ublk_bpf_ops *ops = kdata;
 	int ret;
 
+	ret = ublk_bpf_ops_may_register(ops);
+	if (ret)
+		return ret;
 	mutex_lock(&ublk_bpf_mutex);
 	ret = xa_insert(&ublk_bpf_ops_by_id, ops->id, (void *)ops, GFP_KERNEL);
 	if (ret == -EBUSY)
 		ret = -EEXIST;
-	if (!ret)
-		ublk_bpf_devs_bind(ops);
 	mutex_unlock(&ublk_bpf_mutex);
 	return ret;
 }
@@ -92,17 +124,21 @@ static void ublk_bpf_ops_unreg(void *kdata, struct bpf_link *link)
 /*
  * Link update: @kdata replaces @old_kdata, which must have the same id. The
  * devices move to the new instance at once; the IOs the old one kept are
- * requeued and reach the new one from the start.
+ * requeued and reach the new one from the start. Whoever holds the link
+ * may update it, given CAP_SYS_ADMIN as for a registration.
  */
 static int ublk_bpf_ops_update(void *kdata, void *old_kdata,
 			       struct bpf_link *link)
 {
 	const struct ublk_bpf_ops *ops = kdata;
 	const struct ublk_bpf_ops *old = old_kdata;
-	int ret = 0;
+	int ret;
 
 	if (ops->id != old->id)
 		return -EINVAL;
+	ret = ublk_bpf_ops_may_register(ops);
+	if (ret)
+		return ret;
 
 	mutex_lock(&ublk_bpf_mutex);
 	if (xa_load(&ublk_bpf_ops_by_id, old->id) != old) {

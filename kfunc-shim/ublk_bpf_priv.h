@@ -36,6 +36,8 @@ enum {
 	UBLK_BPF_IO_REQUEUE,
 	/* routed to queue_io_cmd_daemon(), waiting for the task work */
 	UBLK_BPF_IO_TO_DAEMON,
+	/* the block layer timeout fired: no new aio may hold the IO */
+	UBLK_BPF_IO_TIMED_OUT,
 };
 
 #define UBLK_BPF_AIO_INLINE_BVECS	4
@@ -310,7 +312,7 @@ bool ublk_bpf_prog_is_ours(const struct bpf_prog *prog);
 
 /* ublk_bpf_ops.c: the registry of instances; ublk_bpf_dev.c: bindings */
 const struct ublk_bpf_ops *ublk_bpf_ops_find(u32 id);
-void ublk_bpf_devs_bind(const struct ublk_bpf_ops *ops);
+int ublk_bpf_dev_bind_again(struct ublk_bpf_dev *bd);
 void ublk_bpf_devs_rebind(const struct ublk_bpf_ops *old,
 			  const struct ublk_bpf_ops *ops);
 bool ublk_bpf_dev_ops_name(struct ublk_bpf_dev *bd,

@@ -13,6 +13,8 @@
 #   scripts/setup.sh [--dry-run] rig     build, plus what `make demo`,
 #       `make check` and `make bench` need: QEMU, fio, test tools, and the
 #       kernel image the VM boots.
+#   scripts/setup.sh [--dry-run] deb     build, plus what `make deb` needs:
+#       dpkg-dev, debhelper, dh-dkms.
 #   scripts/setup.sh [--dry-run] [all]   the same as rig.
 #
 # The kernel: the running one when it is a Debian 6.12 whose headers are
@@ -29,11 +31,14 @@ set -euo pipefail
 
 CACHE=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
 # The build: compilers, libraries the tool links, pahole for the module's
-# BTF, patch for the shim's hook patch, xz for the kernel source.
+# BTF, patch for the shim's hook patch, xz for the kernel source, clang's
+# libFuzzer and sanitizer runtimes for make fuzz and make check.
 BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
-		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils)
+		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils libclang-rt-dev)
+# make deb: the package build.
+DEB_PACKAGES=(dpkg-dev debhelper dh-dkms)
 # The VM rig and the tests and benchmarks inside it.
-RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs kmod cpio zstd
+RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs xfsprogs btrfs-progs kmod cpio zstd
 	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf)
 DRY_RUN=0
 
@@ -217,21 +222,22 @@ ENV
 	fi
 }
 
-usage() { echo "usage: scripts/setup.sh [--dry-run] [build|rig|all]" >&2; exit 2; }
+usage() { echo "usage: scripts/setup.sh [--dry-run] [build|deb|rig|all]" >&2; exit 2; }
 
 main() {
 	local part=all
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--dry-run) DRY_RUN=1 ;;
-		build|rig|all) part=$1 ;;
+		build|deb|rig|all) part=$1 ;;
 		*) usage ;;
 		esac
 		shift
 	done
 	[ $DRY_RUN -eq 1 ] || mkdir -p "$CACHE"
 	install_packages build "${BUILD_PACKAGES[@]}"
-	[ "$part" = build ] || install_packages rig "${RIG_PACKAGES[@]}"
+	[ "$part" = deb ] && install_packages deb "${DEB_PACKAGES[@]}"
+	[ "$part" = build ] || [ "$part" = deb ] || install_packages rig "${RIG_PACKAGES[@]}"
 	local resolved ver abi
 	resolved=$(resolve_kernel || true)
 	if [ -z "$resolved" ] && [ -f "$CACHE/current.env" ]; then
@@ -244,7 +250,7 @@ main() {
 	read -r ver abi <<<"$resolved"
 	[ $DRY_RUN -eq 1 ] && echo "kernel: $abi ($ver), cache $CACHE"
 	fetch_build_parts "$ver" "$abi"
-	[ "$part" = build ] || fetch_rig_parts "$ver" "$abi"
+	[ "$part" = build ] || [ "$part" = deb ] || fetch_rig_parts "$ver" "$abi"
 	build_bpf_tools "$CACHE/kernel/$abi"
 	write_env "$ver" "$abi"
 	[ $DRY_RUN -eq 1 ] || say "ready ($part): kernel $abi, cache $CACHE"

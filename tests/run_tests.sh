@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: every test. Host tier first (unit tests, CLI checks that need
-# no kernel), then the VM tier in one boot of the stock Debian 6.12 kernel.
+# no kernel, the parsers fuzzed briefly), then the VM tier in one boot of the stock Debian 6.12 kernel.
 # Prints a TAP line per test and closes with "N passed, N failed, N skipped".
 # UBLK_TEST_FILTER (grep -E on test names) narrows both tiers.
 set -u
@@ -26,6 +26,12 @@ for t in tests/host/test_*.sh; do
 	echo "$out" | sed 's/^/# /'
 	tap_result $rc "$name"
 done
+
+# The parsers under libFuzzer (tests/fuzz/), a short run of each from the
+# committed seeds and reproducers only; make fuzz is the long one.
+start=$(date +%s)
+tests/fuzz/run.sh --tap --fresh --seconds "${UBLK_FUZZ_SECONDS:-8}" | tap_merge host/
+echo "# fuzzing took $(( $(date +%s) - start ))s"
 
 echo "# booting the VM for the VM tests"
 start=$(date +%s)

@@ -41,7 +41,12 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 	if (dev->tgt->bpf_config)
 		dev->tgt->bpf_config(dev, &cfg);
 	if (*opened && (*opened)->obj) {
+		/*
+		 * Moved, not copied: serve runs the daemon in load's own
+		 * process, and load closes its struct afterwards.
+		 */
 		bd->obj = **opened;
+		**opened = (struct ublk_bpf_obj){ 0 };
 		*opened = NULL;
 	} else {
 		ret = ublk_bpf_obj_open(&bd->obj, opts->bpf_obj);

@@ -28,18 +28,33 @@ struct ublk_param {
 	const struct btf_type *type;	/* modifiers and typedefs stripped */
 	__u32 type_id;
 	bool is_const, is_volatile;
+	bool loops;			/* its modifiers or typedefs loop: a broken object */
+	bool outside;			/* its entry lies past its section's data */
+	__u32 offset;			/* of its entry in the section */
 	const char *section;
 	char *data;			/* its bytes in the section's initial value */
 	__u32 size;			/* of its entry in the section */
 	long long type_size;		/* of its BTF type; negative when unknown */
 };
 
-/* The variable's type, past typedefs and modifiers, noting const/volatile. */
+/* As many typedefs and modifiers as libbpf follows (its MAX_RESOLVE_DEPTH). */
+#define UBLK_MAX_TYPE_DEPTH	32
+
+/*
+ * The variable's type, past typedefs and modifiers, noting const/volatile.
+ * libbpf opens an object whose chain of them loops (a crafted one): past
+ * UBLK_MAX_TYPE_DEPTH, 0 (void) and @p->loops.
+ */
 static __u32 ublk_param_strip(const struct btf *btf, __u32 id, struct ublk_param *p)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
+	unsigned int depth = 0;
 
 	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		if (++depth > UBLK_MAX_TYPE_DEPTH) {
+			p->loops = true;
+			return 0;
+		}
 		if (btf_is_const(t))
 			p->is_const = true;
 		if (btf_is_volatile(t))
@@ -100,7 +115,10 @@ static int ublk_param_find(struct bpf_object *obj, const char *name, struct ublk
 			 */
 			p->type_size = btf__resolve_size(btf, var->type);
 			data = ublk_section_data(obj, p->section, &size);
-			p->data = data && v->offset + v->size <= size &&
+			/* In 64 bits: a crafted offset near 4 GiB wraps in 32. */
+			p->offset = v->offset;
+			p->outside = data && (__u64)v->offset + v->size > size;
+			p->data = data && !p->outside &&
 				  p->type_size == (long long)v->size ? data + v->offset : NULL;
 			return 0;
 		}
@@ -299,6 +317,10 @@ static int ublk_param_settable(struct bpf_object *obj, const char *path, const s
 			 path, p->name);
 		return -EINVAL;
 	}
+	if (p->loops) {
+		ublk_err("%s: --set %s: its BTF type refers to itself: a broken object", path, p->name);
+		return -EINVAL;
+	}
 	if (!ublk_is_rodata(p->section) || !p->is_const || !p->is_volatile) {
 		ublk_err("%s: --set %s: the variable is not 'const volatile' (it is in %s), so it cannot be set before load",
 			 path, p->name, p->section);
@@ -307,6 +329,11 @@ static int ublk_param_settable(struct bpf_object *obj, const char *path, const s
 	if (p->type_size != (long long)p->size) {
 		ublk_err("%s: --set %s: its BTF type has %lld bytes but its entry in %s %u: a broken object",
 			 path, p->name, p->type_size, p->section, p->size);
+		return -EINVAL;
+	}
+	if (p->outside) {
+		ublk_err("%s: --set %s: its entry (%u bytes at %u) lies outside its section %s: a broken object",
+			 path, p->name, p->size, p->offset, p->section);
 		return -EINVAL;
 	}
 	if (!p->data) {

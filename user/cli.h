@@ -44,6 +44,17 @@ int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o);
  * alone), -EINVAL when it is but does not parse.
  */
 int ublk_parse_recover_as_add(int argc, char **argv, struct ublk_dev_opts *o);
+/*
+ * Options of recover: -n ID (@sel), or kublk's recover -n ID -t TARGET ...
+ * (@as_add, the add command line in @dev). Here, not in cmd_recover.c, so
+ * that whoever drives the verb table's parse (the fuzzer) can free @dev.
+ */
+struct ublk_recover_opts {
+	struct ublk_sel_opts sel;
+	struct ublk_dev_opts dev;
+	bool as_add;
+};
+
 /* A verb with no options but --run-dir (features); @argv[0] is its name. */
 int ublk_parse_none(int argc, char **argv, struct ublk_sel_opts *o);
 

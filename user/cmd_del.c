@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `ublk-bpf del -n ID | -a`: stop and delete devices, wait for their daemons. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bpf_obj.h"
 #include "commands.h"
@@ -37,6 +43,53 @@ static void ublk_wait_daemon_gone(int pid)
 
 	for (i = 0; i < 500 && ublk_pid_alive(pid); i++)
 		nanosleep(&ts, NULL);
+}
+
+/*
+ * The immutable flags the tool set for device @dev_id (its state file says
+ * which files), cleared once its daemon is gone: one killed, or one that
+ * took the device back by recover, may not have; its page cache dropped,
+ * as the daemon does. A file that is no longer
+ * the one served (replaced, moved) is let be; so is every flag the tool
+ * did not set.
+ */
+static void ublk_del_clear_immutable(unsigned int dev_id)
+{
+	char path[PATH_MAX], id[48], now[48];
+	unsigned int mask, i;
+	struct stat st;
+	int fd, flags;
+
+	if (ublk_state_made_immutable(dev_id, &mask) < 0)
+		return;
+	for (i = 0; i < UBLK_MAX_FILES; i++) {
+		if (!(mask & (1U << i)) ||
+		    ublk_state_get_file(dev_id, i, path, sizeof(path), id, sizeof(id)))
+			continue;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		snprintf(now, sizeof(now), "%llu:%llu", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		if (strcmp(now, id)) {
+			ublk_err("device %u: %s is not the file it served: its immutable flag is left",
+				 dev_id, path);
+			close(fd);
+			continue;
+		}
+		/* The device wrote under the file's page cache, as at the daemon's end. */
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		if (!ioctl(fd, FS_IOC_GETFLAGS, &flags) && flags & FS_IMMUTABLE_FL) {
+			flags &= ~FS_IMMUTABLE_FL;
+			if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+				ublk_err("device %u: cannot clear the immutable flag of %s: %s",
+					 dev_id, path, strerror(errno));
+		}
+		close(fd);
+	}
 }
 
 /*
@@ -102,6 +155,9 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 			;
 		if (j == i && !ublk_pid_serves_other(ctrl, infos[i].ublksrv_pid, ids[i]))
 			ublk_wait_daemon_gone(infos[i].ublksrv_pid);
+		/* A live daemon clears its own as it lets go of the device. */
+		if (!ublk_pid_alive(infos[i].ublksrv_pid))
+			ublk_del_clear_immutable(ids[i]);
 		ublk_state_remove(ids[i]);
 		ublk_pattern_stats_remove(ids[i]);
 		ublk_unpin_dev(ids[i]);

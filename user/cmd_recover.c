@@ -121,13 +121,6 @@ int ublk_cmd_recover_as(struct ublk_dev_opts *opts)
 	return ublk_cmd_add(opts);
 }
 
-/* recover -n ID, or kublk's recover -n ID -t TARGET ... (as_add). */
-struct ublk_recover_opts {
-	struct ublk_sel_opts sel;
-	struct ublk_dev_opts dev;
-	bool as_add;
-};
-
 static int recover_parse(int argc, char **argv, void *arg)
 {
 	struct ublk_recover_opts *o = arg;

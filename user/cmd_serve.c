@@ -3,7 +3,9 @@
  * `ublk-bpf serve NAME`: the device configured in /etc/ublk-bpf/NAME.conf,
  * served in the foreground by this process: what the systemd unit
  * ublk-bpf@NAME.service runs. READY=1 goes to the service manager once
- * /dev/ublkbID serves; SIGTERM stops and deletes the device. When the
+ * /dev/ublkbID serves; SIGTERM stops and deletes the device (one made
+ * with --recovery that a file system holds is left for the next serve,
+ * for `systemctl restart`; see dev.c). When the
  * device is still there, QUIESCED, from a daemon that died (made with
  * --recovery), it is taken back as `recover` does, so a crash costs no IO
  * error; a leftover the configuration cannot take back is deleted first.
@@ -102,8 +104,10 @@ const struct ublk_verb ublk_verb_serve = {
 	.help = "Serves the device configured in DIR/NAME.conf (default /etc/ublk-bpf) in\n"
 		"the foreground, as the systemd unit ublk-bpf@NAME.service does: the file\n"
 		"holds the add or load command line, with a fixed -n ID. Tells systemd\n"
-		"READY=1 once /dev/ublkbID serves; SIGTERM stops and deletes the device. A\n"
-		"device left QUIESCED by a daemon that died is taken back (recover).\n"
+		"READY=1 once /dev/ublkbID serves; SIGTERM stops and deletes the device, but\n"
+		"a --recovery device a mounted file system holds is left QUIESCED for the\n"
+		"next serve to take back (systemctl restart). A device left QUIESCED by a\n"
+		"daemon that died is taken back (recover).\n"
 		"  --config-dir DIR    where NAME.conf is",
 	.options = ublk_serve_longopts,
 	.opts_size = sizeof(struct ublk_serve_opts),

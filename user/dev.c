@@ -16,8 +16,8 @@
  * Each device then ends on its own: when someone sends it STOP_DEV
  * (`ublk-bpf del -n`), its queue threads end and the daemon lets go of it;
  * the daemon exits with its last device. SIGTERM/SIGINT stop and delete
- * every device. A device made with --recovery outlives a daemon that dies
- * or gets SIGQUIT: `recover` runs this daemon again for that one device,
+ * every device (serve: but a --recovery device a file system holds). A
+ * device made with --recovery outlives a daemon that dies or gets SIGQUIT: `recover` runs this daemon again for that one device,
  * with START_USER_RECOVERY instead of ADD_DEV and END_USER_RECOVERY instead
  * of START_DEV. A BPF device's program stays bound and serves on meanwhile
  * (the kfunc-shim holds what it redirects): the new daemon does not load
@@ -378,7 +378,8 @@ static int ublk_daemon_write_states(struct ublk_daemon *d)
 	int ret;
 
 	for (i = 0; i < d->nr_devs; i++) {
-		ret = ublk_state_write(d->devs[i].dev.info.dev_id, d->opts, getpid());
+		ret = ublk_state_write(d->devs[i].dev.info.dev_id, d->opts, getpid(),
+				       d->devs[i].dev.made_immutable);
 		if (ret < 0) {
 			ublk_err("cannot write the device's state file: %s", strerror(-ret));
 			return ret;
@@ -427,6 +428,45 @@ static bool ublk_daemon_reap(struct ublk_daemon *d)
 	return !left;
 }
 
+/*
+ * A device something holds exclusively: a mounted file system, device
+ * mapper or md over it. Open O_EXCL fails with EBUSY then.
+ */
+static bool ublk_dev_held(unsigned int dev_id)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/ublkb%u", dev_id);
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 && errno == EBUSY;
+}
+
+/*
+ * serve, SIGTERM/SIGINT: `systemctl restart` sends it too. A --recovery
+ * device a file system is still mounted on is left QUIESCED for the next
+ * serve to take back, rather than deleted under the file system; at
+ * shutdown its mounts are gone first, and it is deleted.
+ */
+static bool ublk_daemon_keep_held(struct ublk_daemon *d)
+{
+	unsigned int i;
+
+	if (!d->opts->foreground || !d->opts->recovery)
+		return false;
+	for (i = 0; i < d->nr_devs; i++) {
+		if (d->devs[i].ended || !ublk_dev_held(d->devs[i].dev.info.dev_id))
+			return false;
+	}
+	for (i = 0; i < d->nr_devs; i++)
+		ublk_info("device %u (/dev/ublkb%u) is in use: left QUIESCED for the next serve to take back; `ublk-bpf del -n %u` deletes it",
+			  d->devs[i].dev.info.dev_id, d->devs[i].dev.info.dev_id,
+			  d->devs[i].dev.info.dev_id);
+	return true;
+}
+
 /* Until no device is left: queue threads that ended, and the signals of @set. */
 static void ublk_daemon_wait(struct ublk_daemon *d, const sigset_t *set)
 {
@@ -456,6 +496,17 @@ static void ublk_daemon_wait(struct ublk_daemon *d, const sigset_t *set)
 		 */
 		if (si.ssi_signo == SIGQUIT && d->opts->recovery)
 			_exit(0);
+		if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) &&
+		    ublk_daemon_keep_held(d))
+			_exit(0);
+		/*
+		 * SIGIO comes only from a lease this daemon holds (bmap's file):
+		 * a process opened the file for writing and now waits for the
+		 * lease to go. The device must be gone before it may move
+		 * the blocks the device serves.
+		 */
+		if (si.ssi_signo == SIGIO)
+			ublk_err("a process opened a backing file for writing (its lease broke): stopping the devices");
 		ublk_daemon_stop_all(d, true);
 	}
 	if (pfd[1].fd >= 0)
@@ -523,6 +574,8 @@ static void ublk_daemon_block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	/* A backing file's lease broke (bmap): its default would kill us. */
+	sigaddset(set, SIGIO);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	/* It means nothing here: a stray one must not end the server of live devices. */
 	signal(SIGUSR1, SIG_IGN);
@@ -540,10 +593,18 @@ static int ublk_daemon_make_devs(struct ublk_daemon *d)
 	if (ret < 0)
 		return ret;
 	if (d->opts->recovering) {
+		unsigned int mask;
+
 		/* recover takes back one device: the one it names. */
 		ret = ublk_dev_take_back(&d->ctrl, &d->devs[0].dev, d->opts);
 		if (ret < 0)
 			return ret;
+		/*
+		 * A flag the dead daemon set is still ours to clear (init
+		 * found it set already): the new state file says so again.
+		 */
+		if (!ublk_state_made_immutable((unsigned int)d->opts->dev_id, &mask))
+			d->devs[0].dev.made_immutable |= mask;
 	} else {
 		ret = ublk_daemon_add_devs(d);
 		if (ret < 0)

@@ -236,7 +236,20 @@ static json_t *ublk_state_file_ids(const struct ublk_dev_opts *opts)
 	return ids;
 }
 
-int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid)
+/* The indices of the files whose immutable flag the tool set (bits of @mask). */
+static json_t *ublk_state_immutable(unsigned int mask, unsigned int nr_files)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; a && i < nr_files; i++)
+		if (mask & (1U << i))
+			json_array_append_new(a, json_integer(i));
+	return a;
+}
+
+int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid,
+		     unsigned int made_immutable)
 {
 	char tmp[PATH_MAX], path[PATH_MAX], cwd[PATH_MAX], real[PATH_MAX];
 	json_t *root, *argv = json_array(), *files = json_array();
@@ -264,6 +277,9 @@ int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int 
 	 * ones or none, whatever their names point at by then.
 	 */
 	json_object_set_new(root, "file_ids", ublk_state_file_ids(opts));
+	/* Whose immutable flag is the tool's to clear: del clears it after a dead daemon. */
+	json_object_set_new(root, "made_immutable",
+			    ublk_state_immutable(made_immutable, opts->nr_files));
 	/* Why a BPF target is on the io_uring path: list says it. */
 	if (opts->fallback)
 		json_object_set_new(root, "fallback", json_string(opts->fallback));
@@ -376,6 +392,26 @@ static int ublk_state_check(json_t *root, unsigned int dev_id, struct ublk_state
 		if (ret)
 			return ret;
 	}
+	/* Optional (older files lack it): indices into files, each once. */
+	v = json_object_get(root, "made_immutable");
+	if (v) {
+		json_t *x, *ids = json_object_get(root, "file_ids");
+		unsigned int seen = 0;
+		json_int_t n;
+
+		if (!json_is_array(v))
+			return ublk_state_damaged("made_immutable is not an array");
+		json_array_foreach(v, i, x) {
+			n = json_is_integer(x) ? json_integer_value(x) : -1;
+			if (n < 0 || (size_t)n >= json_array_size(files) || n >= UBLK_MAX_FILES ||
+			    seen & (1U << n))
+				return ublk_state_damaged("made_immutable: not an index of files, once");
+			seen |= 1U << n;
+			if (!json_is_string(json_array_get(ids, (size_t)n)))
+				return ublk_state_damaged("made_immutable: file %lld has no id",
+							  (long long)n);
+		}
+	}
 	ret = ublk_state_unbytes(target, "target", scratch, sizeof(scratch));
 	if (!ret)
 		ret = ublk_state_unbytes(object, "object", scratch, sizeof(scratch));
@@ -477,6 +513,46 @@ int ublk_state_get_cmdline(unsigned int dev_id, struct ublk_state_cmdline *cl)
 	int ret;
 
 	json_decref(ublk_state_load(dev_id, cl, &ret));
+	return ret;
+}
+
+int ublk_state_made_immutable(unsigned int dev_id, unsigned int *mask)
+{
+	static struct ublk_state_cmdline scratch;
+	json_t *root, *v;
+	size_t i;
+	int ret;
+
+	*mask = 0;
+	root = ublk_state_load(dev_id, &scratch, &ret);
+	if (!root)
+		return ret;
+	/* ublk_state_check() made sure of the indices. */
+	json_array_foreach(json_object_get(root, "made_immutable"), i, v)
+		*mask |= 1U << json_integer_value(v);
+	json_decref(root);
+	return 0;
+}
+
+int ublk_state_get_file(unsigned int dev_id, unsigned int i, char *path, size_t len,
+			char *id, size_t id_len)
+{
+	static struct ublk_state_cmdline scratch;
+	const char *s;
+	json_t *root;
+	int ret;
+
+	root = ublk_state_load(dev_id, &scratch, &ret);
+	if (!root)
+		return ret;
+	ret = ublk_state_unbytes(json_array_get(json_object_get(root, "files"), i), "files", path,
+				 len);
+	s = json_string_value(json_array_get(json_object_get(root, "file_ids"), i));
+	if (!ret && (!s || strlen(s) >= id_len))
+		ret = -ENOENT;
+	if (!ret)
+		strcpy(id, s);
+	json_decref(root);
 	return ret;
 }
 

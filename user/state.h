@@ -32,7 +32,12 @@ int ublk_state_dir_fd(bool create);
  */
 int ublk_state_openat(const char *name, int flags);
 int ublk_state_unlinkat(const char *name);
-int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid);
+/*
+ * Writes @dev_id's state file; @made_immutable: bit i, the tool set the
+ * immutable flag of opts->files[i] (struct ublk_dev's made_immutable).
+ */
+int ublk_state_write(unsigned int dev_id, const struct ublk_dev_opts *opts, int pid,
+		     unsigned int made_immutable);
 /*
  * The string @key ("target", "path": bpf, bpf-only (no io_uring twin: what the
  * program redirects fails) or io_uring, "object", "cwd") recorded for
@@ -48,6 +53,18 @@ int ublk_state_get(unsigned int dev_id, const char *key, char *buf, size_t len);
 int ublk_state_check_files(unsigned int dev_id, const struct ublk_dev_opts *opts);
 /* The backing files as recorded (real paths), comma-separated into @buf. */
 int ublk_state_get_files(unsigned int dev_id, char *buf, size_t len);
+/*
+ * The files whose immutable flag the tool set for @dev_id, as bits of
+ * *@mask (0 when the file says none); -ENOENT/-EINVAL as ublk_state_get().
+ */
+int ublk_state_made_immutable(unsigned int dev_id, unsigned int *mask);
+/*
+ * File @i of @dev_id as recorded: its real path into @path, its "DEV:INO"
+ * into @id; -ENOENT/-EINVAL as ublk_state_get() for the file itself,
+ * -EINVAL when it records no file @i, -ENOENT when no id for it.
+ */
+int ublk_state_get_file(unsigned int dev_id, unsigned int i, char *path, size_t len,
+			char *id, size_t id_len);
 void ublk_state_remove(unsigned int dev_id);
 
 #define UBLK_STATE_MAX_ARGS	128

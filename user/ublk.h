@@ -187,6 +187,13 @@ struct ublk_dev {
 	bool zero_in_place;			/* fallocate ZERO_RANGE works */
 	unsigned int lbs;			/* logical block size */
 	void *tgt_data;				/* tgt->data_size bytes, the target's */
+	/*
+	 * Bit i: the tool set FS_IMMUTABLE_FL on files[i] (the target at
+	 * init, or a daemon before this one: recover reads it back from the
+	 * state file). The target's deinit, or del after a daemon that died,
+	 * clears those flags and no others.
+	 */
+	unsigned int made_immutable;
 	struct ublk_pattern_counts *pattern_counts;	/* one per queue (io_pattern_stats.h) */
 	struct ublk_queue *queues;
 	unsigned int nr_started;		/* queues with a running thread */

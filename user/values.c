@@ -38,6 +38,9 @@ int ublk_parse_u64(const char *s, bool hex, unsigned long long *out)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
 		      (*s >= 'A' && *s <= 'F')))
 			return -EINVAL;
+		/* strtoull() in base 16 skips a "0x" of its own: "0x0x10" is no number. */
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+			return -EINVAL;
 	} else if (*s < '0' || *s > '9') {
 		return -EINVAL;
 	}

@@ -4,6 +4,11 @@
  * copy of OBJ whose BTF says something its sections do not hold.
  *   btf_patch IN OUT array VAR NELEMS    VAR's array type gets NELEMS
  *   btf_patch IN OUT member STRUCT MEMBER BYTES   MEMBER moved to BYTES
+ *   btf_patch IN OUT loop VAR            VAR's first modifier or typedef
+ *                                        names itself: a chain that loops
+ *   btf_patch IN OUT offset VAR BYTES    VAR's entry in its section moved to BYTES
+ *                                        (the section's size set, so that libbpf
+ *                                        keeps the entries' offsets as they are)
  * The BTF is rewritten in place (same size), the rest copied as is.
  */
 #include <bpf/btf.h>
@@ -67,8 +72,8 @@ int main(int argc, char **argv)
 	off_t off;
 	int fd, i;
 
-	if (argc != 6 && argc != 7)
-		return die("usage: btf_patch IN OUT array VAR NELEMS | member STRUCT MEMBER BYTES");
+	if (argc != 5 && argc != 6 && argc != 7)
+		return die("usage: btf_patch IN OUT array VAR NELEMS | member STRUCT MEMBER BYTES | loop VAR | offset VAR BYTES");
 	btf = btf__parse_elf(argv[1], NULL);
 	if (!btf || btf_section(argv[1], &off, &size))
 		return die("no BTF in IN");
@@ -91,6 +96,35 @@ int main(int argc, char **argv)
 		if (i == btf_vlen(t))
 			return die("no such member");
 		m->offset = strtoul(argv[6], NULL, 0) * 8;
+	} else if (!strcmp(argv[3], "offset") && argc == 6) {
+		int var = btf__find_by_name_kind(btf, argv[4], BTF_KIND_VAR), id, n = btf__type_cnt(btf);
+		struct btf_var_secinfo *v = NULL;
+
+		for (id = 1; var > 0 && !v && id < n; id++) {
+			t = (struct btf_type *)btf__type_by_id(btf, id);
+			if (!btf_is_datasec(t))
+				continue;
+			for (i = 0; i < btf_vlen(t); i++)
+				if (btf_var_secinfos(t)[i].type == (__u32)var)
+					v = &btf_var_secinfos(t)[i];
+		}
+		if (!v)
+			return die("no such variable in a section");
+		v->offset = strtoul(argv[5], NULL, 0);
+		/* libbpf fills in the offsets of a section of size 0 (clang's). */
+		t = (struct btf_type *)btf__type_by_id(btf, id - 1);
+		if (!t->size)
+			t->size = 1;
+	} else if (!strcmp(argv[3], "loop") && argc == 5) {
+		struct btf_type *m;
+
+		t = find_named(btf, argv[4], BTF_KIND_VAR);
+		if (!t)
+			return die("no such variable");
+		m = (struct btf_type *)btf__type_by_id(btf, t->type);
+		if (!m || !(btf_is_mod(m) || btf_is_typedef(m)))
+			return die("its type is no modifier nor typedef");
+		m->type = t->type;
 	} else {
 		return die("unknown patch");
 	}

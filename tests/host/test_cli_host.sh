@@ -114,6 +114,29 @@ crafted=$(mktemp -d)
 	expect_refused_like "is not a ublk_bpf_ops" load "$crafted/id.bpf.o" --size 1M
 "$patch" "$params" "$crafted/name.bpf.o" member ublk_bpf_ops name 4096 &&
 	expect_refused_like "is not a ublk_bpf_ops" load "$crafted/name.bpf.o" --size 1M
+# A chain of modifiers that loops back on itself (found by tests/fuzz/fuzz_btf):
+# refused, and --help-params ends, rather than following it forever.
+if "$patch" "$params" "$crafted/loop.bpf.o" loop p_u32; then
+	err=$(timeout 20 "$prog" load "$crafted/loop.bpf.o" --set p_u32=1 2>&1 >/dev/null); rc=$?
+	[ $rc -ne 0 ] && [ $rc -ne 124 ] && echo "$err" | grep -q "its BTF type refers to itself" ||
+		{ echo "# FAIL: --set through a looping BTF type: rc=$rc '$err'"; failed=1; }
+	help=$(timeout 20 "$prog" load "$crafted/loop.bpf.o" --help-params 2>&1); rc=$?
+	[ $rc -eq 0 ] && ! echo "$help" | grep -q '^p_u32 ' && echo "$help" | grep -q '^p_s8 ' ||
+		{ echo "# FAIL: --help-params over a looping BTF type: rc=$rc"; failed=1; }
+else
+	echo "# FAIL: btf_patch loop"; failed=1
+fi
+# An entry whose offset wraps past 4 GiB when its size is added (found by
+# tests/fuzz/fuzz_btf): refused, never read or written through.
+if "$patch" "$params" "$crafted/wrap.bpf.o" offset p_u32 0xfffffffe; then
+	expect_refused_like "p_u32: its entry .* lies outside its section .rodata" \
+		load "$crafted/wrap.bpf.o" --set p_u32=1
+	help=$("$prog" load "$crafted/wrap.bpf.o" --help-params 2>&1); rc=$?
+	[ $rc -eq 0 ] && ! echo "$help" | grep -q '^p_u32 ' && echo "$help" | grep -q '^p_s8 ' ||
+		{ echo "# FAIL: --help-params over an entry outside its section: rc=$rc"; failed=1; }
+else
+	echo "# FAIL: btf_patch offset"; failed=1
+fi
 rm -rf "$crafted"
 help=$("$prog" load "$params" --help-params)
 for want in 'p_s8 +s8 +-1$' 'p_u32 +u32 +42$' 'p_label +char\[8\] +"dflt"$' 'p_table +u32\[4\] +1,2,0,0$' \

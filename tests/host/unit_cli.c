@@ -54,6 +54,26 @@ UNIT_TEST(size_refused)
 	ASSERT_EQ(v, 7);
 }
 
+/* --set's numbers: 0x hex, with the suffixes; one "0x" only (found by fuzz_values). */
+UNIT_TEST(hex_numbers)
+{
+	unsigned long long v = 7;
+
+	ASSERT_EQ(ublk_parse_u64("0x1f", true, &v), 0);
+	ASSERT_EQ(v, 31);
+	ASSERT_EQ(ublk_parse_u64("0X10k", true, &v), 0);
+	ASSERT_EQ(v, 16 << 10);
+	ASSERT_EQ(ublk_parse_u64("0x0", true, &v), 0);
+	ASSERT_EQ(v, 0);
+	v = 7;
+	ASSERT_EQ(ublk_parse_u64("0x", true, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_u64("0x0x10", true, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_u64("0X0X10", true, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_u64("0x0Xk", true, &v), -EINVAL);
+	ASSERT_EQ(ublk_parse_u64("0x1f", false, &v), -EINVAL);
+	ASSERT_EQ(v, 7);
+}
+
 UNIT_TEST(uint_range)
 {
 	unsigned int v = 0;
@@ -454,7 +474,7 @@ UNIT_TEST(kublk_recover)
 int main(void)
 {
 	static const struct unit_case cases[] = {
-		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(uint_range),
+		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(hex_numbers), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
 		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),

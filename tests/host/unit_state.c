@@ -112,7 +112,7 @@ static void write_odd(const char *file)
 	o.files[0] = file;
 	o.nr_files = 1;
 	o.recovery = 1;
-	ublk_state_write(ID, &o, 42);
+	ublk_state_write(ID, &o, 42, 0);
 }
 
 UNIT_TEST(cmdline_round_trip)
@@ -258,6 +258,64 @@ UNIT_TEST(wrong_types)
 	ASSERT_EQ(cl.argc, 3);
 }
 
+/*
+ * made_immutable: which files' flag the tool set, for del after a dead
+ * daemon; written, read back, absent in older files, and checked.
+ */
+UNIT_TEST(made_immutable)
+{
+	char path[PATH_MAX], id[48], text[1024], *base;
+	struct ublk_dev_opts o = { 0 };
+	static const char *const args[] = { "load", "x.o", "--file", "/tmp", "--file", "/" };
+	unsigned int mask = 7;
+
+	o.target = "bmap";
+	o.argc = 6;
+	o.argv = (char **)args;
+	o.files[0] = "/tmp";
+	o.files[1] = "/";
+	o.nr_files = 2;
+	ASSERT_EQ(ublk_state_write(ID, &o, 42, 2), 0);
+	ASSERT_EQ(ublk_state_made_immutable(ID, &mask), 0);
+	ASSERT_EQ(mask, 2U);
+	ASSERT_EQ(ublk_state_get_file(ID, 1, path, sizeof(path), id, sizeof(id)), 0);
+	ASSERT_STR_EQ(path, "/");
+	ASSERT_TRUE(strchr(id, ':') != NULL);
+	ASSERT_EQ(ublk_state_write(ID, &o, 42, 0), 0);
+	ASSERT_EQ(ublk_state_made_immutable(ID, &mask), 0);
+	ASSERT_EQ(mask, 0U);
+	/* Older files have no such key: nothing to clear. */
+	put(with("", ""));
+	mask = 7;
+	ASSERT_EQ(ublk_state_made_immutable(ID, &mask), 0);
+	ASSERT_EQ(mask, 0U);
+	/* Indices of files, each once, with an id. */
+	base = with("files", "[\"/a\"]");
+	snprintf(text, sizeof(text), "%.*s,\"made_immutable\":[0]}", (int)strlen(base) - 2, base);
+	put(text);
+	ASSERT_EQ(ublk_state_made_immutable(ID, &mask), -EINVAL);	/* no file_ids */
+	snprintf(text, sizeof(text), "%.*s,\"file_ids\":[\"1:2\"],\"made_immutable\":[0]}",
+		 (int)strlen(base) - 2, base);
+	put(text);
+	ASSERT_EQ(ublk_state_made_immutable(ID, &mask), 0);
+	ASSERT_EQ(mask, 1U);
+	ASSERT_EQ(ublk_state_get_file(ID, 0, path, sizeof(path), id, sizeof(id)), 0);
+	ASSERT_STR_EQ(id, "1:2");
+	ASSERT_EQ(ublk_state_get_file(ID, 1, path, sizeof(path), id, sizeof(id)), -EINVAL);
+	{
+		static const char *const bad[] = { "[1]", "[0,0]", "[-1]", "[\"0\"]", "{}", "0",
+						   "[0.0]" };
+		unsigned int i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(text, sizeof(text),
+				 "%.*s,\"file_ids\":[\"1:2\"],\"made_immutable\":%s}",
+				 (int)strlen(base) - 2, base, bad[i]);
+			ASSERT_DAMAGED(text);
+		}
+	}
+}
+
 UNIT_TEST(duplicate_keys)
 {
 	char text[600];
@@ -390,7 +448,8 @@ int main(void)
 	static const struct unit_case cases[] = {
 		UNIT_CASE(cmdline_round_trip), UNIT_CASE(file_is_json), UNIT_CASE(old_files_read),
 		UNIT_CASE(missing_file), UNIT_CASE(truncated), UNIT_CASE(not_json),
-		UNIT_CASE(wrong_types), UNIT_CASE(duplicate_keys), UNIT_CASE(u_escapes),
+		UNIT_CASE(wrong_types), UNIT_CASE(made_immutable), UNIT_CASE(duplicate_keys),
+		UNIT_CASE(u_escapes),
 		UNIT_CASE(huge), UNIT_CASE(run_dir_trust),
 	};
 	int ret;

@@ -23,6 +23,10 @@
  *                block timeout must), complete everything else at once
  *   BUSY         answer -EBUSY the first 5 times (the IO must be retried),
  *                then NULL
+ *   RESUBMIT     keep the first READ of sector LOSE_SECTOR with an fsync aio
+ *                on file 0 and, for RESUBMIT_NS, submit a new one from each
+ *                aio_complete() without ever completing the IO (the block
+ *                timeout must end it all the same); complete the rest at once
  *
  * Counters in cnt[] tell the loader what the program saw.
  */
@@ -130,6 +134,23 @@ static __always_inline int do_stripe(struct ublk_bpf_io *io, __u32 off)
 	return ublk_bpf_io_continue(len);
 }
 
+/* RESUBMIT: one more fsync aio on file 0 for @io; -ENOMEM if refused */
+static __always_inline int resubmit_fsync(struct ublk_bpf_io *io)
+{
+	struct ublk_bpf_aio *aio = ublk_bpf_aio_alloc(io);
+
+	if (!aio) {
+		cnt_inc(CNT_ALLOC_NULL);
+		return -ENOMEM;
+	}
+	if (ublk_bpf_aio_submit(aio, UBLK_BPF_AIO_OP_FSYNC, 0, 0)) {
+		cnt_inc(CNT_SUBMIT_ERR);
+		return -EINVAL;
+	}
+	cnt_inc(CNT_RESUBMIT);
+	return 0;
+}
+
 int UBLK_BPF_OPS_PROG(shim_queue_io_cmd, struct ublk_bpf_io *io, __u32 off)
 {
 	const struct ublksrv_io_desc *iod = ublk_bpf_get_iod(io);
@@ -200,6 +221,21 @@ int UBLK_BPF_OPS_PROG(shim_queue_io_cmd, struct ublk_bpf_io *io, __u32 off)
 		}
 		ublk_bpf_complete_io(io, bytes);
 		return UBLK_BPF_IO_QUEUED;
+	case MODE_RESUBMIT:
+		if (ublk_op == UBLK_IO_OP_READ && iod->start_sector == LOSE_SECTOR &&
+		    !cfg_get(CFG_LOST)) {
+			__u32 key = CFG_LOST;
+			__u64 v = 1;
+
+			bpf_map_update_elem(&cfg, &key, &v, BPF_ANY);
+			key = CFG_T0;
+			v = bpf_ktime_get_ns();
+			bpf_map_update_elem(&cfg, &key, &v, BPF_ANY);
+			cnt_inc(CNT_LOST);
+			return resubmit_fsync(io) ?: UBLK_BPF_IO_QUEUED;
+		}
+		ublk_bpf_complete_io(io, bytes);
+		return UBLK_BPF_IO_QUEUED;
 	}
 	return -EINVAL;
 }
@@ -227,6 +263,12 @@ int UBLK_BPF_OPS_PROG(shim_aio_complete, struct ublk_bpf_io *io,
 	cnt_inc(CNT_AIO_DONE);
 	if (res < 0)
 		cnt_inc(CNT_AIO_ERR);
+	if (cfg_get(CFG_MODE) == MODE_RESUBMIT) {
+		/* keeps the IO alive while the module lets it */
+		if (bpf_ktime_get_ns() - cfg_get(CFG_T0) < RESUBMIT_NS)
+			resubmit_fsync(io);
+		return 0;
+	}
 	if (cfg_get(CFG_MODE) != MODE_LOOP_QUEUED)
 		return 0;
 	iod = ublk_bpf_get_iod(io);

@@ -5,6 +5,8 @@
 
 #define SHIM_TARGETS_OPS_ID	4242
 #define LOSE_SECTOR		800
+/* RESUBMIT: how long aio_complete() keeps submitting for the held READ */
+#define RESUBMIT_NS		(20ULL * 1000 * 1000 * 1000)
 
 /* cfg[] keys */
 enum {
@@ -14,6 +16,7 @@ enum {
 	CFG_RETRY_OK,
 	CFG_LOST,
 	CFG_HOLD,
+	CFG_T0,
 	CFG_MAX = 8,
 };
 
@@ -30,6 +33,7 @@ enum {
 	MODE_DOUBLE,
 	MODE_LOSE,
 	MODE_BUSY,
+	MODE_RESUBMIT,
 };
 
 /* cnt[] keys */
@@ -45,6 +49,8 @@ enum {
 	CNT_LOST,
 	CNT_ATTACH,
 	CNT_DETACH,
+	CNT_RESUBMIT,
+	CNT_ALLOC_NULL,
 	CNT_MAX = 16,
 };
 

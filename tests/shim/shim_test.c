@@ -24,11 +24,21 @@
  *   -F TEXT      expect loading BPF_OBJ to fail with TEXT in the verifier
  *                log; exit 0 if so, 1 otherwise
  *   -x FLAGS     more UBLK_F_* flags for ADD_DEV
+ *   -R ID        no device: only register BPF_OBJ's struct_ops with ops id
+ *                ID and hold it while CMD runs (another registrant of a
+ *                device's id); exit 1 if the kernel refuses it
+ *   -U           with -R: once registered, load BPF_OBJ again and update
+ *                the link to it; exit 1 if the kernel refuses that
+ *   -N           with -R: without CAP_SYS_ADMIN in the effective set for
+ *                the registration (or, with -U, the update) only, not for
+ *                loading
  *
  * While CMD runs, SIGUSR1 detaches the struct_ops link (the program is
- * unregistered), SIGUSR2 attaches it again and SIGHUP loads BPF_OBJ anew
- * and moves the link to the new instance (bpf_link__update_map()); CMD
- * gets our pid in UBLK_SHIM_PID. SIGTERM or SIGINT ends CMD (its process
+ * unregistered), SIGUSR2 attaches it again and binds the device to it
+ * (UBLK_U_CMD_BPF_BIND: registering alone does not) and SIGHUP loads
+ * BPF_OBJ anew and moves the link to the new instance
+ * (bpf_link__update_map()); CMD gets our pid in UBLK_SHIM_PID and the
+ * device's ops id in UBLK_OPS_ID. SIGTERM or SIGINT ends CMD (its process
  * group) and then the device as usual; the exit status is 128 + the signal.
  *
  * The device is set up with ublk-bpf's own code (user/: control commands,
@@ -43,6 +53,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +86,9 @@ struct shim {
 	struct ublk_dev_opts opts;
 	bool retry;
 	uint64_t extra_flags;
+	long reg_only_id;		/* -R: -1 unless given */
+	bool update;			/* -U */
+	bool no_admin;			/* -N */
 	uint64_t cfg[CFG_MAX];
 	bool cfg_set[CFG_MAX];
 	char **cmd;
@@ -240,10 +255,16 @@ static void replace_ops(struct shim *s)
 	s->bpf.obj.obj = fresh.obj;
 }
 
+/* Register the program again; the device only comes back by our word. */
 static void attach_ops(struct shim *s)
 {
+	int ret;
+
 	if (ublk_bpf_obj_register(&s->bpf.obj, s->obj_path))
 		die("cannot register the struct_ops again");
+	ret = ublk_ctrl_cmd_buf(&s->ctrl, UBLK_U_CMD_BPF_BIND, s->dev.info.dev_id, NULL, 0);
+	if (ret)
+		die("UBLK_U_CMD_BPF_BIND: %s", strerror(-ret));
 }
 
 static void detach_ops(struct shim *s)
@@ -260,7 +281,8 @@ static void print_counters(struct shim *s)
 		[CNT_AIO_ERR] = "prog_aio_err", [CNT_SUBMIT_ERR] = "prog_submit_err",
 		[CNT_EPERM] = "prog_eperm", [CNT_EALREADY] = "prog_ealready",
 		[CNT_LOST] = "prog_lost", [CNT_ATTACH] = "prog_attach",
-		[CNT_DETACH] = "prog_detach",
+		[CNT_DETACH] = "prog_detach", [CNT_RESUBMIT] = "prog_resubmit",
+		[CNT_ALLOC_NULL] = "prog_alloc_null",
 	};
 
 	if (s->cnt_fd < 0)
@@ -406,8 +428,13 @@ static int run_cmd(struct shim *s, const sigset_t *set, const sigset_t *old)
 	snprintf(dev, sizeof(dev), "/dev/ublkb%u", s->dev.info.dev_id);
 	snprintf(id, sizeof(id), "%u", s->dev.info.dev_id);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	setenv("UBLK_DEV", dev, 1);
-	setenv("UBLK_DEV_ID", id, 1);
+	/* -R has no device: CMD keeps the caller's */
+	if (s->reg_only_id < 0) {
+		setenv("UBLK_DEV", dev, 1);
+		setenv("UBLK_DEV_ID", id, 1);
+		snprintf(id, sizeof(id), "%u", s->bpf.obj.ops_id);
+		setenv("UBLK_OPS_ID", id, 1);
+	}
 	setenv("UBLK_SHIM_PID", pid, 1);
 	fflush(NULL);
 	s->child = fork();
@@ -441,7 +468,7 @@ static void parse_args(struct shim *s, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:R:UN")) != -1) {
 		switch (opt) {
 		case 'f':
 			if (s->opts.nr_files == UBLK_MAX_FILES)
@@ -476,15 +503,94 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		case 'x':
 			s->extra_flags = strtoull(optarg, NULL, 0);
 			break;
+		case 'R':
+			s->reg_only_id = strtol(optarg, NULL, 0);
+			break;
+		case 'U':
+			s->update = true;
+			break;
+		case 'N':
+			s->no_admin = true;
+			break;
 		default:
 			exit(2);
 		}
 	}
 	if (optind >= argc)
-		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] BPF_OBJ [-- CMD...]");
+		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...]");
 	s->obj_path = argv[optind++];
 	if (optind < argc)
 		s->cmd = &argv[optind];
+}
+
+/* -N: CAP_SYS_ADMIN out of (false) or back into (true) the effective set. */
+static void set_admin(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		die("capget: %s", strerror(errno));
+	if (on)
+		d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective |= CAP_TO_MASK(CAP_SYS_ADMIN);
+	else
+		d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &h, d))
+		die("capset: %s", strerror(errno));
+}
+
+/*
+ * -R: only register (with -U, then update) BPF_OBJ's struct_ops with ops
+ * id ID, hold it while CMD runs: another registrant than a device's owner.
+ */
+static int register_only(struct shim *s, const sigset_t *set, const sigset_t *old)
+{
+	struct ublk_tgt_config cfg = { 0 };
+	struct ublk_bpf_obj fresh;
+	int ret, rc = 0;
+
+	/*
+	 * Loaded with CAP_SYS_ADMIN: 6.12 asks it of libbpf's lookup of the
+	 * module's BTF (BPF_BTF_GET_FD_BY_ID), not of a task handed that fd.
+	 */
+	if (ublk_bpf_obj_open(&s->bpf.obj, s->obj_path) ||
+	    ublk_bpf_obj_load_unregistered(&s->bpf.obj, s->obj_path, s->reg_only_id, &cfg))
+		return 1;
+	if (s->no_admin && !s->update)
+		set_admin(false);
+	ret = ublk_bpf_obj_register(&s->bpf.obj, s->obj_path);
+	set_admin(true);
+	if (ret) {
+		printf("registered=0\n");
+		return 1;
+	}
+	printf("registered=1\n");
+	if (s->update) {
+		struct bpf_map *map, *ops = NULL;
+
+		if (ublk_bpf_obj_open(&fresh, s->obj_path) ||
+		    ublk_bpf_obj_load_unregistered(&fresh, s->obj_path, s->reg_only_id, &cfg))
+			die("cannot load %s again", s->obj_path);
+		bpf_object__for_each_map(map, fresh.obj)
+			if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+				ops = map;
+		if (s->no_admin)
+			set_admin(false);
+		ret = bpf_link__update_map(s->bpf.obj.link, ops);
+		set_admin(true);
+		printf("updated=%d\n", !ret);
+		if (ret) {
+			fprintf(stderr, "shim_test: cannot update the struct_ops link: %s\n",
+				strerror(-ret));
+			rc = 1;
+		}
+		ublk_bpf_obj_close(&fresh);
+	}
+	fflush(stdout);
+	if (!rc && s->cmd)
+		rc = run_cmd(s, set, old);
+	ublk_bpf_obj_close(&s->bpf.obj);
+	return rc;
 }
 
 /* Opens the backing files and sets the device's parameters, as the tool does. */
@@ -540,7 +646,8 @@ static void add_dev(struct shim *s)
 
 int main(int argc, char **argv)
 {
-	static struct shim s = { .cfg_fd = -1, .cnt_fd = -1, .ctrl = { .fd = -1 } };
+	static struct shim s = { .cfg_fd = -1, .cnt_fd = -1, .ctrl = { .fd = -1 },
+				 .reg_only_id = -1 };
 	sigset_t set, old;
 	int ret, rc = 0;
 
@@ -555,6 +662,8 @@ int main(int argc, char **argv)
 	/* Before any thread: the queue thread inherits the mask. */
 	shim_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (s.reg_only_id >= 0)
+		return register_only(&s, &set, &old);
 	shim_live = &s;
 	atexit(shim_cleanup);
 

@@ -130,7 +130,15 @@ for off in range(start, start + int(sys.argv[2]), len(buf)):
         sys.exit('# read_zeros: stale bytes in the %d bytes read at %d' % (n, off))
 EOF
 }
-export -f fio_verify fio_timed read_zeros
+# same_as FILE: the first FILE-size bytes of $UBLK_DEV, read with O_DIRECT,
+# are FILE's
+same_as() {
+	dd if="$UBLK_DEV" of="$1.dev" bs=1M count=$(($(stat -c %s "$1") >> 20)) iflag=direct 2>/dev/null &&
+	cmp "$1.dev" "$1"
+}
+export -f fio_verify fio_timed read_zeros same_as
+# for the commands shim_test runs
+export SHIM OUT
 
 # --- must not load ---------------------------------------------------------
 
@@ -162,7 +170,7 @@ t_null_min() {
 
 # MODE_* of shim_targets.h
 NULL=0 LOOP=1 LOOP_QUEUED=2 STRIPE=3 DAEMON=4 REDIRECT_ODD=5 RETRY=6 BAD_DIR=7
-DOUBLE=8 LOSE=9 BUSY=10
+DOUBLE=8 LOSE=9 BUSY=10 RESUBMIT=11
 
 loop_mode() {
 	local mode=$1
@@ -396,6 +404,27 @@ t_lost_io() {
 	expect "$TMP/out" io_timeout -eq 1 && expect "$TMP/out" prog_lost -eq 1
 }
 
+# an IO whose aio_complete() submits a new aio on every completion
+# (RESUBMIT: fsyncs, for 20 s, never completing the IO) is not kept alive
+# past its timeout (2 s here): from the timeout on, its aios are refused
+# (aio_timed_out) and the READ fails in time
+t_timeout_resubmit() {
+	mkfile "$TMP/a.img" 16M
+	within "${SHIM_HANG_S:-90}" shim -f "$TMP/a.img" -c 0=$RESUBMIT "$OUT/shim_targets.bpf.o" -- bash -c '
+		echo 2000 >/sys/block/$(basename $UBLK_DEV)/queue/io_timeout
+		t0=$SECONDS
+		if dd if=$UBLK_DEV of=/dev/null bs=512 count=1 skip=800 iflag=direct 2>/dev/null; then
+			echo "# the held READ succeeded"; exit 1
+		fi
+		[ $((SECONDS - t0)) -lt 12 ] || {
+			echo "# the held READ failed after $((SECONDS - t0)) s, its timeout is 2 s"; exit 1; }
+		dd if=$UBLK_DEV of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null' || return 1
+	grep -E "^(io_timeout|aio_timed_out|prog_resubmit|prog_alloc_null)=" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	echo
+	expect "$TMP/out" io_timeout -eq 1 && expect "$TMP/out" aio_timed_out -ge 1 &&
+	expect "$TMP/out" prog_resubmit -gt 0 && expect "$TMP/out" prog_alloc_null -ge 1
+}
+
 # -EBUSY before anything started: the IO is retried, not failed
 t_busy_retry() {
 	shim -c 0=$BUSY "$OUT/shim_targets.bpf.o" -- bash -c '
@@ -424,6 +453,57 @@ t_unreg_rereg() {
 	expect "$TMP/out" srv_ios -gt 0 && expect "$TMP/out" io_bpf -gt 0 &&
 	expect "$TMP/out" prog_attach -eq 3 && expect "$TMP/out" prog_detach -eq 3 &&
 	expect "$TMP/out" io_failed -eq 0
+}
+
+# Only a device's owner chooses its program. Registering needs CAP_SYS_ADMIN
+# (as does updating a link), not only the CAP_BPF and CAP_PERFMON a BPF
+# token can delegate: shim_test -N drops it from the effective set for the
+# link's creation (or update) only. (It loads the program with it: libbpf
+# finds a module's BTF with BPF_BTF_GET_FD_BY_ID, which needs it in 6.12;
+# a task handed that fd would not.)
+t_reg_needs_admin() {
+	local id=$((0x7e000000 + RANDOM))
+	shim -R $id "$OUT/null_min.bpf.o" -- true || {
+		echo "# ops $id not registered with CAP_SYS_ADMIN"; return 1; }
+	if "$SHIM" -R $id -N "$OUT/null_min.bpf.o" -- true >"$TMP/out" 2>&1; then
+		echo "# ops $id registered without CAP_SYS_ADMIN"; return 1
+	fi
+	grep -q "cannot register its ublk_bpf_ops: Operation not permitted" "$TMP/out" || {
+		sed 's/^/#   /' "$TMP/out"; return 1; }
+	shim -R $id -U "$OUT/null_min.bpf.o" -- true || {
+		echo "# ops $id not updated with CAP_SYS_ADMIN"; return 1; }
+	if "$SHIM" -R $id -U -N "$OUT/null_min.bpf.o" -- true >"$TMP/out" 2>&1; then
+		echo "# ops $id updated without CAP_SYS_ADMIN"; return 1
+	fi
+	grep -q "cannot update the struct_ops link: Operation not permitted" "$TMP/out" || {
+		sed 's/^/#   /' "$TMP/out"; return 1; }
+}
+
+# An ops id is a name, not a credential: while the owner's program holds
+# it, a second registration is refused; once the owner's program is
+# unregistered, another registrant of the id (null_min, which reads zeros)
+# does not take the device, whose IO goes on through its ublk server (the
+# file's data); the owner binds it again (SIGUSR2: it registers, then
+# UBLK_U_CMD_BPF_BIND)
+t_no_adoption() {
+	mkfile "$TMP/a.img" 16M
+	dd if=/dev/urandom of="$TMP/a.img" bs=1M count=16 conv=notrunc 2>/dev/null
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		other() { "$SHIM" -R $UBLK_OPS_ID "$OUT/null_min.bpf.o" -- "$@"; }
+		same_as '"$TMP/a.img"' || exit 1
+		if other true >/dev/null 2>&1; then
+			echo "# a second registration of ops $UBLK_OPS_ID was accepted"; exit 1
+		fi
+		kill -USR1 $UBLK_SHIM_PID; sleep 1
+		other bash -c "same_as '"$TMP/a.img"'" || {
+			echo "# the device read what another registrant of ops $UBLK_OPS_ID returned"
+			exit 1; }
+		kill -USR2 $UBLK_SHIM_PID; sleep 1
+		same_as '"$TMP/a.img"' && fio_verify 8M' || return 1
+	grep -E "^(io_bpf|io_redirected|srv_ios|prog_(attach|detach))=" "$TMP/out" | tr '\n' ' ' | sed 's/^/# /'
+	echo
+	expect "$TMP/out" srv_ios -gt 0 && expect "$TMP/out" prog_attach -eq 2 &&
+	expect "$TMP/out" ops_name = shim_targets && expect "$TMP/out" io_failed -eq 0
 }
 
 # replace the program under IO through a link update: IO never detours
@@ -625,7 +705,10 @@ run_test dir_refused t_dir_refused
 run_test double_complete t_double_complete
 run_test lost_io t_lost_io
 run_test busy_retry t_busy_retry
+run_test timeout_resubmit t_timeout_resubmit
 run_test unreg_rereg t_unreg_rereg
+run_test reg_needs_admin t_reg_needs_admin
+run_test no_adoption t_no_adoption
 run_test unreg_requeue t_unreg_requeue
 run_test replace t_replace
 run_test replace_async t_replace_async

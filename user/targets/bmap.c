@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bmap: the device is one preallocated file, served on the block device
- * under its file system at the places FIEMAP gave (user/fiemap.c); see
+ * under its file system at the places FIEMAP gave (bmap_fiemap.c); see
  * bpf/bmap.bpf.c for the design and the contract. This is its io_uring
  * twin: the same mapping, one SQE per extent piece on the block device
  * (backing file 0); a flush is its fdatasync. It also fills the BPF
@@ -26,9 +26,17 @@ static int bmap_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 		ublk_err("target bmap needs one --file (and no --buffered), got %u", opts->nr_files);
 		return -EINVAL;
 	}
-	ret = ublk_file_map(opts->files[0], m);
+	/* The first device's end would clear the flag under the others. */
+	if (opts->count > 1) {
+		ublk_err("target bmap serves one device per file: no --count");
+		return -EINVAL;
+	}
+	ret = ublk_file_map(opts->files[0], opts->recovering, m);
 	if (ret < 0)
 		return ret;
+	/* The state file keeps it: whoever ends the device clears the flag. */
+	if (m->made_immutable)
+		dev->made_immutable |= 1U;
 	dev->fds[0] = m->bdev_fd;
 	dev->nr_fds = 1;
 	dev->lbs = m->lbs;
@@ -43,6 +51,8 @@ static void bmap_deinit(struct ublk_dev *dev)
 
 	/* The map owns the block device's fd. */
 	dev->nr_fds = 0;
+	/* Ours to clear also when a daemon before this one (recover) set it. */
+	m->made_immutable = dev->made_immutable & 1U;
 	ublk_file_unmap(m);
 }
 

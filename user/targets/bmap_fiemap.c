@@ -1,20 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * FIEMAP of a bmap target's file. The file is made immutable first, so no
- * block can move between the mapping and the device's last IO (ext4 and
- * xfs refuse truncate, writes, unlink, reflink and extent moves on an
- * immutable file); then every byte must sit in a plain, written, unshared
- * extent on the one block device the file system lives on.
+ * FIEMAP of a bmap target's file, and what keeps its blocks where FIEMAP
+ * saw them while the device serves them.
+ *
+ * Only ext4 and xfs, whose files sit on the one block device of st_dev
+ * (an xfs realtime file, on the realtime device, is refused). The file is
+ * made immutable: no new writable open, truncate, unlink or write. That
+ * does not reach a writable fd opened before, and ext4's EXT4_IOC_MOVE_EXT
+ * moves the blocks of a file it holds open for writing even when the file
+ * is immutable. So a read lease is taken next (F_SETLEASE fails while any
+ * writable open of the file exists anywhere) and held on the fd the daemon
+ * keeps for the device's life; at load a write lease is tried first, which
+ * fails while anyone else has the file open at all (another device on the
+ * same file, whose end would clear the flag under this one). An opener
+ * that passed the permission check before the flag was set breaks the
+ * lease: checked once the extents are read, and after that the daemon gets
+ * SIGIO and stops the device (dev.c). Then every byte must sit in a plain,
+ * written, unshared extent.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -28,6 +42,90 @@
 			   FIEMAP_EXTENT_ENCODED | FIEMAP_EXTENT_DATA_ENCRYPTED | \
 			   FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE | \
 			   FIEMAP_EXTENT_DATA_TAIL)
+
+/* A name for the refusal of common file systems other than ext4 and xfs. */
+static const char *fs_name(unsigned long type)
+{
+	switch (type) {
+	case EXT4_SUPER_MAGIC:	return "ext4";
+	case XFS_SUPER_MAGIC:	return "xfs";
+	case BTRFS_SUPER_MAGIC:	return "btrfs";
+	case TMPFS_MAGIC:	return "tmpfs";
+	case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
+	case NFS_SUPER_MAGIC:	return "nfs";
+	case F2FS_SUPER_MAGIC:	return "f2fs";
+	case V9FS_MAGIC:	return "9p";
+	default:		return NULL;
+	}
+}
+
+/*
+ * Refuses a file not on ext4 or xfs, or on xfs's realtime device: FIEMAP
+ * would give places on another device than st_dev's, or none at all.
+ */
+static int check_fs(struct ublk_file_map *m, const char *path)
+{
+	struct fsxattr fsx;
+	struct statfs sfs;
+	const char *name;
+	int err;
+
+	if (fstatfs(m->file_fd, &sfs) < 0) {
+		err = errno;
+		ublk_err("bmap: statfs of %s: %s", path, strerror(err));
+		return -err;
+	}
+	if (sfs.f_type != EXT4_SUPER_MAGIC && sfs.f_type != XFS_SUPER_MAGIC) {
+		name = fs_name((unsigned long)sfs.f_type);
+		if (name)
+			ublk_err("bmap: %s is on %s: only files on ext4 or xfs can be served", path,
+				 name);
+		else
+			ublk_err("bmap: %s is on a file system of type 0x%lx: only files on ext4 or xfs can be served",
+				 path, (unsigned long)sfs.f_type);
+		return -EINVAL;
+	}
+	if (ioctl(m->file_fd, FS_IOC_FSGETXATTR, &fsx) < 0) {
+		err = errno;
+		ublk_err("bmap: cannot read the attributes of %s: %s", path, strerror(err));
+		return -err;
+	}
+	if (fsx.fsx_xflags & FS_XFLAG_REALTIME) {
+		ublk_err("bmap: %s is a realtime file (on xfs's realtime device, not the one FIEMAP maps onto)",
+			 path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Is @st an active swap file (listed in /proc/swaps, octal escapes undone)? */
+static bool is_swap(const struct stat *st)
+{
+	char line[4200], name[4096];
+	bool found = false;
+	struct stat s;
+	unsigned int c;
+	size_t i, n;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		for (i = n = 0; line[i] && line[i] != ' ' && line[i] != '\t' && n + 1 < sizeof(name);
+		     i++) {
+			if (line[i] == '\\' && sscanf(line + i + 1, "%3o", &c) == 1) {
+				name[n++] = (char)c;
+				i += 3;
+			} else {
+				name[n++] = line[i];
+			}
+		}
+		name[n] = '\0';
+		found = name[0] == '/' && !stat(name, &s) && s.st_dev == st->st_dev &&
+			s.st_ino == st->st_ino;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
 
 /* Opens the block device @dev (a file's st_dev) through sysfs's name for it. */
 static int open_bdev(const char *path, dev_t dev)
@@ -166,7 +264,54 @@ static int set_immutable(struct ublk_file_map *m, const char *path)
 	return 0;
 }
 
-int ublk_file_map(const char *path, struct ublk_file_map *m)
+/*
+ * The read lease that stays while the daemon holds m->file_fd: refused
+ * while any writable open of the file exists. At load (not @recovering) a
+ * write lease first: refused while anyone else has the file open.
+ */
+static int take_lease(struct ublk_file_map *m, const char *path, bool recovering)
+{
+	int err;
+
+	if (fcntl(m->file_fd, F_SETLEASE, F_RDLCK) < 0) {
+		err = errno;
+		if (err == EAGAIN)
+			ublk_err("bmap: %s is open for writing by some process: close it first (its blocks could be moved under the device)",
+				 path);
+		else
+			ublk_err("bmap: cannot take a read lease on %s (fs.leases-enable?): %s", path,
+				 strerror(err));
+		return err == EAGAIN ? -EBUSY : -err;
+	}
+	if (recovering)
+		return 0;
+	if (fcntl(m->file_fd, F_SETLEASE, F_WRLCK) < 0) {
+		err = errno;
+		if (err == EAGAIN)
+			ublk_err("bmap: %s is open elsewhere (another ublk device or a program): close it first",
+				 path);
+		else
+			ublk_err("bmap: cannot take a lease on %s: %s", path, strerror(err));
+		return err == EAGAIN ? -EBUSY : -err;
+	}
+	if (fcntl(m->file_fd, F_SETLEASE, F_RDLCK) < 0) {
+		err = errno;
+		ublk_err("bmap: cannot take a read lease on %s: %s", path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* The lease not broken meanwhile: no writable open got past the flag. */
+static int lease_held(struct ublk_file_map *m, const char *path)
+{
+	if (fcntl(m->file_fd, F_GETLEASE) == F_RDLCK)
+		return 0;
+	ublk_err("bmap: %s was opened for writing while it was being mapped: close that first", path);
+	return -EBUSY;
+}
+
+int ublk_file_map(const char *path, bool recovering, struct ublk_file_map *m)
 {
 	struct stat st;
 	int bs, ret;
@@ -177,6 +322,14 @@ int ublk_file_map(const char *path, struct ublk_file_map *m)
 	if (m->file_fd < 0 || fstat(m->file_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		ublk_err("bmap: %s: %s", path, m->file_fd < 0 ? strerror(errno) : "not a regular file");
 		ret = -EINVAL;
+		goto fail;
+	}
+	ret = check_fs(m, path);
+	if (ret < 0)
+		goto fail;
+	if (is_swap(&st)) {
+		ublk_err("bmap: %s is an active swap file", path);
+		ret = -EBUSY;
 		goto fail;
 	}
 	ret = open_bdev(path, st.st_dev);
@@ -190,9 +343,14 @@ int ublk_file_map(const char *path, struct ublk_file_map *m)
 		ret = -EINVAL;
 		goto fail;
 	}
+	/* The flag first: once it is set, only an opener already past it can break the lease. */
 	ret = set_immutable(m, path);
 	if (!ret)
+		ret = take_lease(m, path, recovering);
+	if (!ret)
 		ret = map_extents(m, path);
+	if (!ret)
+		ret = lease_held(m, path);
 	if (ret)
 		goto fail;
 	/* From here the device writes under the page cache: drop what it holds. */

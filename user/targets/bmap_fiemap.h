@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A file pinned to its blocks, for the bmap target: made immutable, mapped
- * with FIEMAP to the block device under its file system, and that device
- * opened O_DIRECT.
+ * A file pinned to its blocks, for the bmap target: on ext4 or xfs, made
+ * immutable, a lease held against writable opens, mapped with FIEMAP to the
+ * block device under its file system, and that device opened O_DIRECT.
  */
 #ifndef UBLK_BPF_FIEMAP_H
 #define UBLK_BPF_FIEMAP_H
@@ -12,7 +12,7 @@
 #include "ublk_bmap.h"
 
 struct ublk_file_map {
-	int file_fd;			/* kept open to restore the flags at release */
+	int file_fd;			/* holds the lease; restores the flags at release */
 	int bdev_fd;			/* the block device under the file system */
 	bool made_immutable;		/* we set FS_IMMUTABLE_FL, so we clear it */
 	unsigned long long size;	/* bytes served: the file's, in whole blocks */
@@ -23,10 +23,12 @@ struct ublk_file_map {
 
 /*
  * Maps @path; refuses (one line, negative errno, the file as it was) a file
- * with holes, unwritten, shared or otherwise unmappable extents, one not on
- * a single block device, or one with more than UBLK_BMAP_MAX_EXTENTS extents.
+ * not on ext4 or xfs, an xfs realtime file, an active swap file, a file
+ * open for writing anywhere (or, unless @recovering, open at all
+ * elsewhere), one with holes, unwritten, shared or otherwise unmappable
+ * extents, or more than UBLK_BMAP_MAX_EXTENTS extents.
  */
-int ublk_file_map(const char *path, struct ublk_file_map *m);
+int ublk_file_map(const char *path, bool recovering, struct ublk_file_map *m);
 /* Drops the file's stale page cache, restores its flags, closes both. */
 void ublk_file_unmap(struct ublk_file_map *m);
 /* The extent holding file offset @pos, NULL past the end. */
