@@ -212,7 +212,7 @@ profile: all | rig
 # Power cuts under ext4 on every file target, replayed from a dm-log-writes
 # log (docs/crash-consistency.md); one VM boot, ~30 min. Not part of check.
 crash-test: all $(OUTPUT)/tests/crash_replay $(OUTPUT)/tests/bpf/crash_noflush.bpf.o | rig
-	$(Q)tests/vm/run.sh --timeout 3000 tests/crash/crash_test.sh $(CRASH_TARGETS)
+	$(Q)tests/vm/run.sh --timeout 3300 --mem 3072 tests/crash/crash_test.sh $(CRASH_TARGETS)
 
 # One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
 mutants: all shim-tests | rig

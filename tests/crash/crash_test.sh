@@ -18,7 +18,7 @@
 # TARGETs: bpf-loop bpf-stripe bpf-mirror bpf-raid10 uring-loop (the
 # default: all five), and bpf-noflush, a broken loop that acknowledges
 # flushes without syncing (tests/bpf/crash_noflush.bpf.c): it must fail.
-# UBLK_TEST_CRASH_CUTS: cut points per target (default 120);
+# UBLK_TEST_CRASH_CUTS: cut points per target (default 110);
 # UBLK_TEST_CRASH_FILES: fsynced files per target (default 40);
 # UBLK_TEST_CRASH_JOBS: checks run at once (default: one per CPU).
 # Exit 0 when every target held every fsynced file at every cut and
@@ -71,7 +71,7 @@ fi
 
 . "$here/../ublk/test_common.sh"
 REPLAY=$UBLK_REPO/.output/tests/crash_replay
-CUTS=${UBLK_TEST_CRASH_CUTS:-120}
+CUTS=${UBLK_TEST_CRASH_CUTS:-110}
 NFILES=${UBLK_TEST_CRASH_FILES:-40}
 JOBS=${UBLK_TEST_CRASH_JOBS:-$(nproc)}
 M=$((1 << 20))
@@ -263,6 +263,12 @@ run_target() {
 	failed=$(awk '$5 == "FAIL"' "$W/results" | wc -l)
 	RESULT="$t: $n_cuts cut points, $checks checks, $nfiles files checked, fsck clean $fsck_ok/$checks"
 	RESULT="$RESULT, failures $failed, $(( $(date +%s) - start )) s"
+	# What a failure needs to be looked at again: the log's list, the cut
+	# points, each check's line and the manifest.
+	if [ "$failed" -ne 0 ] || [ "$r" -gt 1 ]; then
+		mkdir -p "$UBLK_REPO/.output/crash/$t"
+		cp "$W/list" "$W/cuts" "$W/results" "$W/manifest" "$W/marks" "$UBLK_REPO/.output/crash/$t/"
+	fi
 	rm -rf "$W"
 	[ "$r" -le 1 ] || { echo "# $t: crash_replay failed (exit $r)"; return 1; }
 	[ "$checks" -gt 0 ] || return 1
