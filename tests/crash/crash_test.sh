@@ -18,8 +18,8 @@
 # TARGETs: bpf-loop bpf-stripe bpf-mirror bpf-raid10 uring-loop (the
 # default: all five), and bpf-noflush, a broken loop that acknowledges
 # flushes without syncing (tests/bpf/crash_noflush.bpf.c): it must fail.
-# UBLK_TEST_CRASH_CUTS: cut points per target (default 110);
-# UBLK_TEST_CRASH_FILES: fsynced files per target (default 40);
+# UBLK_TEST_CRASH_CUTS: cut points per target (default 104: at least 100);
+# UBLK_TEST_CRASH_FILES: fsynced files per target (default 30);
 # UBLK_TEST_CRASH_JOBS: checks run at once (default: one per CPU).
 # Exit 0 when every target held every fsynced file at every cut and
 # bpf-noflush (when asked for) did not.
@@ -71,8 +71,8 @@ fi
 
 . "$here/../ublk/test_common.sh"
 REPLAY=$UBLK_REPO/.output/tests/crash_replay
-CUTS=${UBLK_TEST_CRASH_CUTS:-110}
-NFILES=${UBLK_TEST_CRASH_FILES:-40}
+CUTS=${UBLK_TEST_CRASH_CUTS:-104}
+NFILES=${UBLK_TEST_CRASH_FILES:-30}
 JOBS=${UBLK_TEST_CRASH_JOBS:-$(nproc)}
 M=$((1 << 20))
 
