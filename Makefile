@@ -20,6 +20,8 @@
 # make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
 #               state and configuration files, numbers; FUZZ_SECONDS per
 #               harness (default 300), FUZZ=NAME... a subset (tests/fuzz/)
+# make crash-test   power cuts under ext4 on the file targets, replayed from a
+#               dm-log-writes log (long; CRASH_TARGETS= a subset)
 # make deb      the Debian packages ublk-bpf and ublk-bpf-dkms in .output/deb/
 # make system-test   the packages on a Debian 12 system booted with systemd in
 #               QEMU: reboots under load, kernel point update, removal (long)
@@ -70,7 +72,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup setup-build setup-rig rig check demo bench profile unit shim shim-tests \
-	mutants clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
+	mutants crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
 
@@ -178,6 +180,12 @@ $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/move_e
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
 
+# The crash-consistency test's replay of a dm-log-writes log (tests/crash).
+$(OUTPUT)/tests/crash_replay: tests/crash/crash_replay.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $< -o $@
+
 # Crafted objects for the tests of what load refuses (tests/host/btf_patch.c).
 $(OUTPUT)/tests/btf_patch: tests/host/btf_patch.c
 	$(call msg,CC,$<)
@@ -185,6 +193,7 @@ $(OUTPUT)/tests/btf_patch: tests/host/btf_patch.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(LIBS) -o $@
 
 unit: $(UNIT_BINS) $(OUTPUT)/tests/stripe_check $(OUTPUT)/tests/raid10_check $(OUTPUT)/tests/move_ext $(OUTPUT)/tests/btf_patch \
+      $(OUTPUT)/tests/crash_replay \
       $(TEST_BPF_OBJS) shim-tests
 
 # The kfunc-shim's test programs (tests/shim), run by the VM tier.
@@ -257,6 +266,11 @@ bench: all | rig
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
+
+# Power cuts under ext4 on every file target, replayed from a dm-log-writes
+# log (docs/crash-consistency.md); one VM boot, ~30 min. Not part of check.
+crash-test: all $(OUTPUT)/tests/crash_replay $(OUTPUT)/tests/bpf/crash_noflush.bpf.o | rig
+	$(Q)tests/vm/run.sh --timeout 3300 --mem 3072 tests/crash/crash_test.sh $(CRASH_TARGETS)
 
 # One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
 mutants: all shim-tests | rig
