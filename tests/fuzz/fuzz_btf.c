@@ -13,46 +13,19 @@
 #include <sys/stat.h>
 
 #include "fuzz_set.h"
+#include "../host/btf_section.h"
 
 #define FUZZ_MAX_EDITS	16
 
 static const char *default_obj = ".output/tests/bpf/params.bpf.o";
 static char *elf;		/* the object's bytes */
 static size_t elf_size;
-static size_t btf_off;		/* its .BTF section */
+static off_t btf_off;		/* its .BTF section */
 static size_t btf_size;
 static __u32 *type_off;		/* each type's record, from the start of .BTF */
 static __u32 *type_words;	/* and its length in 32-bit words */
 static __u32 nr_types;
 static FILE *devnull;
-
-/* The .BTF section of @path: file offset and size. */
-static int find_btf(const char *path)
-{
-	int fd = open(path, O_RDONLY), ret = -1;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t strndx;
-	Elf *e;
-
-	elf_version(EV_CURRENT);
-	e = fd < 0 ? NULL : elf_begin(fd, ELF_C_READ, NULL);
-	if (e && !elf_getshdrstrndx(e, &strndx)) {
-		while ((scn = elf_nextscn(e, scn))) {
-			if (gelf_getshdr(scn, &sh) &&
-			    !strcmp(elf_strptr(e, strndx, sh.sh_name), ".BTF")) {
-				btf_off = sh.sh_offset;
-				btf_size = sh.sh_size;
-				ret = 0;
-			}
-		}
-	}
-	if (e)
-		elf_end(e);
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -66,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	libbpf_set_print(fuzz_libbpf_quiet);
 	f = fopen(path, "r");
-	if (!f || fstat(fileno(f), &st) || find_btf(path)) {
+	if (!f || fstat(fileno(f), &st) || btf_section(path, &btf_off, &btf_size)) {
 		fprintf(stderr, "fuzz_btf: no BTF in %s (make fuzz-build builds it)\n", path);
 		exit(1);
 	}

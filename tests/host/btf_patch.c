@@ -19,39 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "btf_section.h"
+
 static int die(const char *what)
 {
 	fprintf(stderr, "btf_patch: %s\n", what);
 	return 1;
-}
-
-/* The .BTF section's file offset and size. */
-static int btf_section(const char *path, off_t *off, size_t *size)
-{
-	int fd = open(path, O_RDONLY), ret = -1;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t strndx;
-	Elf *elf;
-
-	elf_version(EV_CURRENT);
-	elf = fd < 0 ? NULL : elf_begin(fd, ELF_C_READ, NULL);
-	if (elf && !elf_getshdrstrndx(elf, &strndx)) {
-		while ((scn = elf_nextscn(elf, scn))) {
-			if (gelf_getshdr(scn, &sh) &&
-			    !strcmp(elf_strptr(elf, strndx, sh.sh_name), ".BTF")) {
-				*off = sh.sh_offset;
-				*size = sh.sh_size;
-				ret = 0;
-				break;
-			}
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	return ret;
 }
 
 static struct btf_type *find_named(struct btf *btf, const char *name, int kind)
