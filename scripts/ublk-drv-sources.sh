@@ -6,15 +6,14 @@
 # for the ublk-bpf-dkms package (`make deb`). Each comes from Debian's
 # linux-source-6.12 package of that version (apt-get download, ~150 MB,
 # once: the file is cached in $UBLK_BPF_CACHE/ublk-drv/<version>/) and is
-# kept only when kfunc-shim/ublk_drv-hooks.patch applies to it exactly (no
-# fuzz). Kernel sources are never committed; the package carries them as
+# kept only when the shim's patches (kfunc-shim/apply-patches.sh) apply to it
+# exactly (no fuzz). Kernel sources are never committed; the package carries them as
 # built.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}/ublk-drv
 out=${1:?usage: ublk-drv-sources.sh OUTDIR}
-patch=$repo/kfunc-shim/ublk_drv-hooks.patch
 
 say() { echo "ublk-drv-sources: $*" >&2; }
 
@@ -43,10 +42,11 @@ while read -r ver _; do
 		say "error: cannot get ublk_drv.c of linux $ver (is bookworm-security in apt's sources?)"
 		exit 1
 	fi
-	if ! patch --quiet --dry-run --batch --fuzz=0 -o /dev/null "$cache/$ver/ublk_drv.c" "$patch" >/dev/null 2>&1; then
-		say "linux $ver: the hook patch does not apply: not carried (that kernel is refused)"
+	if ! "$repo/kfunc-shim/apply-patches.sh" "$cache/$ver/ublk_drv.c" "$out/.probe.c" >/dev/null 2>&1; then
+		say "linux $ver: the shim's patches do not apply: not carried (that kernel is refused)"
 		continue
 	fi
+	rm -f "$out/.probe.c"
 	install -D -m 0644 "$cache/$ver/ublk_drv.c" "$out/$ver/ublk_drv.c"
 	kept=$((kept + 1))
 done <"$repo/debian/kernels"
