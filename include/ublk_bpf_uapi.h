@@ -56,6 +56,41 @@
 #define UBLK_F_BPF			(1ULL << 63)
 
 /*
+ * Upstream's features of Linux 6.13-7.0 that the kfunc-shim carries to 6.12
+ * (kfunc-shim/backports/), by upstream's numbers: a 6.12 uAPI header lacks
+ * them. GET_FEATURES says which the running driver has.
+ */
+#ifndef UBLK_F_USER_RECOVERY_FAIL_IO
+#define UBLK_F_USER_RECOVERY_FAIL_IO	(1ULL << 9)	/* no daemon: IO fails */
+#endif
+#ifndef UBLK_F_UPDATE_SIZE
+#define UBLK_F_UPDATE_SIZE		(1ULL << 10)	/* UBLK_U_CMD_UPDATE_SIZE */
+#endif
+#ifndef UBLK_F_AUTO_BUF_REG
+#define UBLK_F_AUTO_BUF_REG		(1ULL << 11)	/* named only: needs io_uring core */
+#endif
+#ifndef UBLK_F_QUIESCE
+#define UBLK_F_QUIESCE			(1ULL << 12)	/* UBLK_U_CMD_QUIESCE_DEV */
+#endif
+#ifndef UBLK_F_PER_IO_DAEMON
+#define UBLK_F_PER_IO_DAEMON		(1ULL << 13)	/* named only */
+#endif
+#ifndef UBLK_F_NO_AUTO_PART_SCAN
+#define UBLK_F_NO_AUTO_PART_SCAN	(1ULL << 18)	/* START_DEV reads no partition table */
+#endif
+#ifndef UBLK_S_DEV_FAIL_IO
+#define UBLK_S_DEV_FAIL_IO		3	/* FAIL_IO device without a daemon */
+#endif
+/* .data[0]: the new size in 512-byte sectors; the device must be started */
+#ifndef UBLK_U_CMD_UPDATE_SIZE
+#define UBLK_U_CMD_UPDATE_SIZE		_IOWR('u', 0x15, struct ublksrv_ctrl_cmd)
+#endif
+/* .data[0]: how long the server may take to finish its IO, in ms (0: no limit) */
+#ifndef UBLK_U_CMD_QUIESCE_DEV
+#define UBLK_U_CMD_QUIESCE_DEV		_IOWR('u', 0x16, struct ublksrv_ctrl_cmd)
+#endif
+
+/*
  * Control commands, sent like every ublk control command: an io_uring
  * URING_CMD (SQE128) on /dev/ublk-control whose payload is a struct
  * ublksrv_ctrl_cmd with .dev_id set and .queue_id = (__u16)-1.

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ublk_bpf_uapi.h"	/* UBLK_F_USER_RECOVERY_FAIL_IO */
 #include "cli_kublk.h"
 #include "devconf.h"
 #include "targets.h"
@@ -29,6 +30,7 @@ enum ublk_long_opt {
 	OPT_HELP_PARAMS,
 	OPT_RECOVERY,
 	OPT_REISSUE,
+	OPT_FAIL_IO,
 	OPT_RUN_DIR,
 	OPT_SCHEDULER,
 	OPT_COUNT,
@@ -149,6 +151,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "help-params", no_argument, NULL, OPT_HELP_PARAMS },
 		{ "recovery", no_argument, NULL, OPT_RECOVERY },
 		{ "reissue", no_argument, NULL, OPT_REISSUE },
+		{ "fail-io", no_argument, NULL, OPT_FAIL_IO },
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 		{ "count", required_argument, NULL, OPT_COUNT },
@@ -306,6 +309,9 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		case OPT_REISSUE:
 			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
 			break;
+		case OPT_FAIL_IO:
+			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_FAIL_IO;
+			break;
 		default:
 			/* kublk's options (cli_kublk.c), else a bad one. */
 			ret = ublk_kublk_dev_option(o, c, optarg, is_load);
@@ -313,6 +319,12 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 				break;
 			return ret ? -EINVAL : ublk_bad_option(verb, c, argv);
 		}
+	}
+	/* what IO does without a daemon: wait and be served again, or fail */
+	if ((o->recovery & UBLK_F_USER_RECOVERY_REISSUE) &&
+	    (o->recovery & UBLK_F_USER_RECOVERY_FAIL_IO)) {
+		ublk_err("%s: --reissue or --fail-io, not both", verb);
+		return -EINVAL;
 	}
 	if (is_load) {
 		if (optind >= argc) {
@@ -357,11 +369,12 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 /* Which options a verb on existing devices takes. */
 /* SEL_ALL: -n ID or -a, one of them; SEL_MAY_ALL: -a allowed (list, kublk's). */
 enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8, SEL_MAY_ALL = 16,
-       SEL_ID = 32 };
+       SEL_ID = 32, SEL_SIZE = 64 };
 #define SEL_DEL		(SEL_ID | SEL_ALL)
 #define SEL_LIST	(SEL_ID | SEL_JSON | SEL_MAY_ALL)
 #define SEL_RECOVER	(SEL_ID | SEL_NEED_ID)
 #define SEL_STATS	(SEL_ID | SEL_JSON | SEL_WATCH | SEL_NEED_ID)
+#define SEL_RESIZE	(SEL_ID | SEL_NEED_ID | SEL_SIZE)
 #define SEL_NONE	0
 
 /* The long options of a verb that takes @allowed; ended by { NULL }. */
@@ -372,6 +385,7 @@ static const struct option *ublk_sel_longopts(unsigned int allowed, struct optio
 		{ { "all", no_argument, NULL, 'a' }, SEL_ALL | SEL_MAY_ALL },
 		{ { "json", no_argument, NULL, OPT_JSON }, SEL_JSON },
 		{ { "watch", optional_argument, NULL, OPT_WATCH }, SEL_WATCH },
+		{ { "size", required_argument, NULL, 's' }, SEL_SIZE },
 		{ { "run-dir", required_argument, NULL, OPT_RUN_DIR }, 0 },
 	};
 	unsigned int i, n = 0;
@@ -389,6 +403,7 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 	struct option buf[8];
 	const struct option *longopts = ublk_sel_longopts(allowed, buf);
 	const char *shortopts = allowed & (SEL_ALL | SEL_MAY_ALL) ? ":n:a" :
+				allowed & SEL_SIZE ? ":n:s:" :
 				allowed & SEL_ID ? ":n:" : ":";
 	unsigned int v;
 	int c;
@@ -407,6 +422,13 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			break;
 		case 'a':
 			o->all = true;
+			break;
+		case 's':
+			if (ublk_parse_size(optarg, &o->size) || !o->size || o->size % 512) {
+				ublk_err("%s: --size '%s': a size in bytes, a multiple of 512 (suffixes k, M, G, T)",
+					 verb, optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_RUN_DIR:
 			if (ublk_state_set_dir(optarg))
@@ -438,6 +460,10 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 		ublk_err("%s: which device? (-n ID)", verb);
 		return -EINVAL;
 	}
+	if ((allowed & SEL_SIZE) && !o->size) {
+		ublk_err("%s: which size? (--size SIZE)", verb);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -461,6 +487,11 @@ int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o)
 	return ublk_parse_sel(argc, argv, o, "stats", SEL_STATS);
 }
 
+int ublk_parse_resize(int argc, char **argv, struct ublk_sel_opts *o)
+{
+	return ublk_parse_sel(argc, argv, o, "resize", SEL_RESIZE);
+}
+
 int ublk_parse_none(int argc, char **argv, struct ublk_sel_opts *o)
 {
 	return ublk_parse_sel(argc, argv, o, argv[0], SEL_NONE);
@@ -471,6 +502,7 @@ const struct option *ublk_sel_verb_longopts(const char *verb)
 	static struct option buf[8];
 	unsigned int allowed = !strcmp(verb, "del") ? SEL_DEL : !strcmp(verb, "list") ? SEL_LIST :
 			       !strcmp(verb, "recover") ? SEL_RECOVER :
+			       !strcmp(verb, "resize") ? SEL_RESIZE :
 			       !strcmp(verb, "stats") ? SEL_STATS : SEL_NONE;
 
 	return ublk_sel_longopts(allowed, buf);

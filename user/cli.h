@@ -19,6 +19,7 @@ struct ublk_sel_opts {
 	bool all;		/* -a; list: every device, with kublk's detail */
 	bool json;
 	unsigned int watch;	/* stats --watch[=SECONDS]: 0, or the period */
+	unsigned long long size;	/* resize --size, bytes: 0, or a multiple of 512 */
 };
 
 /* Options of serve. */
@@ -37,6 +38,7 @@ int ublk_parse_del(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o);
+int ublk_parse_resize(int argc, char **argv, struct ublk_sel_opts *o);
 /*
  * recover in kublk's form: `recover -n ID` followed by the command line the
  * device was added with (-t TARGET ...). Parses it as add into @o and

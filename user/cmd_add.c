@@ -26,7 +26,7 @@ static int add_run(void *opts)
 const struct ublk_verb ublk_verb_add = {
 	.name = "add",
 	.synopsis = "add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		    "    [--buffered] [--recovery | --reissue] [--scheduler NAME] [--count N] [--show]\n"
+		    "    [--buffered] [--recovery | --reissue | --fail-io] [--scheduler NAME] [--count N] [--show]\n"
 		    "    [TARGET OPTIONS] [FILE]...",
 	.help = "Creates /dev/ublkbID served in the background on the io_uring path and\n"
 		"prints 'dev id ID'.\n"
@@ -40,6 +40,8 @@ const struct ublk_verb ublk_verb_add = {
 		"  --recovery          when the daemon dies the device waits (QUIESCED) for\n"
 		"                      'recover'; the IO the dead daemon held fails\n"
 		"  --reissue           --recovery, and that IO is served again\n"
+		"  --fail-io           --recovery, but IO fails (FAIL_IO) while no daemon\n"
+		"                      serves the device, instead of waiting\n"
 		"  --scheduler NAME    the disk's IO scheduler (default none)\n"
 		"  --count N           N such devices, ids from -n ID on, served by one\n"
 		"                      daemon: all are made, or none\n"

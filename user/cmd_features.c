@@ -13,23 +13,6 @@
 
 #define UBLK_FEATURE(name) { UBLK_F_##name, #name }
 
-/* Bits of kernels newer than the uAPI header we build with, by number. */
-#ifndef UBLK_F_USER_RECOVERY_FAIL_IO
-#define UBLK_F_USER_RECOVERY_FAIL_IO	(1ULL << 9)
-#endif
-#ifndef UBLK_F_UPDATE_SIZE
-#define UBLK_F_UPDATE_SIZE		(1ULL << 10)
-#endif
-#ifndef UBLK_F_AUTO_BUF_REG
-#define UBLK_F_AUTO_BUF_REG		(1ULL << 11)
-#endif
-#ifndef UBLK_F_QUIESCE
-#define UBLK_F_QUIESCE			(1ULL << 12)
-#endif
-#ifndef UBLK_F_PER_IO_DAEMON
-#define UBLK_F_PER_IO_DAEMON		(1ULL << 13)
-#endif
-
 static const struct {
 	uint64_t flag;
 	const char *name;
@@ -48,6 +31,7 @@ static const struct {
 	UBLK_FEATURE(AUTO_BUF_REG),
 	UBLK_FEATURE(QUIESCE),
 	UBLK_FEATURE(PER_IO_DAEMON),
+	UBLK_FEATURE(NO_AUTO_PART_SCAN),
 	UBLK_FEATURE(BPF),	/* the kfunc-shim's, include/ublk_bpf_uapi.h */
 };
 

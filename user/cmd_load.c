@@ -201,7 +201,7 @@ static int load_run(void *opts)
 const struct ublk_verb ublk_verb_load = {
 	.name = "load",
 	.synopsis = "load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		    "    [--buffered] [--recovery | --reissue] [--scheduler NAME] [--count N]\n"
+		    "    [--buffered] [--recovery | --reissue | --fail-io] [--scheduler NAME] [--count N]\n"
 		    "    [TARGET OPTIONS] [--set NAME=VALUE]... [--no-bpf | --require-bpf] [FILE]...\n"
 		    "load OBJ.bpf.o --help-params",
 	.help = "Creates the device as add does, served in the kernel by the BPF target\n"

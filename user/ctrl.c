@@ -11,6 +11,7 @@
 
 #include "ctrl.h"
 #include "log.h"
+#include "ublk_bpf_uapi.h"	/* UPDATE_SIZE, QUIESCE_DEV on a 6.12 header */
 
 /*
  * How the driver takes its command opcodes. A driver before Linux 6.5 (the
@@ -283,6 +284,22 @@ int ublk_ctrl_stop_dev(struct ublk_ctrl *c, unsigned int dev_id)
 	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
 
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_STOP_DEV, &cmd);
+}
+
+int ublk_ctrl_update_size(struct ublk_ctrl *c, unsigned int dev_id, uint64_t sectors)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	cmd.data[0] = sectors;
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_UPDATE_SIZE, &cmd);
+}
+
+int ublk_ctrl_quiesce_dev(struct ublk_ctrl *c, unsigned int dev_id, uint64_t timeout_ms)
+{
+	struct ublksrv_ctrl_cmd cmd = ublk_cmd_for(dev_id, NULL, 0);
+
+	cmd.data[0] = timeout_ms;
+	return ublk_ctrl_cmd(c, UBLK_U_CMD_QUIESCE_DEV, &cmd);
 }
 
 int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id)

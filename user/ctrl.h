@@ -77,6 +77,14 @@ int ublk_ctrl_start_recovery(struct ublk_ctrl *c, unsigned int dev_id);
 /* Once the new daemon's queues are ready: the device is LIVE again. */
 int ublk_ctrl_end_recovery(struct ublk_ctrl *c, unsigned int dev_id, int daemon_pid);
 int ublk_ctrl_del_dev(struct ublk_ctrl *c, unsigned int dev_id);
+/* UBLK_F_UPDATE_SIZE: a started device's new size, in 512-byte sectors. */
+int ublk_ctrl_update_size(struct ublk_ctrl *c, unsigned int dev_id, uint64_t sectors);
+/*
+ * UBLK_F_QUIESCE: the device's daemon gets its commands back aborted once it
+ * finished its IO (within @timeout_ms, 0: no limit; else -EBUSY) and the
+ * device waits, QUIESCED, for the next daemon.
+ */
+int ublk_ctrl_quiesce_dev(struct ublk_ctrl *c, unsigned int dev_id, uint64_t timeout_ms);
 /* The CPUs whose IO the driver sends to queue @q_id. */
 int ublk_ctrl_get_queue_affinity(struct ublk_ctrl *c, unsigned int dev_id,
 				 unsigned int q_id, cpu_set_t *set);

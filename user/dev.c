@@ -273,6 +273,12 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 		info->ublksrv_pid = getpid();
 		info->flags = UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_URING_CMD_COMP_IN_TASK |
 			      opts->recovery;
+		/*
+		 * QUIESCE_DEV lets a recoverable device change daemons without
+		 * one dying; a driver without it drops the bit.
+		 */
+		if (opts->recovery)
+			info->flags |= UBLK_F_QUIESCE;
 		if (opts->bpf_obj)
 			info->flags |= UBLK_F_BPF;
 		if (opts->need_get_data)
@@ -296,7 +302,10 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 		return ret;
 	for (i = 0; i < d->nr_devs; i++) {
 		if ((d->devs[i].dev.info.flags & opts->recovery) != opts->recovery) {
-			ublk_err("the ublk driver has no user recovery (--recovery, --reissue)");
+			ublk_err("the ublk driver has no %s",
+				 opts->recovery & UBLK_F_USER_RECOVERY_FAIL_IO ?
+				 "UBLK_F_USER_RECOVERY_FAIL_IO (--fail-io: Linux 6.13, or the kfunc-shim)" :
+				 "user recovery (--recovery, --reissue)");
 			return -EOPNOTSUPP;
 		}
 		if (opts->need_get_data && !(d->devs[i].dev.info.flags & UBLK_F_NEED_GET_DATA)) {
@@ -405,6 +414,20 @@ static void ublk_daemon_stop_all(struct ublk_daemon *d, bool self)
  * A device whose queues have all ended is let go of; one where only some
  * did lost a queue while it lives: stop it. True when no device is left.
  */
+/*
+ * QUIESCE_DEV handed the device over: its commands came back aborted and it
+ * waits, QUIESCED or FAIL_IO, for the next daemon's `recover`.
+ */
+static bool ublk_dev_handed_over(struct ublk_daemon *d, struct ublk_daemon_dev *dd)
+{
+	struct ublksrv_ctrl_dev_info info;
+
+	if (!d->opts->recovery ||
+	    ublk_ctrl_get_info(&d->ctrl, dd->dev.info.dev_id, &info) < 0)
+		return false;
+	return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO;
+}
+
 static bool ublk_daemon_reap(struct ublk_daemon *d)
 {
 	unsigned int i, exited, left = 0;
@@ -416,11 +439,14 @@ static bool ublk_daemon_reap(struct ublk_daemon *d)
 			continue;
 		exited = ublk_queues_exited(&dd->dev);
 		if (exited == dd->dev.nr_started) {
+			if (!dd->stopping && ublk_dev_handed_over(d, dd))
+				ublk_info("device %u handed over (quiesced): left for the next daemon's recover",
+					  dd->dev.info.dev_id);
 			ublk_daemon_dev_end(d, dd, false);
 			continue;
 		}
 		left++;
-		if (exited && !dd->stopping) {
+		if (exited && !dd->stopping && !ublk_dev_handed_over(d, dd)) {
 			dd->stopping = true;
 			ublk_ctrl_stop_dev(&d->ctrl, dd->dev.info.dev_id);
 		}

@@ -7,6 +7,8 @@
 
 #include <linux/ublk_cmd.h>
 
+#include "ublk_bpf_uapi.h"	/* UBLK_S_DEV_FAIL_IO on a 6.12 header */
+
 #include "devices.h"
 
 static int ublk_id_cmp(const void *a, const void *b)
@@ -57,6 +59,7 @@ const char *ublk_dev_state_name(unsigned int state)
 	case UBLK_S_DEV_DEAD: return "DEAD";
 	case UBLK_S_DEV_LIVE: return "LIVE";
 	case UBLK_S_DEV_QUIESCED: return "QUIESCED";
+	case UBLK_S_DEV_FAIL_IO: return "FAIL_IO";
 	default: return "UNKNOWN";
 	}
 }

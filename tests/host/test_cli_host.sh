@@ -43,6 +43,10 @@ expect_refused load x.bpf.o -g
 expect_refused list -a -n 0
 expect_refused recover -n 1 -t null
 expect_refused recover -t null -r 1
+expect_refused resize -n 1
+expect_refused resize --size 1M
+expect_refused resize -n 1 --size 1000
+expect_refused add -t null --fail-io --reissue
 "$prog" help | grep -q '^usage: ublk-bpf' || { echo "# FAIL: help"; failed=1; }
 # The verb table drives help, each verb's --help and completion: every verb
 # the completion offers has its own help, exit 0, on stdout.

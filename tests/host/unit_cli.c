@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ublk_bpf_uapi.h"
 #include "cli_kublk.h"
 #include "devconf.h"
 #include "state.h"
@@ -403,6 +404,11 @@ UNIT_TEST(kublk_add)
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "0", "-i", "0"), 0);
 	ASSERT_EQ(o.recovery, 0);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "2"), -EINVAL);
+	/* --fail-io: recovery whose IO fails without a daemon; not with --reissue. */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--fail-io"), 0);
+	ASSERT_EQ(o.recovery, UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_FAIL_IO);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--fail-io", "--reissue"),
+		  -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-i", "yes"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r"), -EINVAL);
 	/* -g: NEED_GET_DATA, on the io_uring path only. */

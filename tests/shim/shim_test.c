@@ -464,12 +464,35 @@ static int run_cmd(struct shim *s, const sigset_t *set, const sigset_t *old)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/*
+ * -Q ID:MS: UBLK_U_CMD_QUIESCE_DEV to device ID (a backport's test), waiting
+ * up to MS ms for its server; prints the result, exit 0 when it passed.
+ */
+static int quiesce_only(const char *arg)
+{
+	struct ublk_ctrl ctrl;
+	unsigned int id;
+	unsigned long long ms;
+	int ret;
+
+	if (sscanf(arg, "%u:%llu", &id, &ms) != 2)
+		die("bad -Q %s", arg);
+	if (ublk_ctrl_open(&ctrl))
+		return 1;
+	ret = ublk_ctrl_quiesce_dev(&ctrl, id, ms);
+	ublk_ctrl_close(&ctrl);
+	printf("quiesce=%d\n", ret);
+	return ret ? 1 : 0;
+}
+
 static void parse_args(struct shim *s, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:R:UN")) != -1) {
+	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:R:UNQ:")) != -1) {
 		switch (opt) {
+		case 'Q':
+			exit(quiesce_only(optarg));
 		case 'f':
 			if (s->opts.nr_files == UBLK_MAX_FILES)
 				die("too many files");
@@ -517,7 +540,7 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...]");
+		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...] | -Q ID:MS");
 	s->obj_path = argv[optind++];
 	if (optind < argc)
 		s->cmd = &argv[optind];

@@ -168,6 +168,23 @@ t_null_min() {
 	expect "$TMP/out" ops_name = null_min
 }
 
+# UBLK_F_NO_AUTO_PART_SCAN (backports/0104): START_DEV reads no partition
+# table of a device with the bit, BLKRRPART does later; without the bit the
+# partition is there from the start
+t_no_part_scan() {
+	mkfile "$TMP/p.img" 16M
+	printf 'label: dos\n,8M\n' | sfdisk -q "$TMP/p.img" >/dev/null || return 1
+	shim -f "$TMP/p.img" -c 0=1 -x 0x40000 "$OUT/shim_targets.bpf.o" -- bash -c '
+		sleep 1
+		[ ! -e ${UBLK_DEV}p1 ] || { echo "# ${UBLK_DEV}p1 after START_DEV"; exit 1; }
+		blockdev --rereadpt $UBLK_DEV || exit 1
+		for i in $(seq 20); do [ -e ${UBLK_DEV}p1 ] && exit 0; sleep 0.1; done
+		echo "# no ${UBLK_DEV}p1 after BLKRRPART"; exit 1' &&
+	shim -f "$TMP/p.img" -c 0=1 "$OUT/shim_targets.bpf.o" -- bash -c '
+		for i in $(seq 20); do [ -e ${UBLK_DEV}p1 ] && exit 0; sleep 0.1; done
+		echo "# no ${UBLK_DEV}p1 without the bit"; exit 1'
+}
+
 # MODE_* of shim_targets.h
 NULL=0 LOOP=1 LOOP_QUEUED=2 STRIPE=3 DAEMON=4 REDIRECT_ODD=5 RETRY=6 BAD_DIR=7
 DOUBLE=8 LOSE=9 BUSY=10 RESUBMIT=11
@@ -716,6 +733,7 @@ run_test blocking_tag_set t_blocking_tag_set
 run_test kill_server t_kill_server
 run_test kill_server_held t_kill_server_held
 run_test cleanup t_cleanup
+run_test no_part_scan t_no_part_scan
 run_test rmmod t_rmmod
 
 tap_end "# shim: "
