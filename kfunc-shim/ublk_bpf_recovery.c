@@ -56,7 +56,7 @@ bool ublk_bpf_quiesce(struct ublk_bpf_dev *bd)
 	if (!ublk_bpf_serves_alone(bd))
 		return false;
 	WRITE_ONCE(bd->no_server, true);
-	pr_info("dev %u: no daemon, serving through the program; redirected IO waits for recovery\n",
+	pr_info("dev %u: no daemon, serving through the program; redirected IO waits for recovery (fails with FAIL_IO)\n",
 		bd->dev_id);
 	return true;
 }
