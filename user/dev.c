@@ -74,6 +74,7 @@ struct ublk_daemon_dev {
 	bool inited;		/* the target's init ran: deinit it */
 	bool added;		/* the kernel holds it (added or taken back) */
 	bool self_stop;		/* we end it: delete it too */
+	bool handed_over;	/* QUIESCE_DEV: the next daemon's; keep its pins */
 	bool stopping;		/* STOP_DEV sent after a queue died */
 	bool ended;		/* let go of: nothing of it left here */
 };
@@ -181,7 +182,9 @@ static void ublk_daemon_dev_end(struct ublk_daemon *d, struct ublk_daemon_dev *d
 		ublk_state_remove(dev->info.dev_id);
 		ublk_pattern_stats_remove(dev->info.dev_id);
 	}
-	ublk_bpf_dev_detach(dev, &dd->bpf);
+	/* a handed-over device's program serves on, as after a crash */
+	if (!dd->handed_over)
+		ublk_bpf_dev_detach(dev, &dd->bpf);
 	ublk_pattern_stats_close(dev);
 	free(dev->queues);
 	dev->queues = NULL;
@@ -439,7 +442,8 @@ static bool ublk_daemon_reap(struct ublk_daemon *d)
 			continue;
 		exited = ublk_queues_exited(&dd->dev);
 		if (exited == dd->dev.nr_started) {
-			if (!dd->stopping && ublk_dev_handed_over(d, dd))
+			dd->handed_over = !dd->stopping && ublk_dev_handed_over(d, dd);
+			if (dd->handed_over)
 				ublk_info("device %u handed over (quiesced): left for the next daemon's recover",
 					  dd->dev.info.dev_id);
 			ublk_daemon_dev_end(d, dd, false);

@@ -14,13 +14,16 @@ _need_shim
 SHIM=$UBLK_REPO/.output/tests/shim/shim_test
 [ -x "$SHIM" ] || _fail "$SHIM missing (make unit)"
 
-handover() {	# handover ID: quiesce, the old daemon gone, QUIESCED, recover
+handover() {	# handover ID VERB: quiesce, the old daemon gone, QUIESCED, recover
 	local id=$1 old i
 	old=$(_dev_field "$id" pid)
 	"$SHIM" -Q "$id:10000" || _fail "QUIESCE_DEV of device $id failed"
 	for i in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$old" 2>/dev/null && _fail "daemon $old still running after QUIESCE_DEV"
 	_wait_state "$id" QUIESCED 5
+	# a BPF device's program serves while no daemon does
+	[ "$2" = load ] && { timeout 10 dd if=/dev/ublkb$id of=/dev/null bs=4k count=16 \
+		iflag=direct 2>/dev/null || _fail "BPF loop: no read served without a daemon"; }
 	_recover "$id"
 }
 
@@ -37,7 +40,7 @@ for verb in add load; do
 	    --verify_state_save=0 --verify_fatal=1 >"$UBLK_TMP/fio.log" 2>&1 &
 	fio_pid=$!
 	sleep 1
-	handover "$id"
+	handover "$id" $verb
 	wait $fio_pid || _fail "$verb: fio failed across QUIESCE_DEV: $(grep -E 'err=|verify|error' "$UBLK_TMP/fio.log" | head -n 3)"
 	_log "$verb: fio $(grep -E '^ *write:' "$UBLK_TMP/fio.log" | tr -s ' ')"
 	_fio_verify /dev/ublkb$id --size=8M || _fail "$verb: fio verify after recover failed"
