@@ -485,14 +485,33 @@ static int quiesce_only(const char *arg)
 	return ret ? 1 : 0;
 }
 
+/*
+ * -S ID: UBLK_U_CMD_START_USER_RECOVERY alone, so that a test sees the
+ * device between START and END_USER_RECOVERY (no daemon, queues reset).
+ */
+static int start_recovery_only(const char *arg)
+{
+	struct ublk_ctrl ctrl;
+	int ret;
+
+	if (ublk_ctrl_open(&ctrl))
+		return 1;
+	ret = ublk_ctrl_start_recovery(&ctrl, strtoul(arg, NULL, 0));
+	ublk_ctrl_close(&ctrl);
+	printf("start_recovery=%d\n", ret);
+	return ret ? 1 : 0;
+}
+
 static void parse_args(struct shim *s, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:R:UNQ:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:R:UNQ:S:")) != -1) {
 		switch (opt) {
 		case 'Q':
 			exit(quiesce_only(optarg));
+		case 'S':
+			exit(start_recovery_only(optarg));
 		case 'f':
 			if (s->opts.nr_files == UBLK_MAX_FILES)
 				die("too many files");
@@ -540,7 +559,7 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...] | -Q ID:MS");
+		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...] | -Q ID:MS | -S ID");
 	s->obj_path = argv[optind++];
 	if (optind < argc)
 		s->cmd = &argv[optind];
