@@ -487,6 +487,11 @@ int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o)
 	return ublk_parse_sel(argc, argv, o, "stats", SEL_STATS);
 }
 
+int ublk_parse_upgrade(int argc, char **argv, struct ublk_sel_opts *o)
+{
+	return ublk_parse_sel(argc, argv, o, "upgrade", SEL_RECOVER);
+}
+
 int ublk_parse_resize(int argc, char **argv, struct ublk_sel_opts *o)
 {
 	return ublk_parse_sel(argc, argv, o, "resize", SEL_RESIZE);
@@ -501,7 +506,7 @@ const struct option *ublk_sel_verb_longopts(const char *verb)
 {
 	static struct option buf[8];
 	unsigned int allowed = !strcmp(verb, "del") ? SEL_DEL : !strcmp(verb, "list") ? SEL_LIST :
-			       !strcmp(verb, "recover") ? SEL_RECOVER :
+			       !strcmp(verb, "recover") || !strcmp(verb, "upgrade") ? SEL_RECOVER :
 			       !strcmp(verb, "resize") ? SEL_RESIZE :
 			       !strcmp(verb, "stats") ? SEL_STATS : SEL_NONE;
 

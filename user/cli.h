@@ -39,6 +39,7 @@ int ublk_parse_list(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_stats(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_recover(int argc, char **argv, struct ublk_sel_opts *o);
 int ublk_parse_resize(int argc, char **argv, struct ublk_sel_opts *o);
+int ublk_parse_upgrade(int argc, char **argv, struct ublk_sel_opts *o);
 /*
  * recover in kublk's form: `recover -n ID` followed by the command line the
  * device was added with (-t TARGET ...). Parses it as add into @o and

@@ -43,6 +43,8 @@ expect_refused load x.bpf.o -g
 expect_refused list -a -n 0
 expect_refused recover -n 1 -t null
 expect_refused recover -t null -r 1
+expect_refused upgrade
+expect_refused upgrade -a
 expect_refused resize -n 1
 expect_refused resize --size 1M
 expect_refused resize -n 1 --size 1000

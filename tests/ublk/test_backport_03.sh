@@ -4,8 +4,9 @@
 # --recovery device over without its daemon dying: fio writes with crc32c
 # meanwhile, the daemon gets its commands back aborted and exits, leaving
 # the device QUIESCED (not deleted); `recover` takes it back and fio ends
-# with no error. A BPF loop device serves on through its program while it
-# has no daemon. A device without recovery is refused.
+# with no error; a BPF loop device serves on through its program while it
+# has no daemon. Then `upgrade` does both steps, and fio verifies. A device
+# without recovery is refused.
 . "$(dirname "$0")/test_common.sh"
 _prep_test backport_03
 _need_shim
@@ -14,7 +15,19 @@ _need_shim
 SHIM=$UBLK_REPO/.output/tests/shim/shim_test
 [ -x "$SHIM" ] || _fail "$SHIM missing (make unit)"
 
-handover() {	# handover ID VERB: quiesce, the old daemon gone, QUIESCED, recover
+# upgrade_once ID: `upgrade` replaces the live daemon
+upgrade_once() {
+	local id=$1 old out
+	old=$(_dev_field "$id" pid)
+	out=$("$UBLK_PROG" upgrade -n "$id") || _fail "upgrade -n $id failed"
+	[ "$out" = "dev id $id" ] || _fail "upgrade printed '$out'"
+	_wait_state "$id" LIVE 5
+	kill -0 "$old" 2>/dev/null && _fail "old daemon $old still running after upgrade"
+	[ "$(_dev_field "$id" pid)" != "$old" ] || _fail "upgrade: the same daemon serves"
+}
+
+# handover ID VERB: QUIESCE_DEV by hand, the old daemon gone, QUIESCED, recover
+handover() {
 	local id=$1 old i
 	old=$(_dev_field "$id" pid)
 	"$SHIM" -Q "$id:10000" || _fail "QUIESCE_DEV of device $id failed"
@@ -43,12 +56,14 @@ for verb in add load; do
 	handover "$id" $verb
 	wait $fio_pid || _fail "$verb: fio failed across QUIESCE_DEV: $(grep -E 'err=|verify|error' "$UBLK_TMP/fio.log" | head -n 3)"
 	_log "$verb: fio $(grep -E '^ *write:' "$UBLK_TMP/fio.log" | tr -s ' ')"
-	_fio_verify /dev/ublkb$id --size=8M || _fail "$verb: fio verify after recover failed"
+	upgrade_once "$id"
+	_fio_verify /dev/ublkb$id --size=8M || _fail "$verb: fio verify after upgrade failed"
 	_del_dev "$id"
 done
 
 _new_dev -t null --size 16M
 "$SHIM" -Q "$UBLK_DEV_ID:1000" >/dev/null && _fail "QUIESCE_DEV of a device without recovery passed"
+_refused "made without UBLK_F_QUIESCE" upgrade -n "$UBLK_DEV_ID"
 _del_dev "$UBLK_DEV_ID"
 
 _nothing_left "quiesce"

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `ublk-bpf upgrade -n ID`: a new daemon (this build of the tool) takes a
+ * --recovery device over from its live daemon, which need not die for it:
+ * UBLK_U_CMD_QUIESCE_DEV (UBLK_F_QUIESCE: Linux 6.16, or the kfunc-shim)
+ * waits for the old daemon to finish its IO and hands its commands back
+ * aborted; it exits leaving the device QUIESCED, and `recover` takes it
+ * back. IO waits meanwhile on the io_uring path; on the BPF path the
+ * program serves on.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "ctrl.h"
+#include "devices.h"
+#include "log.h"
+#include "ublk_bpf_uapi.h"
+#include "verb.h"
+
+/* How long the old daemon may take to finish its IO, and then to exit. */
+#define UBLK_UPGRADE_IO_MS	30000
+#define UBLK_UPGRADE_EXIT_S	10
+
+/* Hands the device over: 0, or -1 said in one line (the device unchanged). */
+static int ublk_upgrade_quiesce(unsigned int dev_id, int *old_pid)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ublk_ctrl ctrl;
+	uint64_t features = 0;
+	int ret = -1;
+
+	if (ublk_ctrl_open(&ctrl))
+		return -1;
+	if (ublk_ctrl_get_features(&ctrl, &features) < 0 || !(features & UBLK_F_QUIESCE)) {
+		ublk_err("upgrade: the ublk driver has no UBLK_F_QUIESCE (Linux 6.16, or the kfunc-shim): SIGQUIT the daemon, then recover");
+		goto out;
+	}
+	if (ublk_ctrl_dev_info(&ctrl, dev_id, &info) < 0)
+		goto out;
+	if (!(info.flags & UBLK_F_QUIESCE)) {
+		ublk_err("upgrade: device %u was made without UBLK_F_QUIESCE (no --recovery, or another driver): SIGQUIT its daemon, then recover",
+			 dev_id);
+		goto out;
+	}
+	if (info.state != UBLK_S_DEV_LIVE || !ublk_pid_alive(info.ublksrv_pid)) {
+		ublk_err("upgrade: device %u has no live daemon: recover it", dev_id);
+		goto out;
+	}
+	*old_pid = info.ublksrv_pid;
+	ret = ublk_ctrl_quiesce_dev(&ctrl, dev_id, UBLK_UPGRADE_IO_MS);
+	if (ret < 0) {
+		ublk_err("upgrade: device %u: UBLK_U_CMD_QUIESCE_DEV failed: %s%s", dev_id,
+			 strerror(-ret), ret == -EBUSY ?
+			 " (its daemon did not finish its IO in time; it serves on)" : "");
+		ret = -1;
+	}
+out:
+	ublk_ctrl_close(&ctrl);
+	return ret;
+}
+
+static int upgrade_run(void *arg)
+{
+	const struct ublk_sel_opts *o = arg;
+	unsigned int dev_id = (unsigned int)o->dev_id;
+	int old_pid = 0, i;
+
+	if (ublk_upgrade_quiesce(dev_id, &old_pid))
+		return 1;
+	/* START_USER_RECOVERY needs the old daemon's char device closed */
+	for (i = 0; i < UBLK_UPGRADE_EXIT_S * 10 && ublk_pid_alive(old_pid); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	if (ublk_pid_alive(old_pid)) {
+		ublk_err("upgrade: device %u is QUIESCED but its old daemon (pid %d) did not exit: recover it once it has",
+			 dev_id, old_pid);
+		return 1;
+	}
+	return ublk_cmd_recover(o);
+}
+
+static int upgrade_parse(int argc, char **argv, void *opts)
+{
+	return ublk_parse_upgrade(argc, argv, opts);
+}
+
+static const struct option *upgrade_options(void)
+{
+	return ublk_sel_verb_longopts("upgrade");
+}
+
+const struct ublk_verb ublk_verb_upgrade = {
+	.name = "upgrade",
+	.synopsis = "upgrade -n ID",
+	.help = "A new daemon (this build of the tool) takes device ID (-n, --number ID),\n"
+		"made with --recovery, over from its live daemon, which need not die:\n"
+		"the driver waits for it to finish its IO (30 s at most), hands its\n"
+		"commands back and it exits; then as recover. IO waits meanwhile on the\n"
+		"io_uring path; a BPF target serves on. Needs UBLK_F_QUIESCE (Linux 6.16,\n"
+		"or the kfunc-shim); elsewhere SIGQUIT the daemon, then recover.",
+	.options = upgrade_options,
+	.opts_size = sizeof(struct ublk_sel_opts),
+	.parse = upgrade_parse,
+	.run = upgrade_run,
+};
