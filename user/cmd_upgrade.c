@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -21,12 +20,11 @@
 #include "ublk_bpf_uapi.h"
 #include "verb.h"
 
-/* How long the old daemon may take to finish its IO, and then to exit. */
+/* How long the old daemon may take to finish its IO. */
 #define UBLK_UPGRADE_IO_MS	30000
-#define UBLK_UPGRADE_EXIT_S	10
 
 /* Hands the device over: 0, or -1 said in one line (the device unchanged). */
-static int ublk_upgrade_quiesce(unsigned int dev_id, int *old_pid)
+static int ublk_upgrade_quiesce(unsigned int dev_id)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_ctrl ctrl;
@@ -50,7 +48,6 @@ static int ublk_upgrade_quiesce(unsigned int dev_id, int *old_pid)
 		ublk_err("upgrade: device %u has no live daemon: recover it", dev_id);
 		goto out;
 	}
-	*old_pid = info.ublksrv_pid;
 	ret = ublk_ctrl_quiesce_dev(&ctrl, dev_id, UBLK_UPGRADE_IO_MS);
 	if (ret < 0) {
 		ublk_err("upgrade: device %u: UBLK_U_CMD_QUIESCE_DEV failed: %s%s", dev_id,
@@ -67,18 +64,12 @@ static int upgrade_run(void *arg)
 {
 	const struct ublk_sel_opts *o = arg;
 	unsigned int dev_id = (unsigned int)o->dev_id;
-	int old_pid = 0, i;
-
-	if (ublk_upgrade_quiesce(dev_id, &old_pid))
+	if (ublk_upgrade_quiesce(dev_id))
 		return 1;
-	/* START_USER_RECOVERY needs the old daemon's char device closed */
-	for (i = 0; i < UBLK_UPGRADE_EXIT_S * 10 && ublk_pid_alive(old_pid); i++)
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
-	if (ublk_pid_alive(old_pid)) {
-		ublk_err("upgrade: device %u is QUIESCED but its old daemon (pid %d) did not exit: recover it once it has",
-			 dev_id, old_pid);
-		return 1;
-	}
+	/*
+	 * recover waits (10 s) for the old daemon to let go of the device's
+	 * char device; a daemon of --count devices serves the others on.
+	 */
 	return ublk_cmd_recover(o);
 }
 
