@@ -63,8 +63,8 @@ out:
 static int upgrade_run(void *arg)
 {
 	const struct ublk_sel_opts *o = arg;
-	unsigned int dev_id = (unsigned int)o->dev_id;
-	if (ublk_upgrade_quiesce(dev_id))
+
+	if (ublk_upgrade_quiesce((unsigned int)o->dev_id))
 		return 1;
 	/*
 	 * recover waits (10 s) for the old daemon to let go of the device's
