@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # UBLK_F_USER_RECOVERY_FAIL_IO (kfunc-shim/backports/0101): --fail-io. The
 # daemon killed, the device goes FAIL_IO and a read fails at once with EIO
-# instead of waiting, also once START_USER_RECOVERY reset the queues;
-# `recover` makes it LIVE and reads work again. A BPF
+# instead of waiting; `recover` makes it LIVE and reads work again; killed
+# again, IO still fails once START_USER_RECOVERY reset the queues. A BPF
 # device (load null) keeps completing the IO its program serves meanwhile.
 . "$(dirname "$0")/test_common.sh"
 _prep_test backport_01
@@ -24,13 +24,16 @@ read1 "$id"; rc=$?
 [ $rc -eq 124 ] && _fail "a read waited without a daemon (FAIL_IO should fail it)"
 [ $rc -ne 0 ] || _fail "a read succeeded without a daemon"
 _log "read without a daemon: rc $rc in $(( ($(date +%s%N) - start) / 1000000 )) ms: $(head -n1 "$UBLK_TMP/dd.err")"
-# between START_USER_RECOVERY and END (the queues reset, no daemon yet) IO
-# still fails, and `recover` starts again from there
+_recover "$id"
+read1 "$id" || _fail "read after recover failed"
+
+# Between START_USER_RECOVERY and END the queues have no command and no
+# daemon: IO still fails (shim_test -S sends START alone), and del ends it.
+kill -9 "$(_dev_field "$id" pid)"
+_wait_state "$id" FAIL_IO 10
 "$UBLK_REPO/.output/tests/shim/shim_test" -S "$id" >/dev/null || _fail "START_USER_RECOVERY of device $id failed"
 read1 "$id"; rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] || _fail "a read between START and END_USER_RECOVERY: rc $rc, not a failure"
-_recover "$id"
-read1 "$id" || _fail "read after recover failed"
 _del_dev "$id"
 
 # BPF: the program completes reads itself, with or without a daemon.
