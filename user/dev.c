@@ -39,6 +39,7 @@
 #include "bpf_dev.h"
 #include "ctrl.h"
 #include "dev.h"
+#include "devices.h"
 #include "io_pattern_stats.h"
 #include "iosched.h"
 #include "log.h"
@@ -256,6 +257,26 @@ static int ublk_daemon_batch_result(struct ublk_daemon *d, const char *what)
 	return 0;
 }
 
+/* An ADD_DEV refused by the driver's ublks_max: say what to raise. */
+static int ublk_daemon_add_cap(struct ublk_daemon *d)
+{
+	static unsigned int ids[UBLK_MAX_LISTED];
+	unsigned int i, max;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		if (d->reqs[i].res != -EACCES)
+			continue;
+		max = ublk_ublks_max_reached(UBLK_UBLKS_MAX_PARAM,
+					     ublk_list_ids(ids, UBLK_MAX_LISTED));
+		if (!max)
+			return 0;
+		ublk_err("the ublk driver allows %u devices (ublks_max): raise %s", max,
+			 UBLK_UBLKS_MAX_PARAM);
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* ADD_DEV of every device; ids from -n on, one after another, or the kernel's. */
 static int ublk_daemon_add_devs(struct ublk_daemon *d)
 {
@@ -290,6 +311,8 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 			ret = -EEXIST;
 		}
 	}
+	if (ret == 0)
+		ret = ublk_daemon_add_cap(d);
 	if (ret == 0)
 		ret = ublk_daemon_batch_result(d, "UBLK_U_CMD_ADD_DEV");
 	if (ret < 0)

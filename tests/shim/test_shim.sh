@@ -657,6 +657,14 @@ t_cleanup() {
 	[ ! -e "/dev/ublkc$id" ] || { echo "# /dev/ublkc$id left after SIGTERM"; return 1; }
 }
 
+# backport 0001: START_DEV on a stopped device (started or not) fails with
+# EBUSY at once; without the fix it adds a disk over cancelled commands and
+# hangs in its partition scan
+t_start_after_stop() {
+	within 30 "$OUT/restart_test" >"$TMP/out" 2>&1 || { sed 's/^/#   /' "$TMP/out"; return 1; }
+	sed 's/^/# /' "$TMP/out"
+}
+
 t_abi_version() {
 	[ "$(cat /sys/module/ublk_drv/parameters/bpf_abi_version)" = 1 ]
 }
@@ -716,6 +724,7 @@ run_test blocking_tag_set t_blocking_tag_set
 run_test kill_server t_kill_server
 run_test kill_server_held t_kill_server_held
 run_test cleanup t_cleanup
+run_test start_after_stop t_start_after_stop
 run_test rmmod t_rmmod
 
 tap_end "# shim: "
