@@ -19,6 +19,7 @@ struct ublk_sel_opts {
 	bool all;		/* -a; list: every device, with kublk's detail */
 	bool json;
 	unsigned int watch;	/* stats --watch[=SECONDS]: 0, or the period */
+	bool safe;		/* del --safe: leave a device that is in use */
 };
 
 /* Options of serve. */

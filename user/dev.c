@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -699,6 +700,29 @@ static void ublk_daemon_log_live(const struct ublk_daemon *d)
  * are live; on failure it writes nothing, and has undone every device
  * when it exits.
  */
+/*
+ * Each device keeps its char device, a ring per queue and its backing files
+ * open in this one process: a --count of a few hundred passes the usual soft
+ * limit of 1024 descriptors, and ADD_DEV's followers would fail with EMFILE
+ * half-way. Raise the soft limit, and the hard one where we may (root), to
+ * what the devices need; a refusal leaves the limits as they were.
+ */
+static void ublk_daemon_raise_nofile(const struct ublk_dev_opts *opts, unsigned int nr_devs)
+{
+	rlim_t need = (rlim_t)nr_devs * (2 + opts->nr_queues + opts->nr_files) + 64;
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	want.rlim_cur = need;
+	want.rlim_max = rl.rlim_max < need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return;
+	want.rlim_cur = rl.rlim_max;
+	want.rlim_max = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &want);
+}
+
 static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 {
 	struct ublk_daemon d = { .opts = opts, .bpf_opened = opts->bpf_opened,
@@ -713,6 +737,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	d.reqs = calloc(d.nr_devs, sizeof(*d.reqs));
 	for (i = 0; d.devs && i < d.nr_devs; i++)
 		d.devs[i].dev.cdev_fd = -1;
+	ublk_daemon_raise_nofile(opts, d.nr_devs);
 	d.exit_fd = eventfd(0, EFD_CLOEXEC);
 	if (d.exit_fd < 0)
 		ublk_err("eventfd: %s", strerror(errno));
