@@ -29,6 +29,7 @@ if [ "${1:-}" != --in-vm ]; then
 		--in-vm "$PWD/.output/bench/thousand.md"
 fi
 out=$2
+mkdir -p "$(dirname "$out")"
 . "$(dirname "$0")/../ublk/test_common.sh"
 _prep_test thousand
 trap '"$UBLK_PROG" del -a >/dev/null 2>&1; _cleanup_test' EXIT

@@ -21,6 +21,7 @@ fi
 _new_dev -t null --size 64M
 id=$UBLK_DEV_ID
 exec 3</dev/ublkb$id
+_log "ublkb$id held open by the test's shell"
 err=$("$UBLK_PROG" del -n "$id" --safe 2>&1) && _fail "del --safe of an open device succeeded"
 echo "$err" | grep -q "device $id is in use" || _fail "del --safe said '$err'"
 [ "$(echo "$err" | wc -l)" -eq 1 ] || _fail "more than one line: $err"
@@ -29,10 +30,13 @@ dd if=/dev/ublkb$id of=/dev/null bs=4k count=16 iflag=direct status=none || _fai
 exec 3<&-
 "$UBLK_PROG" del -n "$id" --safe || _fail "del --safe of an unused device failed"
 _forget_dev "$id"
+_log "del --safe: refused while open, done once closed"
 _wait_until 5 eval "[ ! -e /dev/ublkc$id ]" || _fail "/dev/ublkc$id left after del --safe"
 
 # mounted: refused; -a --safe takes the unused device and leaves this one.
-_new_dev -t null --size 64M
+# (loop: a file system needs its bytes kept)
+_make_file "$UBLK_TMP/m.img" 64M
+_new_dev -t loop --file "$UBLK_TMP/m.img"
 busy=$UBLK_DEV_ID
 _new_dev -t null --size 64M
 free=$UBLK_DEV_ID
