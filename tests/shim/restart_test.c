@@ -4,7 +4,9 @@
  * with EBUSY (kfunc-shim backport 0001), not add a disk over the commands
  * the stop cancelled. A null device of one queue (the tool's own queue
  * thread and null target) is started, read, stopped, and started again;
- * then deleted. Also STOP_DEV before the first START_DEV, then START_DEV.
+ * then deleted. Also STOP_DEV before the first START_DEV, then START_DEV
+ * (both backport 0001), and a server killed after its FETCHes and before
+ * START_DEV (backport 0002): START_DEV of its device fails with EBUSY too.
  *
  *   restart_test          exit 0: both START_DEVs refused with EBUSY
  *                         exit 1: anything else (a START_DEV that succeeds
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctrl.h"
@@ -96,6 +100,52 @@ static void del_dev(struct ublk_dev *dev)
 	free(dev->queues);
 }
 
+/*
+ * A child makes the device and fetches, then is killed; START_DEV from
+ * here must fail with EBUSY (its commands were cancelled with no disk).
+ */
+static int server_gone_before_start(void)
+{
+	struct ublk_dev dev;
+	int pfd[2], ret, status;
+	__u32 id = (__u32)-1;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return fail("pipe", -errno);
+	pid = fork();
+	if (pid < 0)
+		return fail("fork", -errno);
+	if (pid == 0) {
+		close(pfd[0]);
+		if (new_dev(&dev))
+			_exit(1);
+		if (write(pfd[1], &dev.info.dev_id, sizeof(dev.info.dev_id)) < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ret = read(pfd[0], &id, sizeof(id)) == (ssize_t)sizeof(id) ? 0 : -EIO;
+	close(pfd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (ret)
+		return fail("the child's device", ret);
+	ret = ublk_ctrl_start_dev(&ctrl, id, pid);
+	if (ret != -EBUSY) {
+		fail("START_DEV after the server died before it", ret);
+		ublk_ctrl_stop_dev(&ctrl, id);
+		ublk_ctrl_del_dev(&ctrl, id);
+		return 1;
+	}
+	printf("START_DEV after the server died before it: EBUSY\n");
+	ret = ublk_ctrl_del_dev(&ctrl, id);
+	if (ret)
+		return fail("DEL_DEV of the dead server's device", ret);
+	return 0;
+}
+
 int main(void)
 {
 	char path[32], buf[4096];
@@ -124,6 +174,8 @@ int main(void)
 		return 1;
 	rc |= stop_then_start(&dev, "before the first START_DEV");
 	del_dev(&dev);
+
+	rc |= server_gone_before_start();
 
 	ublk_ctrl_close(&ctrl);
 	return rc;

@@ -657,9 +657,10 @@ t_cleanup() {
 	[ ! -e "/dev/ublkc$id" ] || { echo "# /dev/ublkc$id left after SIGTERM"; return 1; }
 }
 
-# backport 0001: START_DEV on a stopped device (started or not) fails with
-# EBUSY at once; without the fix it adds a disk over cancelled commands and
-# hangs in its partition scan
+# backports 0001 and 0002: START_DEV on a stopped device (started or not),
+# or on one whose server died before it, fails with EBUSY at once; without
+# the fixes it adds a disk over cancelled commands and hangs in its
+# partition scan
 t_start_after_stop() {
 	within 30 "$OUT/restart_test" >"$TMP/out" 2>&1 || { sed 's/^/#   /' "$TMP/out"; return 1; }
 	sed 's/^/# /' "$TMP/out"
