@@ -111,7 +111,7 @@ one() {
 }
 
 for n in $ns; do one null "$n"; done
-one loop "${ns##* }"
+[ -n "${THOUSAND_NO_LOOP:-}" ] || one loop "${ns##* }"
 
 # kill -9 of the daemon half-way through a del -a of the largest count.
 n=${ns##* }
