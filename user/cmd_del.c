@@ -130,12 +130,20 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 		goto out;
 	}
 	for (step = 0; step < 3; step++) {
-		for (i = 0; i < n; i++)
+		/*
+		 * A device already out of the running (gone, or left in use by
+		 * --safe) gets a harmless GET_DEV_INFO instead: a DEL_DEV of a
+		 * live device would wait for it forever.
+		 */
+		for (i = 0; i < n; i++) {
+			bool skip = step && gone[i];
+
 			reqs[i] = (struct ublk_ctrl_req){
-				.op = ops[step], .dev_id = ids[i],
-				.buf = step ? NULL : &infos[i],
-				.len = step ? 0 : sizeof(infos[i]),
+				.op = skip ? ops[0] : ops[step], .dev_id = ids[i],
+				.buf = step && !skip ? NULL : &infos[i],
+				.len = step && !skip ? 0 : sizeof(infos[i]),
 			};
+		}
 		/* Each step's failures stay in ret: the exit status says them. */
 		run = ublk_ctrl_run(ctrl, reqs, n);
 		if (run < 0) {

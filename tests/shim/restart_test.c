@@ -118,7 +118,9 @@ static int server_gone_before_start(void)
 		return fail("fork", -errno);
 	if (pid == 0) {
 		close(pfd[0]);
-		if (new_dev(&dev))
+		/* a control ring of its own: the parent's is not for two tasks */
+		ublk_ctrl_close(&ctrl);
+		if (ublk_ctrl_open(&ctrl) || new_dev(&dev))
 			_exit(1);
 		if (write(pfd[1], &dev.info.dev_id, sizeof(dev.info.dev_id)) < 0)
 			_exit(1);
