@@ -702,14 +702,16 @@ static void ublk_daemon_log_live(const struct ublk_daemon *d)
  */
 /*
  * Each device keeps its char device, a ring per queue and its backing files
- * open in this one process: a --count of a few hundred passes the usual soft
+ * open in this one process, and --scheduler opens a sysfs file per device
+ * at once: a --count of a few hundred passes the usual soft
  * limit of 1024 descriptors, and ADD_DEV's followers would fail with EMFILE
  * half-way. Raise the soft limit, and the hard one where we may (root), to
  * what the devices need; a refusal leaves the limits as they were.
  */
 static void ublk_daemon_raise_nofile(const struct ublk_dev_opts *opts, unsigned int nr_devs)
 {
-	rlim_t need = (rlim_t)nr_devs * (2 + opts->nr_queues + opts->nr_files) + 64;
+	/* + 2: the scheduler's sysfs file, opened for all devices at once */
+	rlim_t need = (rlim_t)nr_devs * (4 + opts->nr_queues + opts->nr_files) + 64;
 	struct rlimit rl, want;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
