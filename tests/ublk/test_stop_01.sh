@@ -22,11 +22,13 @@ _new_dev -t null --size 64M
 id=$UBLK_DEV_ID
 exec 3</dev/ublkb$id
 _log "ublkb$id held open by the test's shell"
-err=$("$UBLK_PROG" del -n "$id" --safe 2>&1) && _fail "del --safe of an open device succeeded"
-echo "$err" | grep -q "device $id is in use" || _fail "del --safe said '$err'"
-[ "$(echo "$err" | wc -l)" -eq 1 ] || _fail "more than one line: $err"
-[ "$(_dev_field "$id" state)" = LIVE ] || _fail "device $id is $(_dev_field "$id" state) after a refused del --safe"
-dd if=/dev/ublkb$id of=/dev/null bs=4k count=16 iflag=direct status=none || _fail "device $id no longer serves"
+# held_fail WHY: let go of the device first, or the cleanup's del waits on it
+held_fail() { exec 3<&-; _fail "$@"; }
+err=$("$UBLK_PROG" del -n "$id" --safe 2>&1 3<&-) && held_fail "del --safe of an open device succeeded"
+echo "$err" | grep -q "device $id is in use" || held_fail "del --safe said '$err'"
+[ "$(echo "$err" | wc -l)" -eq 1 ] || held_fail "more than one line: $err"
+[ "$(_dev_field "$id" state)" = LIVE ] || held_fail "device $id is $(_dev_field "$id" state) after a refused del --safe"
+dd if=/dev/ublkb$id of=/dev/null bs=4k count=16 iflag=direct status=none || held_fail "device $id no longer serves"
 exec 3<&-
 "$UBLK_PROG" del -n "$id" --safe || _fail "del --safe of an unused device failed"
 _forget_dev "$id"
