@@ -19,7 +19,7 @@ _prep_test kublk_02
 
 KUBLK=${KUBLK:-$UBLK_REPO/.output/kublk/kublk}
 [ -x "$KUBLK" ] || _skip "no kublk at $KUBLK (tests/bench/kublk_vs.sh builds it)"
-LIMIT=${KUBLK_02_LIMIT:-30}
+LIMIT=${KUBLK_02_LIMIT:-45}
 
 # d_tasks: tasks in uninterruptible sleep, with their kernel stacks.
 d_tasks() {
