@@ -71,7 +71,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup setup-build setup-rig rig check demo bench profile unit shim shim-tests \
+.PHONY: all setup setup-build setup-rig rig check demo bench profile thousand unit shim shim-tests \
 	mutants crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
@@ -266,6 +266,12 @@ bench: all | rig
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
+
+# A thousand devices made and deleted (null, loop with fio on 100, a daemon
+# killed half-way through del -a): checks and figures in
+# .output/bench/thousand.md; one VM boot. Not part of check.
+thousand: all | rig
+	$(Q)tests/bench/thousand.sh
 
 # Power cuts under ext4 on every file target, replayed from a dm-log-writes
 # log (docs/crash-consistency.md); one VM boot, ~30 min. Not part of check.

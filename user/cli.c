@@ -41,6 +41,7 @@ enum ublk_long_opt {
 	OPT_WATCH,
 	OPT_CONFIG_DIR,
 	OPT_SHOW,
+	OPT_SAFE,
 };
 
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
@@ -369,8 +370,8 @@ int ublk_parse_add(int argc, char **argv, struct ublk_dev_opts *o)
 /* Which options a verb on existing devices takes. */
 /* SEL_ALL: -n ID or -a, one of them; SEL_MAY_ALL: -a allowed (list, kublk's). */
 enum { SEL_ALL = 1, SEL_JSON = 2, SEL_WATCH = 4, SEL_NEED_ID = 8, SEL_MAY_ALL = 16,
-       SEL_ID = 32, SEL_SIZE = 64 };
-#define SEL_DEL		(SEL_ID | SEL_ALL)
+       SEL_ID = 32, SEL_SIZE = 64, SEL_SAFE = 128 };
+#define SEL_DEL		(SEL_ID | SEL_ALL | SEL_SAFE)
 #define SEL_LIST	(SEL_ID | SEL_JSON | SEL_MAY_ALL)
 #define SEL_RECOVER	(SEL_ID | SEL_NEED_ID)
 #define SEL_STATS	(SEL_ID | SEL_JSON | SEL_WATCH | SEL_NEED_ID)
@@ -386,6 +387,7 @@ static const struct option *ublk_sel_longopts(unsigned int allowed, struct optio
 		{ { "json", no_argument, NULL, OPT_JSON }, SEL_JSON },
 		{ { "watch", optional_argument, NULL, OPT_WATCH }, SEL_WATCH },
 		{ { "size", required_argument, NULL, 's' }, SEL_SIZE },
+		{ { "safe", no_argument, NULL, OPT_SAFE }, SEL_SAFE },
 		{ { "run-dir", required_argument, NULL, OPT_RUN_DIR }, 0 },
 	};
 	unsigned int i, n = 0;
@@ -436,6 +438,9 @@ static int ublk_parse_sel(int argc, char **argv, struct ublk_sel_opts *o,
 			break;
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_SAFE:
+			o->safe = true;
 			break;
 		case OPT_WATCH:
 			o->watch = 1;

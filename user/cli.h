@@ -20,6 +20,7 @@ struct ublk_sel_opts {
 	bool json;
 	unsigned int watch;	/* stats --watch[=SECONDS]: 0, or the period */
 	unsigned long long size;	/* resize --size, bytes: 0, or a multiple of 512 */
+	bool safe;		/* del --safe: leave a device that is in use */
 };
 
 /* Options of serve. */

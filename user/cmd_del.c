@@ -21,6 +21,14 @@
 #include "state.h"
 #include "verb.h"
 
+/* Linux 7.0's stop-if-unused, carried by the kfunc-shim (backport 0003). */
+#ifndef UBLK_F_SAFE_STOP_DEV
+#define UBLK_F_SAFE_STOP_DEV	(1ULL << 17)
+#endif
+#ifndef UBLK_U_CMD_TRY_STOP_DEV
+#define UBLK_U_CMD_TRY_STOP_DEV	_IOWR('u', 0x17, struct ublksrv_ctrl_cmd)
+#endif
+
 /* Does a device other than @dev_id have @pid for its daemon (made by --count)? */
 static bool ublk_pid_serves_other(struct ublk_ctrl *ctrl, int pid, unsigned int dev_id)
 {
@@ -98,16 +106,20 @@ static void ublk_del_clear_immutable(unsigned int dev_id)
  * once the daemon has let go of the device and it is freed). Then waits
  * for each daemon that serves nothing else to exit. -n ID is one of these.
  */
-static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigned int n)
+static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigned int n,
+			bool safe)
 {
 	struct ublksrv_ctrl_dev_info *infos = calloc(n, sizeof(*infos));
 	struct ublk_ctrl_req *reqs = calloc(n, sizeof(*reqs));
 	unsigned int i, j, step;
-	static const unsigned int ops[] = {
-		UBLK_U_CMD_GET_DEV_INFO, UBLK_U_CMD_STOP_DEV, UBLK_U_CMD_DEL_DEV,
+	/* --safe: TRY_STOP_DEV stops only a device whose disk nobody has open. */
+	const unsigned int ops[] = {
+		UBLK_U_CMD_GET_DEV_INFO, safe ? UBLK_U_CMD_TRY_STOP_DEV : UBLK_U_CMD_STOP_DEV,
+		UBLK_U_CMD_DEL_DEV,
 	};
-	static const char *const names[] = {
-		"UBLK_U_CMD_GET_DEV_INFO", "UBLK_U_CMD_STOP_DEV", "UBLK_U_CMD_DEL_DEV",
+	const char *const names[] = {
+		"UBLK_U_CMD_GET_DEV_INFO", safe ? "UBLK_U_CMD_TRY_STOP_DEV" : "UBLK_U_CMD_STOP_DEV",
+		"UBLK_U_CMD_DEL_DEV",
 	};
 	bool *gone = calloc(n, sizeof(*gone));
 	int ret = 0, run;
@@ -118,12 +130,20 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 		goto out;
 	}
 	for (step = 0; step < 3; step++) {
-		for (i = 0; i < n; i++)
+		/*
+		 * A device already out of the running (gone, or left in use by
+		 * --safe) gets a harmless GET_DEV_INFO instead: a DEL_DEV of a
+		 * live device would wait for it forever.
+		 */
+		for (i = 0; i < n; i++) {
+			bool skip = step && gone[i];
+
 			reqs[i] = (struct ublk_ctrl_req){
-				.op = ops[step], .dev_id = ids[i],
-				.buf = step ? NULL : &infos[i],
-				.len = step ? 0 : sizeof(infos[i]),
+				.op = skip ? ops[0] : ops[step], .dev_id = ids[i],
+				.buf = step && !skip ? NULL : &infos[i],
+				.len = step && !skip ? 0 : sizeof(infos[i]),
 			};
+		}
 		/* Each step's failures stay in ret: the exit status says them. */
 		run = ublk_ctrl_run(ctrl, reqs, n);
 		if (run < 0) {
@@ -138,6 +158,12 @@ static int ublk_del_ids(struct ublk_ctrl *ctrl, const unsigned int *ids, unsigne
 				continue;
 			if (!step && (res == -ENODEV || res == -ENOENT)) {
 				ublk_err("device %u does not exist", ids[i]);
+				gone[i] = true;
+				ret = res;
+			} else if (step == 1 && safe && res == -EBUSY) {
+				/* left serving as it was: no DEL_DEV, nothing removed */
+				ublk_err("device %u is in use (mounted or open): not deleted (--safe)",
+					 ids[i]);
 				gone[i] = true;
 				ret = res;
 			} else if (res != -ENODEV) {
@@ -173,17 +199,24 @@ int ublk_cmd_del(const struct ublk_sel_opts *opts)
 {
 	static unsigned int ids[UBLK_MAX_LISTED];
 	struct ublk_ctrl ctrl;
+	uint64_t features = 0;
 	int n, failed;
 
 	if (ublk_ctrl_open(&ctrl))
 		return 1;
+	if (opts->safe && (ublk_ctrl_get_features(&ctrl, &features) < 0 ||
+			   !(features & UBLK_F_SAFE_STOP_DEV))) {
+		ublk_err("del --safe: the ublk driver has no UBLK_F_SAFE_STOP_DEV (the kfunc-shim or Linux 7.0+ has)");
+		ublk_ctrl_close(&ctrl);
+		return 1;
+	}
 	if (opts->all) {
 		n = ublk_list_ids(ids, UBLK_MAX_LISTED);
 	} else {
 		ids[0] = opts->dev_id;
 		n = 1;
 	}
-	failed = n && ublk_del_ids(&ctrl, ids, n) < 0;
+	failed = n && ublk_del_ids(&ctrl, ids, n, opts->safe) < 0;
 	ublk_ctrl_close(&ctrl);
 	return failed;
 }
@@ -205,9 +238,11 @@ static const struct option *del_options(void)
 
 const struct ublk_verb ublk_verb_del = {
 	.name = "del",
-	.synopsis = "del -n ID | -a",
+	.synopsis = "del -n ID | -a [--safe]",
 	.help = "Stops and deletes one device (-n, --number ID) or all (-a, --all), and\n"
-		"waits for daemons that serve nothing else to exit.",
+		"waits for daemons that serve nothing else to exit. --safe leaves a device\n"
+		"whose disk is in use (mounted or open) as it is and says so (a driver\n"
+		"with UBLK_F_SAFE_STOP_DEV: the kfunc-shim, or Linux 7.0+).",
 	.options = del_options,
 	.opts_size = sizeof(struct ublk_sel_opts),
 	.parse = del_parse,

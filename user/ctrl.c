@@ -118,7 +118,15 @@ int ublk_ctrl_run(struct ublk_ctrl *c, struct ublk_ctrl_req *reqs, unsigned int 
 	int ret;
 
 	while (done < n) {
-		inflight += ublk_ctrl_queue_reqs(c, reqs, n, &next);
+		/*
+		 * Refill only an empty ring: 6.12 may read a command's SQE again
+		 * when it runs it later from io-wq (ublk's control commands all
+		 * go there), and a slot refilled meanwhile would hand it the
+		 * next command's header: two ADD_DEVs on one buffer, the second
+		 * refused with EINVAL ("dev id not match"), past 64 in flight.
+		 */
+		if (!inflight)
+			inflight += ublk_ctrl_queue_reqs(c, reqs, n, &next);
 		ret = io_uring_submit_and_wait(&c->ring, 1);
 		if (ret == -EINTR)
 			continue;

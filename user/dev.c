@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +40,7 @@
 #include "bpf_dev.h"
 #include "ctrl.h"
 #include "dev.h"
+#include "devices.h"
 #include "io_pattern_stats.h"
 #include "iosched.h"
 #include "log.h"
@@ -259,6 +261,26 @@ static int ublk_daemon_batch_result(struct ublk_daemon *d, const char *what)
 	return 0;
 }
 
+/* An ADD_DEV refused by the driver's ublks_max: say what to raise. */
+static int ublk_daemon_add_cap(struct ublk_daemon *d)
+{
+	static unsigned int ids[UBLK_MAX_LISTED];
+	unsigned int i, max;
+
+	for (i = 0; i < d->nr_devs; i++) {
+		if (d->reqs[i].res != -EACCES)
+			continue;
+		max = ublk_ublks_max_reached(UBLK_UBLKS_MAX_PARAM,
+					     ublk_list_ids(ids, UBLK_MAX_LISTED));
+		if (!max)
+			return 0;
+		ublk_err("the ublk driver allows %u devices (ublks_max): raise %s", max,
+			 UBLK_UBLKS_MAX_PARAM);
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* ADD_DEV of every device; ids from -n on, one after another, or the kernel's. */
 static int ublk_daemon_add_devs(struct ublk_daemon *d)
 {
@@ -299,6 +321,8 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 			ret = -EEXIST;
 		}
 	}
+	if (ret == 0)
+		ret = ublk_daemon_add_cap(d);
 	if (ret == 0)
 		ret = ublk_daemon_batch_result(d, "UBLK_U_CMD_ADD_DEV");
 	if (ret < 0)
@@ -706,6 +730,31 @@ static void ublk_daemon_log_live(const struct ublk_daemon *d)
  * are live; on failure it writes nothing, and has undone every device
  * when it exits.
  */
+/*
+ * Each device keeps its char device, a ring per queue and its backing files
+ * open in this one process, and --scheduler opens a sysfs file per device
+ * at once: a --count of a few hundred passes the usual soft
+ * limit of 1024 descriptors, and ADD_DEV's followers would fail with EMFILE
+ * half-way. Raise the soft limit, and the hard one where we may (root), to
+ * what the devices need; a refusal leaves the limits as they were.
+ */
+static void ublk_daemon_raise_nofile(const struct ublk_dev_opts *opts, unsigned int nr_devs)
+{
+	/* + 2: the scheduler's sysfs file, opened for all devices at once */
+	rlim_t need = (rlim_t)nr_devs * (4 + opts->nr_queues + opts->nr_files) + 64;
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	want.rlim_cur = need;
+	want.rlim_max = rl.rlim_max < need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return;
+	want.rlim_cur = rl.rlim_max;
+	want.rlim_max = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &want);
+}
+
 static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 {
 	struct ublk_daemon d = { .opts = opts, .bpf_opened = opts->bpf_opened,
@@ -720,6 +769,7 @@ static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 	d.reqs = calloc(d.nr_devs, sizeof(*d.reqs));
 	for (i = 0; d.devs && i < d.nr_devs; i++)
 		d.devs[i].dev.cdev_fd = -1;
+	ublk_daemon_raise_nofile(opts, d.nr_devs);
 	d.exit_fd = eventfd(0, EFD_CLOEXEC);
 	if (d.exit_fd < 0)
 		ublk_err("eventfd: %s", strerror(errno));

@@ -53,6 +53,24 @@ bool ublk_pid_alive(int pid)
 	return state && state != 'Z';
 }
 
+/*
+ * ublks_max counts every device on 6.3-6.14 and only unprivileged ones from
+ * 6.15 (and in Debian's 6.12): on the former, the 65th ADD_DEV of root
+ * fails with EACCES, which alone says nothing.
+ */
+unsigned int ublk_ublks_max_reached(const char *param, unsigned int nr_devs)
+{
+	unsigned int max = 0;
+	FILE *f = fopen(param, "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &max) != 1)
+		max = 0;
+	fclose(f);
+	return max && nr_devs >= max ? max : 0;
+}
+
 const char *ublk_dev_state_name(unsigned int state)
 {
 	switch (state) {

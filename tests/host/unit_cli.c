@@ -238,6 +238,12 @@ UNIT_TEST(del_and_list)
 	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "-a", "-n", "1"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "--json", "-a"), -EINVAL);
+	ASSERT_TRUE(!o.safe);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "--safe", "-n", "2"), 0);
+	ASSERT_TRUE(o.safe);
+	ASSERT_EQ(PARSE(ublk_parse_del, &o, "del", "-a", "--safe"), 0);
+	ASSERT_TRUE(o.safe && o.all);
+	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "--safe"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list"), 0);
 	ASSERT_EQ(o.dev_id, -1);
 	ASSERT_EQ(PARSE(ublk_parse_list, &o, "list", "--json", "-n", "2"), 0);

@@ -674,6 +674,15 @@ t_cleanup() {
 	[ ! -e "/dev/ublkc$id" ] || { echo "# /dev/ublkc$id left after SIGTERM"; return 1; }
 }
 
+# backports 0001 and 0002: START_DEV on a stopped device (started or not),
+# or on one whose server died before it, fails with EBUSY at once; without
+# the fixes it adds a disk over cancelled commands and hangs in its
+# partition scan
+t_start_after_stop() {
+	within 30 "$OUT/restart_test" >"$TMP/out" 2>&1 || { sed 's/^/#   /' "$TMP/out"; return 1; }
+	sed 's/^/# /' "$TMP/out"
+}
+
 t_abi_version() {
 	[ "$(cat /sys/module/ublk_drv/parameters/bpf_abi_version)" = 1 ]
 }
@@ -734,6 +743,7 @@ run_test kill_server t_kill_server
 run_test kill_server_held t_kill_server_held
 run_test cleanup t_cleanup
 run_test no_part_scan t_no_part_scan
+run_test start_after_stop t_start_after_stop
 run_test rmmod t_rmmod
 
 tap_end "# shim: "
