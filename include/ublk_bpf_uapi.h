@@ -56,6 +56,12 @@
 #define UBLK_F_BPF			(1ULL << 63)
 
 /*
+ * Feature flag, reported by UBLK_U_CMD_GET_FEATURES only (never a device
+ * flag): the module has controllers, UBLK_U_CMD_BPF_*_CTRL below.
+ */
+#define UBLK_F_BPF_CTRL			(1ULL << 62)
+
+/*
  * Upstream's features of Linux 6.13-7.0 that the kfunc-shim carries to 6.12
  * (kfunc-shim/backports/), by upstream's numbers: a 6.12 uAPI header lacks
  * them. GET_FEATURES says which the running driver has.
@@ -126,6 +132,29 @@
 #define UBLK_BPF_CMD_REG_FILES		0xb2
 #define UBLK_BPF_CMD_BIND		0xb3
 
+/*
+ * Controllers: one blk-mq tag set shared by several devices, so that the
+ * devices together never have more than one queue depth of IO in flight
+ * (kfunc-shim/README.md, "Controllers"). Any device, BPF or not. All need
+ * CAP_SYS_ADMIN; .dev_id is ignored except by JOIN_CTRL.
+ *
+ * UBLK_U_CMD_BPF_CREATE_CTRL: .data[0] = nr_hw_queues | queue_depth << 16,
+ *	.addr and .len 0. Returns the new controller's id (>= 0).
+ * UBLK_U_CMD_BPF_REMOVE_CTRL: .data[0] = id. -EBUSY while a device holds it
+ *	(from JOIN_CTRL until the device is deleted and its char device
+ *	closed), -ENOENT for an unknown id.
+ * UBLK_U_CMD_BPF_JOIN_CTRL: .dev_id = a device added with the controller's
+ *	nr_hw_queues and queue_depth (else -EINVAL), never started (else
+ *	-EBUSY); .data[0] = id. The device's own tag set is freed and its
+ *	queue takes its tags from the controller's set. Once per device.
+ * UBLK_U_CMD_BPF_GET_CTRL_INFO: .data[0] = id, .addr/.len a struct
+ *	ublk_bpf_ctrl_info (a shorter buffer gets a truncated copy).
+ */
+#define UBLK_BPF_CMD_CREATE_CTRL	0xb4
+#define UBLK_BPF_CMD_REMOVE_CTRL	0xb5
+#define UBLK_BPF_CMD_JOIN_CTRL		0xb6
+#define UBLK_BPF_CMD_GET_CTRL_INFO	0xb7
+
 #ifdef _IOWR
 #define UBLK_U_CMD_BPF_SET_PARAMS	\
 	_IOWR('u', UBLK_BPF_CMD_SET_PARAMS, struct ublksrv_ctrl_cmd)
@@ -135,7 +164,37 @@
 	_IOWR('u', UBLK_BPF_CMD_REG_FILES, struct ublksrv_ctrl_cmd)
 #define UBLK_U_CMD_BPF_BIND		\
 	_IOWR('u', UBLK_BPF_CMD_BIND, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_CREATE_CTRL	\
+	_IOWR('u', UBLK_BPF_CMD_CREATE_CTRL, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_REMOVE_CTRL	\
+	_IOWR('u', UBLK_BPF_CMD_REMOVE_CTRL, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_JOIN_CTRL	\
+	_IOWR('u', UBLK_BPF_CMD_JOIN_CTRL, struct ublksrv_ctrl_cmd)
+#define UBLK_U_CMD_BPF_GET_CTRL_INFO	\
+	_IOR('u', UBLK_BPF_CMD_GET_CTRL_INFO, struct ublksrv_ctrl_cmd)
 #endif
+
+/* ublk_bpf_ctrl_info.flags: blk-mq marked the set shared (2+ queues on it) */
+#define UBLK_BPF_CTRL_INFO_F_SHARED	(1U << 0)
+
+/**
+ * struct ublk_bpf_ctrl_info - answer of UBLK_U_CMD_BPF_GET_CTRL_INFO
+ * @id: the controller's id
+ * @flags: UBLK_BPF_CTRL_INFO_F_*
+ * @nr_hw_queues: of the tag set
+ * @queue_depth: of the tag set, for all its devices together
+ * @nr_devs: devices that joined and are not released yet
+ * @nr_queues: request queues (started devices) blk-mq has on the set
+ */
+struct ublk_bpf_ctrl_info {
+	__u32	id;
+	__u32	flags;
+	__u16	nr_hw_queues;
+	__u16	queue_depth;
+	__u32	nr_devs;
+	__u32	nr_queues;
+	__u32	reserved;
+};
 
 /* At most this many backing files per device. */
 #define UBLK_BPF_MAX_FILES		256

@@ -65,4 +65,17 @@ bool ublk_bpf_no_server(struct ublk_bpf_dev *bd);
 bool ublk_bpf_quiesce(struct ublk_bpf_dev *bd);
 bool ublk_bpf_unquiesce(struct ublk_bpf_dev *bd, struct request_queue *q);
 
+/*
+ * Controllers (ublk_bpf_tagctrl.c, backports/0201-shared-tag-set.patch):
+ * ublk_bpf_ctrlr_cmd() runs CREATE/REMOVE/GET_CTRL_INFO, which name no
+ * device (-ENOIOCTLCMD: not one of them); JOIN_CTRL gets a controller's set
+ * with ublk_bpf_ctrlr_get() under the device's mutex, and the device's
+ * release gives it back with ublk_bpf_ctrlr_put().
+ */
+int ublk_bpf_ctrlr_cmd(struct io_uring_cmd *cmd, const struct blk_mq_ops *ops,
+		       unsigned int cmd_size);
+struct blk_mq_tag_set *ublk_bpf_ctrlr_get(u64 id, u16 nr_hw_queues, u16 depth);
+void ublk_bpf_ctrlr_put(struct blk_mq_tag_set *set);
+void ublk_bpf_ctrlr_exit(void);
+
 #endif /* UBLK_BPF_H */

@@ -318,6 +318,7 @@ fail_srcu:
  */
 void ublk_bpf_exit(void)
 {
+	ublk_bpf_ctrlr_exit();
 	ublk_bpf_aio_exit();
 	cleanup_srcu_struct(&ublk_bpf_srcu);
 }

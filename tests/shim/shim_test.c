@@ -24,6 +24,8 @@
  *   -F TEXT      expect loading BPF_OBJ to fail with TEXT in the verifier
  *                log; exit 0 if so, 1 otherwise
  *   -x FLAGS     more UBLK_F_* flags for ADD_DEV
+ *   -C ID        join controller ID (UBLK_U_CMD_BPF_JOIN_CTRL) after
+ *                ADD_DEV: the device takes its tags from its tag set
  *   -R ID        no device: only register BPF_OBJ's struct_ops with ops id
  *                ID and hold it while CMD runs (another registrant of a
  *                device's id); exit 1 if the kernel refuses it
@@ -86,6 +88,7 @@ struct shim {
 	struct ublk_dev_opts opts;
 	bool retry;
 	uint64_t extra_flags;
+	long ctrl_id;			/* -C: -1 unless given */
 	long reg_only_id;		/* -R: -1 unless given */
 	bool update;			/* -U */
 	bool no_admin;			/* -N */
@@ -506,7 +509,7 @@ static void parse_args(struct shim *s, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:R:UNQ:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:ds:q:c:rF:x:C:R:UNQ:S:")) != -1) {
 		switch (opt) {
 		case 'Q':
 			exit(quiesce_only(optarg));
@@ -545,6 +548,9 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		case 'x':
 			s->extra_flags = strtoull(optarg, NULL, 0);
 			break;
+		case 'C':
+			s->ctrl_id = strtol(optarg, NULL, 0);
+			break;
 		case 'R':
 			s->reg_only_id = strtol(optarg, NULL, 0);
 			break;
@@ -559,7 +565,7 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...] | -Q ID:MS | -S ID");
+		die("usage: shim_test [-f FILE]... [-d] [-s BYTES] [-q DEPTH] [-c K=V]... [-r] [-F TEXT] [-C ID] [-R ID [-U] [-N]] BPF_OBJ [-- CMD...] | -Q ID:MS | -S ID");
 	s->obj_path = argv[optind++];
 	if (optind < argc)
 		s->cmd = &argv[optind];
@@ -684,12 +690,22 @@ static void add_dev(struct shim *s)
 	ret = ublk_ctrl_set_params(&s->ctrl, s->dev.info.dev_id, &s->dev.params);
 	if (ret)
 		die("SET_PARAMS: %s", strerror(-ret));
+	if (s->ctrl_id >= 0) {
+		struct ublk_ctrl_req r = { .op = UBLK_U_CMD_BPF_JOIN_CTRL,
+					   .dev_id = s->dev.info.dev_id,
+					   .data0 = s->ctrl_id };
+
+		ret = ublk_ctrl_run(&s->ctrl, &r, 1);
+		if (ret || r.res)
+			die("JOIN_CTRL %ld: %s", s->ctrl_id, strerror(-(ret ? ret : r.res)));
+		printf("joined=%ld\n", s->ctrl_id);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	static struct shim s = { .cfg_fd = -1, .cnt_fd = -1, .ctrl = { .fd = -1 },
-				 .reg_only_id = -1 };
+				 .reg_only_id = -1, .ctrl_id = -1 };
 	sigset_t set, old;
 	int ret, rc = 0;
 

@@ -683,14 +683,68 @@ t_start_after_stop() {
 	sed 's/^/# /' "$TMP/out"
 }
 
+# Controllers (backports/0201 + ublk_bpf_tagctrl.c): two devices joined to
+# one controller share its tag set -- the module counts two devices and
+# blk-mq two queues on the set, marked shared (BLK_MQ_F_TAG_QUEUE_SHARED) --
+# and run IO at once, 2 x 32 IOs on 32 tags; REMOVE_CTRL is -EBUSY while
+# they are bound and works once both are deleted; a device of another depth
+# or an unknown id cannot join
+t_ctrl_shared_tags() {
+	local c="$OUT/shim_ctrl" id a rc=0
+	"$c" create 1 32 >"$TMP/ctrl" || { sed 's/^/#   /' "$TMP/ctrl"; return 1; }
+	id=$(get ctrl "$TMP/ctrl")
+	if "$SHIM" -C "$id" -q 16 "$OUT/null_min.bpf.o" -- true >"$TMP/out" 2>&1 ||
+	   ! grep -q "JOIN_CTRL $id: Invalid argument" "$TMP/out"; then
+		sed 's/^/#   /' "$TMP/out"
+		echo "# a depth-16 device joined a depth-32 controller"; rc=1
+	fi
+	if "$SHIM" -C 999 -q 32 "$OUT/null_min.bpf.o" -- true >"$TMP/out" 2>&1 ||
+	   ! grep -q "JOIN_CTRL 999: No such file" "$TMP/out"; then
+		echo "# a device joined controller 999, which does not exist"; rc=1
+	fi
+	rm -f "$TMP/a.dev" "$TMP/go"
+	"$SHIM" -C "$id" -q 32 "$OUT/null_min.bpf.o" -- bash -c '
+		echo $UBLK_DEV >'"$TMP"'/a.dev
+		while [ ! -e '"$TMP"'/go ]; do sleep 0.1; done' >"$TMP/a.out" 2>&1 &
+	a=$!
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$TMP/a.dev" ] && break
+		sleep 0.1
+	done
+	shim -C "$id" -q 32 "$OUT/null_min.bpf.o" -- bash -c '
+		'"$c"' info '"$id"' >'"$TMP"'/info.both
+		fio --direct=1 --ioengine=libaio --iodepth=32 --rw=randrw --bs=4k \
+		    --size=64M --time_based --runtime=3 --group_reporting \
+		    --name=a --filename=$(cat '"$TMP"'/a.dev) \
+		    --name=b --filename=$UBLK_DEV >'"$TMP"'/fio.log 2>&1
+		echo fio=$? >>'"$TMP"'/info.both
+		'"$c"' remove '"$id"' >>'"$TMP"'/info.both
+		touch '"$TMP"'/go' || rc=1
+	touch "$TMP/go"
+	wait $a || { sed 's/^/#   /' "$TMP/a.out"; echo "# device A failed"; rc=1; }
+	expect "$TMP/info.both" nr_devs -eq 2 && expect "$TMP/info.both" nr_queues -eq 2 &&
+	expect "$TMP/info.both" shared -eq 1 && expect "$TMP/info.both" queue_depth -eq 32 &&
+	expect "$TMP/info.both" fio -eq 0 && expect "$TMP/info.both" remove -eq -16 || {
+		sed 's/^/#   /' "$TMP/fio.log" | tail -5; rc=1; }
+	expect "$TMP/a.out" io_bpf -gt 0 && expect "$TMP/out" io_bpf -gt 0 || rc=1
+	"$c" info "$id" >"$TMP/info.none"
+	expect "$TMP/info.none" nr_devs -eq 0 && expect "$TMP/info.none" nr_queues -eq 0 || rc=1
+	"$c" remove "$id" >"$TMP/rm"
+	expect "$TMP/rm" remove -eq 0 || rc=1
+	"$c" info "$id" >"$TMP/info.gone"
+	expect "$TMP/info.gone" info -eq -2 || rc=1
+	return $rc
+}
+
 t_abi_version() {
 	[ "$(cat /sys/module/ublk_drv/parameters/bpf_abi_version)" = 1 ]
 }
 
-# GET_FEATURES reports UBLK_F_BPF; UBLK_F_USER_COPY is refused with it
+# GET_FEATURES reports UBLK_F_BPF and UBLK_F_BPF_CTRL (controllers);
+# UBLK_F_USER_COPY is refused with UBLK_F_BPF
 t_features_flags() {
 	shim "$OUT/null_min.bpf.o" -- true || return 1
-	[ $(( $(get features "$TMP/out") >> 63 & 1 )) -eq 1 ] ||
+	[ $(( $(get features "$TMP/out") >> 62 & 3 )) -eq 3 ] ||
 		{ echo "# features=$(get features "$TMP/out")"; return 1; }
 	! "$SHIM" -x 0x80 "$OUT/null_min.bpf.o" -- true >"$TMP/out" 2>&1 &&
 	grep -q "ADD_DEV: Invalid argument" "$TMP/out"
@@ -744,6 +798,7 @@ run_test kill_server_held t_kill_server_held
 run_test cleanup t_cleanup
 run_test no_part_scan t_no_part_scan
 run_test start_after_stop t_start_after_stop
+run_test ctrl_shared_tags t_ctrl_shared_tags
 run_test rmmod t_rmmod
 
 tap_end "# shim: "
