@@ -4,10 +4,10 @@
 # vCPU for figures that repeat: tests/vm/run.sh --icount --smp 1
 # tests/bench/load_cost.sh). For every BPF target of bpf/: `load` with
 # UBLK_BPF_TIMING (its steps and each program's verifier statistics),
-# then `add` of its twin where it has one; LOAD_COST_REPS runs each (3).
-# Then one `load` of LOAD_COST_PROFILE (stripe) under strace (the bpf()
-# calls and their time) and under perf (the symbols the whole load runs,
-# kernel and user). Output: .output/bench/load_cost/*.txt; the summary on
+# then `add` of its twin where it has one; LOAD_COST_REPS runs each (3),
+# each after udev settled (its work on the last device would count). Then
+# one `load` of LOAD_COST_PROFILE (stripe) under strace (the bpf() calls
+# and their time). Output: .output/bench/load_cost/*.txt; the summary on
 # stdout. A measurement, not a test: it fails only when a device cannot be
 # made.
 . "$(dirname "$0")/../ublk/test_common.sh"
@@ -43,6 +43,7 @@ args[bmap]="--file $UBLK_TMP/mnt/e.img";	twin[bmap]="-t bmap ${args[bmap]}"
 # wall ms, the steps and the verifier lines, deletes it.
 _timed() {
 	local start end id
+	udevadm settle 2>/dev/null
 	start=$(date +%s%N)
 	# shellcheck disable=SC2068
 	id=$(UBLK_BPF_TIMING=1 "$UBLK_PROG" $@ 2>"$UBLK_TMP/err" | sed -n 's/^dev id //p')
@@ -68,30 +69,19 @@ for t in null loop stripe mirror raid10 linear flakey bmap; do
 	grep -h '^timing' "$out/$t.load.1.txt" | tr '\n' ' ' | sed 's/^/#   /; s/$/\n/'
 done
 
-# The bpf() calls of one load, and their time.
+# The bpf() calls of one load, and their time. strace follows the daemon,
+# which lives until the device is deleted.
 # shellcheck disable=SC2086
 strace -f -T -e trace=bpf -o "$out/strace.txt" "$UBLK_PROG" load --require-bpf \
-	"$UBLK_BPF_OBJS/$prof.bpf.o" ${args[$prof]} >"$UBLK_TMP/id" 2>&1 || _fail "load under strace"
+	"$UBLK_BPF_OBJS/$prof.bpf.o" ${args[$prof]} >"$UBLK_TMP/id" 2>&1 &
+strace_pid=$!
+_wait_until 60 grep -q '^dev id ' "$UBLK_TMP/id" || _fail "load under strace: $(cat "$UBLK_TMP/id")"
 "$UBLK_PROG" del -n "$(sed -n 's/^dev id //p' "$UBLK_TMP/id")"
+wait $strace_pid
 echo "# bpf() calls of one load $prof, by command: count, total ms"
 sed -n 's/.*bpf(\(BPF_[A-Z_]*\),.*<\([0-9.]*\)>$/\1 \2/p' "$out/strace.txt" |
 	awk '{ n[$1]++; s[$1] += $2 } END { for (c in n) printf "#   %-28s %4d %8.1f\n", c, n[c], s[c] * 1000 }' |
 	sort -k4 -nr
-
-# The symbols of one whole load (fork, daemon, del excluded).
-if command -v perf >/dev/null; then
-	# shellcheck disable=SC2086
-	perf record -q -a -g -F 4999 -o "$UBLK_TMP/perf.data" -- "$UBLK_PROG" load --require-bpf \
-		"$UBLK_BPF_OBJS/$prof.bpf.o" ${args[$prof]} >"$UBLK_TMP/id" 2>/dev/null ||
-		_fail "load under perf"
-	"$UBLK_PROG" del -n "$(sed -n 's/^dev id //p' "$UBLK_TMP/id")"
-	perf report -i "$UBLK_TMP/perf.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null |
-		grep -v '^$' | grep -E '^ +[0-9]' | head -n 40 >"$out/perf.txt"
-	perf report -i "$UBLK_TMP/perf.data" --no-children --sort dso --stdio 2>/dev/null |
-		grep -E '^ +[0-9]' | head -n 12 >"$out/perf_dso.txt"
-	echo "# perf, load $prof: by dso"; sed 's/^/#   /' "$out/perf_dso.txt"
-	echo "# perf, load $prof: top symbols"; head -n 25 "$out/perf.txt" | sed 's/^/#   /'
-fi
 umount "$UBLK_TMP/mnt"
 rmmod brd
 _cleanup_test
