@@ -428,6 +428,8 @@ UNIT_TEST(kublk_add)
 	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--no-recovery", "--reissue"),
 		  -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "-r", "0", "-r", "1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--no-recovery", "--fail-io"),
+		  -EINVAL);
 	/* -g: NEED_GET_DATA, on the io_uring path only. */
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "-g", "a.img"), 0);
 	ASSERT_TRUE(o.need_get_data);
