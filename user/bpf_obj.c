@@ -21,6 +21,7 @@
 
 #include "bpf_obj.h"
 #include "log.h"
+#include "timing.h"
 #include "ublk_bpf_uapi.h"
 
 #define UBLK_SHIM_ABI_PATH "/sys/module/ublk_drv/parameters/bpf_abi_version"
@@ -298,9 +299,52 @@ static int ublk_set_config(struct bpf_object *obj, const struct ublk_tgt_config 
 	return 0;
 }
 
+/*
+ * UBLK_BPF_TIMING: the verifier's statistics of each program (log level 4:
+ * a few lines, not the whole log, so verification is not slowed), where
+ * `load`'s time goes. Each program gets a buffer of @bufs.
+ */
+#define UBLK_STATS_PROGS	8
+#define UBLK_STATS_LEN		1024
+
+static void ublk_verifier_stats_ask(struct bpf_object *obj,
+				    char (*bufs)[UBLK_STATS_LEN])
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (i == UBLK_STATS_PROGS)
+			break;
+		bufs[i][0] = '\0';
+		bpf_program__set_log_buf(prog, bufs[i++], UBLK_STATS_LEN);
+		bpf_program__set_log_level(prog, 4);
+	}
+}
+
+static void ublk_verifier_stats_print(struct bpf_object *obj,
+				      char (*bufs)[UBLK_STATS_LEN])
+{
+	struct bpf_program *prog;
+	char *c;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (i == UBLK_STATS_PROGS)
+			break;
+		for (c = bufs[i]; *c; c++)	/* one line a program */
+			if (*c == '\n')
+				*c = c[1] ? ';' : '\0';
+		fprintf(stderr, "ublk-bpf: verifier %s: %s\n", bpf_program__name(prog),
+			bufs[i++]);
+	}
+}
+
 int ublk_bpf_obj_load_unregistered(struct ublk_bpf_obj *o, const char *path,
 				   unsigned int ops_id, const struct ublk_tgt_config *cfg)
 {
+	static char stats[UBLK_STATS_PROGS][UBLK_STATS_LEN];
+	bool want_stats = ublk_timing_on();
 	struct bpf_map *map;
 	int count, id_off, name_off, ret;
 	char *data;
@@ -316,8 +360,12 @@ int ublk_bpf_obj_load_unregistered(struct ublk_bpf_obj *o, const char *path,
 		ublk_err("%s: its 'config' global is not a struct ublk_tgt_config", path);
 		return ret;
 	}
+	if (want_stats)
+		ublk_verifier_stats_ask(o->obj, stats);
 	ublk_libbpf_log[0] = '\0';
 	ret = bpf_object__load(o->obj);
+	if (want_stats && !ret)
+		ublk_verifier_stats_print(o->obj, stats);
 	if (ret)
 		ublk_err("%s: the kernel refused it: %s", path, ublk_libbpf_last_error());
 	return ret;

@@ -31,6 +31,7 @@ enum ublk_long_opt {
 	OPT_RECOVERY,
 	OPT_REISSUE,
 	OPT_FAIL_IO,
+	OPT_NO_RECOVERY,
 	OPT_RUN_DIR,
 	OPT_SCHEDULER,
 	OPT_COUNT,
@@ -153,6 +154,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "recovery", no_argument, NULL, OPT_RECOVERY },
 		{ "reissue", no_argument, NULL, OPT_REISSUE },
 		{ "fail-io", no_argument, NULL, OPT_FAIL_IO },
+		{ "no-recovery", no_argument, NULL, OPT_NO_RECOVERY },
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 		{ "count", required_argument, NULL, OPT_COUNT },
@@ -229,7 +231,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 			continue;
 		}
 		if (!is_load && (c == OPT_NO_BPF || c == OPT_REQUIRE_BPF || c == OPT_SET ||
-				  c == OPT_HELP_PARAMS))
+				  c == OPT_HELP_PARAMS || c == OPT_NO_RECOVERY))
 			return ublk_load_only(longopts, c);
 		switch (c) {
 		case OPT_RUN_DIR:
@@ -313,6 +315,9 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		case OPT_FAIL_IO:
 			o->recovery |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_FAIL_IO;
 			break;
+		case OPT_NO_RECOVERY:
+			o->no_recovery = true;
+			break;
 		default:
 			/* kublk's options (cli_kublk.c), else a bad one. */
 			ret = ublk_kublk_dev_option(o, c, optarg, is_load);
@@ -325,6 +330,10 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	if ((o->recovery & UBLK_F_USER_RECOVERY_REISSUE) &&
 	    (o->recovery & UBLK_F_USER_RECOVERY_FAIL_IO)) {
 		ublk_err("%s: --reissue or --fail-io, not both", verb);
+		return -EINVAL;
+	}
+	if (o->no_recovery && o->recovery) {
+		ublk_err("load: --no-recovery (-r 0) and --recovery/--reissue/--fail-io exclude each other");
 		return -EINVAL;
 	}
 	if (is_load) {

@@ -73,6 +73,8 @@ int ublk_kublk_dev_option(struct ublk_dev_opts *o, int c, const char *arg, bool 
 			return -EINVAL;
 		if (on)
 			o->recovery |= UBLK_F_USER_RECOVERY;
+		else if (is_load)
+			o->no_recovery = true;	/* load's default is on */
 		return 1;
 	case 'i':
 		if (ublk_kublk_bool(arg, 'i', &on))

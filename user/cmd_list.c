@@ -76,27 +76,37 @@ struct ublk_list_row {
 	char path[16];
 	int pid;
 	bool daemon_alive;
+	bool recoverable;	/* `recover` can take it back once its daemon is gone */
 	const char *note;	/* what is wrong and what is left to do; "" */
+	char note_buf[96];	/* @note when it names the device */
 	char node[24];		/* /dev/ublkbID */
 	char files[1024];	/* the backing files, comma-separated; "-": none */
 	char fallback[160];	/* why a BPF target is on the io_uring path; "" */
 };
 
-/* What list tells about a device whose daemon or state file is missing. */
-static const char *ublk_list_note(const struct ublksrv_ctrl_dev_info *info,
-				  bool daemon_alive, int state_ret)
+/*
+ * What list tells about a device whose daemon or state file is missing.
+ * A device without a daemon is said to have none, first, and then what
+ * serves it meanwhile and the command that is left to run.
+ */
+static const char *ublk_list_note(struct ublk_list_row *row, int state_ret)
 {
-	bool recoverable = (info->flags & UBLK_F_USER_RECOVERY) &&
-			   info->state == UBLK_S_DEV_QUIESCED;
-
 	if (state_ret == -ENOENT)
-		return daemon_alive || !recoverable ? "no state file" :
+		return row->daemon_alive || !row->recoverable ? "no state file" :
 		       "no state file: cannot recover, del removes it";
 	if (state_ret < 0)
 		return "damaged state file";
-	if (daemon_alive)
+	if (row->daemon_alive)
 		return "";
-	return recoverable ? "daemon gone: recover -n ID" : "daemon gone: del -n ID removes it";
+	if (!row->recoverable)
+		snprintf(row->note_buf, sizeof(row->note_buf),
+			 "no daemon, not recoverable: ublk-bpf del -n %u removes it", row->id);
+	else
+		snprintf(row->note_buf, sizeof(row->note_buf),
+			 "no daemon (%s; recoverable: ublk-bpf recover -n %u)",
+			 strncmp(row->path, "bpf", 3) ? "IO waits" : "its BPF program serves on",
+			 row->id);
+	return row->note_buf;
 }
 
 static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
@@ -129,8 +139,9 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 	if (ublk_state_get(dev_id, "fallback", row->fallback, sizeof(row->fallback)) < 0)
 		row->fallback[0] = '\0';
 	row->daemon_alive = ublk_pid_alive(info.ublksrv_pid);
-	row->note = ublk_list_note(&info, row->daemon_alive,
-				   ublk_state_get_cmdline(dev_id, &cmdline));
+	/* LIVE a moment after its daemon died, until the driver quiesces it. */
+	row->recoverable = (info.flags & UBLK_F_USER_RECOVERY) && info.state != UBLK_S_DEV_DEAD;
+	row->note = ublk_list_note(row, ublk_state_get_cmdline(dev_id, &cmdline));
 	if (!row->note[0] && row->fallback[0])
 		row->note = row->fallback;
 	return 0;
@@ -138,13 +149,14 @@ static int ublk_list_row(struct ublk_ctrl *ctrl, unsigned int dev_id,
 
 static json_t *ublk_row_json(const struct ublk_list_row *r)
 {
-	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:i,s:s,s:o,s:s,s:o}",
+	return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:s,s:i,s:s,s:b,s:o,s:s,s:o}",
 			 "id", (json_int_t)r->id, "state", r->state,
 			 "queues", (json_int_t)r->queues, "depth", (json_int_t)r->depth,
 			 "size", ublk_json_u64(r->size),
 			 "target", ublk_json_text(r->target, strlen(r->target)),
 			 "path", r->path, "pid", r->pid,
-			 "daemon", r->daemon_alive ? "alive" : "gone",
+			 "daemon", r->daemon_alive ? "running" : "none",
+			 "recoverable", r->recoverable,
 			 "note", ublk_json_text(r->note, strlen(r->note)),
 			 "node", r->node, "files", ublk_json_text(r->files, strlen(r->files)));
 }
@@ -152,11 +164,12 @@ static json_t *ublk_row_json(const struct ublk_list_row *r)
 static void ublk_print_row(const struct ublk_list_row *r, bool first)
 {
 	if (first)
-		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %-13s %-24s %s\n", "ID", "STATE",
-		       "QUEUES", "DEPTH", "SIZE", "TARGET", "PATH", "PID", "NODE", "FILES", "NOTE");
-	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %-13s %-24s %s\n", r->id, r->state,
-	       r->queues, r->depth, r->size, r->target, r->path, r->pid, r->node, r->files,
-	       r->note);
+		printf("%-4s %-8s %6s %6s %14s %-8s %-8s %-7s %-7s %-13s %-24s %s\n", "ID",
+		       "STATE", "QUEUES", "DEPTH", "SIZE", "TARGET", "PATH", "PID", "DAEMON", "NODE",
+		       "FILES", "NOTE");
+	printf("%-4u %-8s %6u %6u %14llu %-8s %-8s %-7d %-7s %-13s %-24s %s\n", r->id, r->state,
+	       r->queues, r->depth, r->size, r->target, r->path, r->pid,
+	       r->daemon_alive ? "running" : "none", r->node, r->files, r->note);
 }
 
 int ublk_cmd_list(const struct ublk_sel_opts *opts)
@@ -218,7 +231,9 @@ const struct ublk_verb ublk_verb_list = {
 	.name = "list",
 	.synopsis = "list [-n ID | -a] [--json]",
 	.help = "A table of the devices: id, state, queues, depth, size, target, path,\n"
-		"daemon pid and a note when something is wrong.\n"
+		"daemon pid, whether a daemon runs (DAEMON: running or none) and a note\n"
+		"when something is wrong: a device without a daemon says what serves it\n"
+		"meanwhile and whether 'recover' can take it back.\n"
 		"  -n, --number ID     that device only, with its detail laid out as\n"
 		"                      kublk's list\n"
 		"  -a, --all           every device, each with that detail\n"

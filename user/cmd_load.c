@@ -6,8 +6,11 @@
  * redirects, and serves everything without the kfunc-shim (stock ublk_drv)
  * or with --no-bpf. A target without a twin serves every IO in the kernel
  * (what it redirects fails with -EIO), so it needs the kfunc-shim.
- * With --recovery the program serves on while no daemon runs (the
- * kfunc-shim holds what it redirects until `recover`).
+ * On the BPF path recovery is on unless --no-recovery: the program serves
+ * on while no daemon runs (the kfunc-shim holds what it redirects until
+ * `recover`), so a daemon that dies need not take the device with it.
+ * On the io_uring path (--no-bpf, a fallback) nothing serves without a
+ * daemon, and load keeps add's default: the device stops with it.
  * --set NAME=VALUE writes a const volatile variable of the object. This
  * verb only decides the path; dev.c runs the device, bpf_dev.c binds the
  * program to it.
@@ -185,6 +188,14 @@ static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo
 	}
 	if (opts->bpf_obj)
 		opts->bpf_opened = bo;
+	/*
+	 * The program, not the daemon, serves this device: a dead daemon
+	 * leaves it QUIESCED (still served) for `recover`, not DEAD. The
+	 * state file keeps the command line as typed, so `recover` and
+	 * `serve` come through here and decide the same.
+	 */
+	if (opts->bpf_obj && !opts->recovery && !opts->no_recovery)
+		opts->recovery = UBLK_F_USER_RECOVERY;
 	return ublk_dev_create(opts);
 }
 
@@ -201,8 +212,9 @@ static int load_run(void *opts)
 const struct ublk_verb ublk_verb_load = {
 	.name = "load",
 	.synopsis = "load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		    "    [--buffered] [--recovery | --reissue | --fail-io] [--scheduler NAME] [--count N]\n"
-		    "    [TARGET OPTIONS] [--set NAME=VALUE]... [--no-bpf | --require-bpf] [FILE]...\n"
+		    "    [--buffered] [--recovery | --reissue | --fail-io | --no-recovery]\n"
+		    "    [--scheduler NAME] [--count N] [TARGET OPTIONS] [--set NAME=VALUE]...\n"
+		    "    [--no-bpf | --require-bpf] [FILE]...\n"
 		    "load OBJ.bpf.o --help-params",
 	.help = "Creates the device as add does, served in the kernel by the BPF target\n"
 		"OBJ (any object with one ublk_bpf_ops). OBJ is a file, else a name\n"
@@ -216,11 +228,16 @@ const struct ublk_verb ublk_verb_load = {
 		"the program serves every IO (what it redirects fails with EIO); the\n"
 		"size is --size or the smallest file.\n"
 		"Maps are pinned under $UBLK_BPF_PIN_ROOT/ID (default /sys/fs/bpf/ublk).\n"
+		"When the program serves (the BPF path), recovery is on by default: a\n"
+		"daemon that dies leaves the device served by its program, QUIESCED,\n"
+		"until 'recover -n ID' (list says 'no daemon'). On the io_uring path\n"
+		"it is off, as for add.\n"
 		"  --set NAME=VALUE    write a const volatile variable of OBJ before load\n"
 		"  --help-params       list the variables --set can write, with types and\n"
 		"                      defaults, and exit\n"
 		"  --no-bpf            serve on the io_uring path (targets with a twin)\n"
 		"  --require-bpf       fail rather than fall back to the io_uring path\n"
+		"  --no-recovery       the device stops when its daemon dies (-r 0 too)\n"
 		"The other options are add's (ublk-bpf add --help).",
 	.takes_target = true,
 	.options = ublk_add_longopts,

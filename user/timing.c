@@ -5,13 +5,18 @@
 
 #include "timing.h"
 
+bool ublk_timing_on(void)
+{
+	return getenv("UBLK_BPF_TIMING");
+}
+
 void ublk_timing(const char *step)
 {
 	static double start_ms = -1;
 	struct timespec ts;
 	double now;
 
-	if (!getenv("UBLK_BPF_TIMING"))
+	if (!ublk_timing_on())
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;

@@ -75,8 +75,13 @@ struct ublk_dev_opts {
 	 * file again. NULL once taken, or on other verbs.
 	 */
 	struct ublk_bpf_obj *bpf_opened;
-	/* 0, or UBLK_F_USER_RECOVERY, with UBLK_F_USER_RECOVERY_REISSUE. */
+	/*
+	 * 0, or UBLK_F_USER_RECOVERY, with UBLK_F_USER_RECOVERY_REISSUE.
+	 * load sets UBLK_F_USER_RECOVERY itself on the BPF path unless
+	 * @no_recovery (cmd_load.c says why).
+	 */
 	unsigned long long recovery;
+	bool no_recovery;		/* load: --no-recovery, kublk's -r 0 */
 	bool recovering;		/* recover: take back dev_id, do not add */
 	bool foreground;		/* serve: the daemon is this process */
 	bool show;			/* --show: print the device node only */

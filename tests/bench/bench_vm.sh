@@ -29,6 +29,7 @@
 #   BENCH_PATHS          which paths (default: all three of each group)
 #   BENCH_PERF=FILE      record a perf profile of each run (perf.data in the
 #                        guest's tmpfs) and append its top symbols to FILE
+#   BENCH_PERF_LIMIT=P   the smallest share (%) a symbol listed there has (0.7)
 . "$(dirname "$0")/../ublk/test_common.sh"
 out=$1
 window_ms=${BENCH_WINDOW_MS:-2000}
@@ -266,7 +267,8 @@ perf_top() {
 	{
 		echo "## $1: top symbols by self time (cpu-clock; in icount mode, instructions)"
 		perf report -i "$UBLK_TMP/perf.data" --stdio --no-children --sort sym -g none \
-			--percent-limit 0.7 2>/dev/null | grep -vE '^(#|$)' | head -n 40
+			--percent-limit "${BENCH_PERF_LIMIT:-0.7}" 2>/dev/null | grep -vE '^(#|$)' |
+			head -n 80
 	} >>"$BENCH_PERF"
 	rm -f "$UBLK_TMP/perf.data"
 }

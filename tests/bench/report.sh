@@ -87,9 +87,9 @@ if $mode == "icount" then
   "Set-up times: see the wall-clock modes (on the instruction clock, guest time runs on while the vCPU waits for the host'"'"'s files).", ""
 else
   (.setup as $su
-  | "Time from `ublk-bpf load` / `add` to a usable device (UBLK_BPF_TIMING steps: ELF/BTF open, verifier and load, map pins; the rest is device creation); load / add: against the io_uring device of the same group:",
+  | "Time from `ublk-bpf load` / `add` to a usable device (UBLK_BPF_TIMING steps: ELF/BTF open, object load (libbpf, the verifier, the JIT: docs/benchmarks.md says which is which), map pins; the rest is device creation); load / add: against the io_uring device of the same group:",
   "",
-  "| group | path | total ms | load / add | open ms | verifier ms | pin ms |",
+  "| group | path | total ms | load / add | open ms | bpf_load ms | pin ms |",
   "| --- | --- | --- | --- | --- | --- | --- |",
   ($su[] | . as $r
    | ([$su[] | select(.group == $r.group and .path == "io_uring")][0].ms) as $add

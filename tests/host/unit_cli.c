@@ -417,6 +417,25 @@ UNIT_TEST(kublk_add)
 		  -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-i", "yes"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r"), -EINVAL);
+	/*
+	 * load's recovery is on by default (cmd_load.c): --no-recovery or
+	 * -r 0 turn it off, and exclude asking for it; add keeps kublk's
+	 * meaning (-r 0 is nothing) and refuses --no-recovery.
+	 */
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "-r", "0"), 0);
+	ASSERT_TRUE(!o.no_recovery);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--no-recovery"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o"), 0);
+	ASSERT_TRUE(!o.no_recovery && !o.recovery);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--no-recovery"), 0);
+	ASSERT_TRUE(o.no_recovery && !o.recovery);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "-r", "0"), 0);
+	ASSERT_TRUE(o.no_recovery);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--no-recovery", "--reissue"),
+		  -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "-r", "0", "-r", "1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--no-recovery", "--fail-io"),
+		  -EINVAL);
 	/* -g: NEED_GET_DATA, on the io_uring path only. */
 	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "loop", "-g", "a.img"), 0);
 	ASSERT_TRUE(o.need_get_data);

@@ -40,7 +40,8 @@ _new_dev -t loop --recovery --file "$UBLK_TMP/b.img"
 id=$UBLK_DEV_ID
 kill -9 "$(_dev_field "$id" pid)"
 _wait_state "$id" QUIESCED 10
-"$UBLK_PROG" list -n "$id" --json | grep -q '"daemon":"gone","note":"daemon gone: recover -n ID"' ||
+"$UBLK_PROG" list -n "$id" --json |
+	grep -q "\"daemon\":\"none\",\"recoverable\":true,\"note\":\"no daemon (IO waits; recoverable: ublk-bpf recover -n $id)\"" ||
 	_fail "list does not tell the daemon is gone: $("$UBLK_PROG" list -n "$id" --json)"
 mv "$UBLK_TMP/b.img" "$UBLK_TMP/b.moved"
 _refused "b.img" recover -n "$id"

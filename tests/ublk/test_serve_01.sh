@@ -8,8 +8,8 @@
 # restart) leaves it for the next serve, which takes it back; SIGTERM stops
 # and deletes it once nothing holds it (exit 0).
 # A configuration root does not own, or one without a fixed id, is refused.
-# With the kfunc-shim, the same for a BPF target (load): still BPF after
-# the take-back.
+# With the kfunc-shim, the same for a BPF target (load, without --recovery:
+# its default on the BPF path): still BPF after the take-back.
 . "$(dirname "$0")/test_common.sh"
 _prep_test serve_01
 
@@ -102,7 +102,8 @@ rounds=2
 if _shim_loaded; then
 	_make_file "$UBLK_TMP/b.img" 64M
 	_make_file "$UBLK_TMP/c.img" 64M
-	echo "load $UBLK_BPF_OBJS/stripe.bpf.o -n 8 --recovery --file $UBLK_TMP/b.img --file $UBLK_TMP/c.img" \
+	# No --recovery: load's default on the BPF path is enough for the take-back.
+	echo "load $UBLK_BPF_OBJS/stripe.bpf.o -n 8 --file $UBLK_TMP/b.img --file $UBLK_TMP/c.img" \
 		>"$conf/fast.conf"
 	_round fast 8 bpf 4
 	# Stopped without a take-back: this daemon loaded the program itself

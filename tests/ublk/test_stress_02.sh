@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # kill -9 of the server while fio runs, on the io_uring path (loop) and on
-# the BPF path (loop, when the shim is loaded): the device goes away or is
+# the BPF path (loop, when the shim is loaded; --no-recovery, as load's
+# default keeps the device: test_recover_05): the device goes away or is
 # DEAD, fio ends, del finishes and removes everything, nothing hangs, the
 # kernel log stays clean.
 . "$(dirname "$0")/test_common.sh"
@@ -9,7 +10,7 @@ _prep_test stress_02
 
 _make_file "$UBLK_TMP/a.img" 64M
 specs=("add -t loop -q 2 -d 64 --file $UBLK_TMP/a.img")
-_shim_loaded && specs+=("load $UBLK_BPF_OBJS/loop.bpf.o -q 2 -d 64 --file $UBLK_TMP/a.img")
+_shim_loaded && specs+=("load $UBLK_BPF_OBJS/loop.bpf.o --no-recovery -q 2 -d 64 --file $UBLK_TMP/a.img")
 for spec in "${specs[@]}"; do
 	# shellcheck disable=SC2086
 	_busy_dev $spec
@@ -20,7 +21,8 @@ for spec in "${specs[@]}"; do
 	_log "state after kill -9: ${state:-gone}"
 	[ -z "$state" ] || [ "$state" = DEAD ] || _fail "device state $state after its server died"
 	# An orphan says so, and what is left to do.
-	[ -z "$state" ] || "$UBLK_PROG" list -n "$id" | grep -q "DEAD .*daemon gone: del -n ID removes it" ||
+	[ -z "$state" ] || "$UBLK_PROG" list -n "$id" |
+		grep -q "DEAD .* none .*no daemon, not recoverable: ublk-bpf del -n $id removes it" ||
 		_fail "list does not call the orphan one: $("$UBLK_PROG" list -n "$id")"
 	timeout 60 "$UBLK_PROG" del -n "$id" || _fail "del after kill -9 failed or hung"
 	_forget_dev "$id"
