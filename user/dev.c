@@ -726,35 +726,31 @@ static void ublk_daemon_log_live(const struct ublk_daemon *d)
 }
 
 /*
- * The daemon's life. Writes "N\n" to @ready_fd for each device once all
- * are live; on failure it writes nothing, and has undone every device
- * when it exits.
- */
-/*
  * Each device keeps its char device, a ring per queue and its backing files
  * open in this one process, and --scheduler opens a sysfs file per device
  * at once: a --count of a few hundred passes the usual soft
  * limit of 1024 descriptors, and ADD_DEV's followers would fail with EMFILE
- * half-way. Raise the soft limit, and the hard one where we may (root), to
- * what the devices need; a refusal leaves the limits as they were.
+ * half-way. Raise the soft limit to what the devices need, up to the hard
+ * limit: the hard limit is the admin's (ulimit -Hn, LimitNOFILE=), and a
+ * --count beyond it fails as a whole with EMFILE, undone.
  */
 static void ublk_daemon_raise_nofile(const struct ublk_dev_opts *opts, unsigned int nr_devs)
 {
 	/* + 2: the scheduler's sysfs file, opened for all devices at once */
 	rlim_t need = (rlim_t)nr_devs * (4 + opts->nr_queues + opts->nr_files) + 64;
-	struct rlimit rl, want;
+	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
 		return;
-	want.rlim_cur = need;
-	want.rlim_max = rl.rlim_max < need ? need : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-		return;
-	want.rlim_cur = rl.rlim_max;
-	want.rlim_max = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &want);
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/*
+ * The daemon's life. Writes "N\n" to @ready_fd for each device once all
+ * are live; on failure it writes nothing, and has undone every device
+ * when it exits.
+ */
 static int ublk_daemon(const struct ublk_dev_opts *opts, int ready_fd)
 {
 	struct ublk_daemon d = { .opts = opts, .bpf_opened = opts->bpf_opened,
