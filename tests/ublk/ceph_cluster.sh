@@ -55,6 +55,7 @@ write_conf() {
 fsid = $fsid
 mon host = v1:127.0.0.1:6789
 mon initial members = a
+public network = 127.0.0.0/8
 auth cluster required = $auth
 auth service required = $auth
 auth client required = $auth
@@ -101,6 +102,8 @@ start() {
 	command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null &&
 		command -v ceph >/dev/null && command -v rbd >/dev/null ||
 		die "needs ceph-mon, ceph-osd, ceph-common (ceph, rbd): apt-get install ceph-mon ceph-osd ceph-mgr ceph-common"
+	# A VM may boot with the loopback down: the mon finds itself by its address.
+	ip link set lo up 2>/dev/null || true
 	mkdir -p "$dir"/{mon,mgr,osd,run,log}
 	write_conf
 	if [ $cephx -eq 1 ]; then
