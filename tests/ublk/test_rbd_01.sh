@@ -4,7 +4,8 @@
 # come from the image; fio crc32c verify at queue depth 32; what is written
 # is in the image (rbd export); discard and write-zeroes reach librbd;
 # mkfs.ext4 + mount + file round trip; a snapshot serves as a read-only
-# device that holds the data of the moment it was taken.
+# device that holds the data of the moment it was taken; with the
+# kfunc-shim, `load rbd.bpf.o` redirects every IO to the rbd twin.
 . "$(dirname "$0")/test_common.sh"
 . "$(dirname "$0")/rbd_cluster.sh"
 _prep_test rbd_01
@@ -47,6 +48,22 @@ _del_dev "$snap"
 
 _fs_roundtrip /dev/ublkb$id || _fail "ext4 round trip failed"
 _del_dev "$id"
+
+# `load rbd.bpf.o` (with the kfunc-shim): the program redirects every IO to
+# the rbd twin; fio verify passes and the redirects are counted.
+if _shim_loaded; then
+	_new_load "$UBLK_BPF_OBJS/rbd.bpf.o" --conf "$CEPH_CONF" --pool rbd --image t01
+	id=$UBLK_DEV_ID
+	"$UBLK_PROG" list -n "$id" --json | grep -q '"target":"rbd".*"path":"bpf"' ||
+		_fail "not listed as rbd on the BPF path: $("$UBLK_PROG" list -n "$id" --json)"
+	_fio_verify /dev/ublkb$id --size=16M --iodepth=32 || _fail "fio verify through the BPF redirect failed"
+	red=$(_tgt_stat "$id" redirected)
+	[ -n "$red" ] && [ "$red" -gt 0 ] || _fail "no redirected IO counted ($red)"
+	_log "load rbd.bpf.o: $red IOs redirected to the rbd twin"
+	_del_dev "$id"
+else
+	_log "no kfunc-shim: load rbd.bpf.o not tried"
+fi
 _rbd snap purge rbd/t01 >/dev/null 2>&1
 _rbd rm rbd/t01 >/dev/null 2>&1
 _nothing_left "rbd_01"
