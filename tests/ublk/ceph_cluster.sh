@@ -4,21 +4,21 @@
 # A one-node Ceph cluster for the rbd tests, from Debian's own packages
 # (ceph-mon, ceph-osd, ceph-mgr), on 127.0.0.1 only:
 #
-#   ceph_cluster.sh start DIR [--cephx]   mon.a, mgr.x, one memstore osd.0,
+#   ceph_cluster.sh start DIR [--cephx]   mon.a, one memstore osd.0, mgr.x,
 #                                         pool "rbd" of size 1, image rbd/img
 #   ceph_cluster.sh stop DIR              every daemon of DIR, then DIR
-#   ceph_cluster.sh osd-stop DIR          osd.0 only (its memstore data is
-#   ceph_cluster.sh osd-start DIR         kept by a clean stop? no: see below)
+#   ceph_cluster.sh osd-stop DIR          osd.0 only, cleanly
+#   ceph_cluster.sh osd-start DIR         osd.0 again; returns once it is up
 #   ceph_cluster.sh status DIR            0 when the mon answers
 #
 # DIR/ceph.conf is the client's configuration (--conf); with --cephx the
-# cluster requires cephx and DIR/keyring holds client.admin's key.
-# The OSD stores in memory (memstore): nothing touches a disk, and a stop
-# with SIGTERM makes it write its store to DIR/osd so that osd-start finds
-# its objects again (memstore saves on umount and loads on mount).
-# The facts behind the configuration (memstore, chooseleaf type 0, pool
-# size 1, no auth) are those of ceph/go-ceph's micro-osd.sh recipe; the
-# script is our own. START_TIMEOUT (default 300 s) bounds each wait.
+# cluster requires cephx and DIR/keyring holds client.admin's key (ceph.conf
+# names it). The OSD keeps its objects in memory (memstore): nothing
+# touches a disk; a clean stop writes them to DIR/osd (no fast shutdown)
+# and osd-start reads them back. The facts behind the configuration
+# (memstore, chooseleaf type 0, pool size 1, no auth) are those of
+# ceph/go-ceph's micro-osd.sh recipe; the script is our own. Each wait is
+# bounded by START_TIMEOUT (default 300 s).
 set -euo pipefail
 
 cmd=${1:-} dir=${2:-}
@@ -79,12 +79,10 @@ mon addr = v1:127.0.0.1:6789
 mon data avail crit = 0
 [mgr.x]
 mgr data = $dir/mgr
-keyring = $dir/mgr/keyring
 # Only what the tests need: no dashboard, no prometheus.
 mgr initial modules =
 [osd.0]
 osd data = $dir/osd
-keyring = $dir/osd/keyring
 osd objectstore = memstore
 # A stop must unmount the store: memstore writes its objects out then.
 osd fast shutdown = false
@@ -93,6 +91,8 @@ osd fast shutdown = false
 osd client watch timeout = 5
 memstore device bytes = 1073741824
 osd class load list = *
+# It joins the CRUSH map itself, under root=default.
+osd crush update on start = true
 osd class default list = *
 EOF
 }
@@ -106,40 +106,35 @@ start() {
 	ip link set lo up 2>/dev/null || true
 	mkdir -p "$dir"/{mon,mgr,osd,run,log}
 	write_conf
+	# Every key the cluster needs, made here and imported by the mon's
+	# mkfs: no `ceph auth` round trips (each ceph CLI call is a Python
+	# start, seconds under TCG).
+	: >"$dir/keyring"
 	if [ $cephx -eq 1 ]; then
-		ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
-		ceph-authtool "$dir/keyring" --gen-key -n client.admin \
-			--cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
-		ceph-mon -c "$conf" --id a --mkfs --keyring "$dir/keyring"
-	else
-		: >"$dir/keyring"
-		ceph-mon -c "$conf" --id a --mkfs --keyring /dev/null
+		key() { ceph-authtool "$dir/keyring" --gen-key -n "$@" >/dev/null; }
+		key mon. --cap mon 'allow *'
+		key client.admin --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *'
+		key osd.0 --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd'
+		key mgr.x --cap mon 'allow profile mgr' --cap osd 'allow *' --cap mds 'allow *'
 	fi
+	ceph-mon -c "$conf" --id a --mkfs --keyring "$dir/keyring"
 	setsid ceph-mon -c "$conf" --id a
 	wait_for "$timeout" "mon.a" cli mon stat
 	say "mon up after $((SECONDS - t0)) s"
-	# The OSD's uuid in the map too: a restarted OSD checks it is the same one.
+	# The OSD's uuid in the map too: a restarted OSD checks it is the same
+	# one. It puts itself in the CRUSH map as it boots.
 	osd_uuid=$(cat /proc/sys/kernel/random/uuid)
 	cli osd create "$osd_uuid" >/dev/null
-	cli osd crush add osd.0 1 root=default >/dev/null 2>&1
-	if [ $cephx -eq 1 ]; then
-		cli auth get-or-create osd.0 mon 'allow profile osd' osd 'allow *' \
-			mgr 'allow profile osd' -o "$dir/osd/keyring"
-		cli auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' \
-			mds 'allow *' -o "$dir/mgr/keyring"
-	fi
 	ceph-osd -c "$conf" --id 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>"$dir/log/osd.mkfs.log" ||
 		die "ceph-osd --mkfs failed: $(tail -n 3 "$dir/log/osd.mkfs.log")"
-	setsid ceph-osd -c "$conf" --id 0
-	# The mgr is not on the IO path; it only keeps `ceph -s` quiet.
-	setsid ceph-mgr -c "$conf" --id x
-	wait_for "$timeout" "osd.0" osd_up
-	say "osd up after $((SECONDS - t0)) s"
+	setsid ceph-osd -c "$conf" --id 0 2>/dev/null
+	# The pool does not wait for the OSD; rbd create waits for its PGs.
 	cli osd pool create rbd 8 8 >/dev/null 2>&1
-	cli osd pool set rbd size 1 --yes-i-really-mean-it >/dev/null 2>&1 || true
-	timeout "$timeout" rbd -c "$conf" pool init rbd
 	timeout "$timeout" rbd -c "$conf" create rbd/img --size 256M --image-feature layering,exclusive-lock
-	say "pool rbd and image rbd/img ready after $((SECONDS - t0)) s"
+	say "osd up, pool rbd and image rbd/img ready after $((SECONDS - t0)) s"
+	# The mgr is not on the IO path (it keeps `ceph -s` quiet): started
+	# last, so it does not compete with the rest for the CPU.
+	setsid ceph-mgr -c "$conf" --id x
 }
 
 osd_up() { cli osd stat -f json | grep -q '"num_up_osds":1'; }

@@ -18,7 +18,7 @@ id=$UBLK_DEV_ID
 [ "$(cat /sys/block/ublkb$id/queue/optimal_io_size)" -eq $((4 << 20)) ] ||
 	_fail "optimal IO size is not the 4 MiB object"
 grep -q "write back" /sys/block/ublkb$id/queue/write_cache || _fail "no write cache: flush would not reach librbd"
-_fio_verify /dev/ublkb$id --size=32M --bsrange=4k-512k --iodepth=32 || _fail "fio verify failed"
+_fio_verify /dev/ublkb$id --size=16M --bsrange=4k-512k --iodepth=32 || _fail "fio verify failed"
 
 # What the device holds is what the image holds.
 head -c 1M /dev/urandom >"$UBLK_TMP/pattern"
@@ -56,7 +56,7 @@ if _shim_loaded; then
 	id=$UBLK_DEV_ID
 	"$UBLK_PROG" list -n "$id" --json | grep -q '"target":"rbd".*"path":"bpf"' ||
 		_fail "not listed as rbd on the BPF path: $("$UBLK_PROG" list -n "$id" --json)"
-	_fio_verify /dev/ublkb$id --size=16M --iodepth=32 || _fail "fio verify through the BPF redirect failed"
+	_fio_verify /dev/ublkb$id --size=8M --iodepth=32 || _fail "fio verify through the BPF redirect failed"
 	red=$(_tgt_stat "$id" redirected)
 	[ -n "$red" ] && [ "$red" -gt 0 ] || _fail "no redirected IO counted ($red)"
 	_log "load rbd.bpf.o: $red IOs redirected to the rbd twin"

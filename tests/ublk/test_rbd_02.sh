@@ -19,7 +19,7 @@ _refused "pool nope: no such pool" "${base[@]}" --pool nope --image t02
 _refused "image rbd/nope: no such image" "${base[@]}" --image nope
 _refused "image rbd/t02@nope: no such image or snapshot" "${base[@]}" --image t02 --snap nope
 # client.admin with a key of its own: not the cluster's.
-ceph-authtool -q --create-keyring "$UBLK_TMP/bad.keyring" --gen-key -n client.admin >/dev/null
+ceph-authtool --create-keyring "$UBLK_TMP/bad.keyring" --gen-key -n client.admin >/dev/null
 _refused "cannot connect.*Permission denied.*--keyring" "${base[@]}" --image t02 \
 	--keyring "$UBLK_TMP/bad.keyring"
 _refused "cannot read --keyring" "${base[@]}" --image t02 --keyring "$UBLK_TMP/none"

@@ -17,7 +17,7 @@ _rbd_image t03 64M
 # _fio_bg: writes with crc32c, then a verify pass, in the background.
 _fio_bg() {
 	fio --name=rbd --filename=/dev/ublkb$1 --ioengine=io_uring --direct=1 \
-	    --rw=randwrite --bs=4k --iodepth=16 --size=16M --loops=2 --verify=crc32c \
+	    --rw=randwrite --bs=4k --iodepth=16 --size=8M --verify=crc32c \
 	    --verify_state_save=0 --verify_fatal=1 >"$UBLK_TMP/fio.log" 2>&1 &
 	FIO_PID=$!
 }
