@@ -344,7 +344,7 @@ static void rbd_arm(struct ublk_queue *q, struct rbd_data *rd)
 	rd->reading = true;
 }
 
-/* Starts @tag's next aio; false (the completion released) when librbd refused it. */
+/* Starts @tag's next aio: 0, or librbd's negative errno (the completion released). */
 static int rbd_submit(struct rbd_data *rd, unsigned int tag, const struct ublksrv_io_desc *iod,
 		      void *buf, enum rbd_stage stage)
 {
