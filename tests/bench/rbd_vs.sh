@@ -62,12 +62,12 @@ run_fio() {
 # bench NAME DEV: every job on DEV into the array NAME.
 bench() {
 	local -n res=$1
-	local j
+	local dev=$2 j
 	# Written once, so reads read data, not holes.
-	dd if=/dev/urandom of="$2" bs=1M count=256 oflag=direct status=none
+	dd if=/dev/urandom of="$dev" bs=1M count=256 oflag=direct status=none
 	for j in "${jobs[@]}"; do
 		set -- $j
-		res[$1]=$(run_fio "$2" "$@")
+		res[$1]=$(run_fio "$dev" "$@") || echo "rbd_vs: fio $1 on $dev failed" >&2
 	done
 }
 
