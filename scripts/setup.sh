@@ -32,14 +32,18 @@ set -euo pipefail
 CACHE=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
 # The build: compilers, libraries the tool links, pahole for the module's
 # BTF, patch for the shim's hook patch, xz for the kernel source, clang's
-# libFuzzer and sanitizer runtimes for make fuzz and make check.
+# libFuzzer and sanitizer runtimes for make fuzz and make check, librbd's
+# headers for the rbd target (the tool loads librbd1 only when rbd is used).
 BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
-		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils libclang-rt-dev)
+		zlib1g-dev libcap-dev libjansson-dev dwarves patch xz-utils libclang-rt-dev
+		librbd-dev)
 # make deb: the package build.
 DEB_PACKAGES=(dpkg-dev debhelper dh-dkms)
-# The VM rig and the tests and benchmarks inside it.
+# The VM rig and the tests and benchmarks inside it; the rbd tests' one-node
+# Ceph cluster (tests/ublk/ceph_cluster.sh) and rbd-nbd for the rbd bench.
 RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs xfsprogs btrfs-progs kmod cpio zstd
-	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf)
+	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf
+	      ceph-mon ceph-osd ceph-mgr ceph-common rbd-nbd)
 DRY_RUN=0
 
 say() { echo "setup: $*" >&2; }
