@@ -36,6 +36,18 @@ jobs=("randread4k_qd1 --rw=randread --bs=4k --iodepth=1"
 modprobe ublk_drv 2>/dev/null || insmod "$PWD/.output/kfunc-shim/ublk_drv.ko" 2>/dev/null || true
 modprobe nbd nbds_max=2
 modprobe rbd
+# Every device goes before the cluster does, on every way out: a krbd
+# device left mapped on a stopped cluster loops "watch error -107" in the
+# kernel's log for minutes.
+ublk_id='' nbd_dev='' krbd_dev=''
+teardown() {
+	[ -n "$ublk_id" ] && "$prog" del -n "$ublk_id"
+	[ -n "$nbd_dev" ] && rbd-nbd unmap "$nbd_dev"
+	[ -n "$krbd_dev" ] && rbd -c "$conf" unmap -o force "$krbd_dev"
+	ublk_id='' nbd_dev='' krbd_dev=''
+	tests/ublk/ceph_cluster.sh stop "$dir"
+}
+trap 'teardown >/dev/null 2>&1 || true' EXIT
 tests/ublk/ceph_cluster.sh start "$dir" --cephx
 rbd -c "$conf" create rbd/bench --size 256M --image-feature layering,exclusive-lock
 # busy: the VM's non-idle jiffies; ctxt: its context switches.
@@ -73,24 +85,24 @@ bench() {
 
 declare -A ublk nbd krbd
 id=$("$prog" add -t rbd --conf "$conf" --pool rbd --image bench -d 128)
-id=${id#dev id }
-bench ublk /dev/ublkb$id
-"$prog" del -n "$id"
+ublk_id=${id#dev id }
+bench ublk /dev/ublkb$ublk_id
+"$prog" del -n "$ublk_id" && ublk_id=''
 
 # A client that cannot map leaves its columns empty, the others still run.
-if dev=$(rbd-nbd -c "$conf" map rbd/bench); then
-	bench nbd "$dev"
-	rbd-nbd unmap "$dev"
+if nbd_dev=$(rbd-nbd -c "$conf" map rbd/bench); then
+	bench nbd "$nbd_dev"
+	rbd-nbd unmap "$nbd_dev" && nbd_dev=''
 else
 	echo "rbd_vs: rbd-nbd map failed" >&2
 fi
-if dev=$(rbd -c "$conf" map rbd/bench); then
-	bench krbd "$dev"
-	rbd -c "$conf" unmap "$dev"
+if krbd_dev=$(rbd -c "$conf" map rbd/bench); then
+	bench krbd "$krbd_dev"
+	rbd -c "$conf" unmap "$krbd_dev" && krbd_dev=''
 else
 	echo "rbd_vs: rbd map (krbd) failed" >&2
 fi
-tests/ublk/ceph_cluster.sh stop "$dir"
+teardown
 
 {
 	echo "One-node Ceph (memstore OSD, cephx) in the VM, 256 MiB image, fio io_uring direct,"

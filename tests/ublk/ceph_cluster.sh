@@ -9,6 +9,8 @@
 #   ceph_cluster.sh stop DIR              every daemon of DIR, then DIR
 #   ceph_cluster.sh osd-stop DIR          osd.0 only, cleanly
 #   ceph_cluster.sh osd-start DIR         osd.0 again; returns once it is up
+#   ceph_cluster.sh mon-stop DIR          mon.a only (the cluster is gone
+#                                         for good with osd-stop too)
 #   ceph_cluster.sh status DIR            0 when the mon answers
 #
 # DIR/ceph.conf is the client's configuration (--conf); with --cephx the
@@ -162,6 +164,7 @@ stop)
 	kill_daemon mon.a
 	rm -rf "$dir" ;;
 osd-stop) kill_daemon osd.0 ;;
+mon-stop) kill_daemon mon.a ;;
 osd-start)
 	setsid ceph-osd -c "$conf" --id 0
 	wait_for "$timeout" "osd.0" osd_up ;;

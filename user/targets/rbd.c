@@ -21,8 +21,15 @@
  * tag is the aio's argument); any number of IOs are in flight on it.
  *
  * FUA: the write, then a flush of the image, as the IO's second step.
- * An OSD that goes away: librbd waits and resends (no OSD timeout is set),
- * so IOs wait and resume. Resize by another client: ublk on the kernels we
+ * A cluster that does not answer: librbd waits and resends, for at most
+ * --io-timeout seconds (default 60) per operation, set as librados'
+ * rados_osd_op_timeout and rados_mon_op_timeout; so an OSD restart shorter
+ * than that is survived, and past it librados cancels the operation, the aio
+ * ends with -ETIMEDOUT, and the IO fails (logged once per outage). librbd
+ * gives the buffer back when the aio ends, never before: hence librados'
+ * deadline and not one of our own on the ring, which could only complete an
+ * IO whose buffer librbd still writes into. No aio outlives the limit, so
+ * `del` ends too. 0: wait forever, as krbd does by default. Resize by another client: ublk on the kernels we
  * serve (6.12) cannot change a live device's size, so the device keeps the
  * size it started with; the change is logged (a watch on the image) and IO
  * past a shrunken image's end fails.
@@ -44,6 +51,8 @@
 
 #define RBD_NAME_MAX		256
 #define RBD_DEFAULT_TIMEOUT_S	30
+/* Longer than an OSD restart with peering, shorter than a user's patience. */
+#define RBD_DEFAULT_IO_TIMEOUT_S	60
 #define RBD_MAX_TIMEOUT_S	3600
 #define RBD_MAX_DISCARD		(1U << 30)
 #define RBD_REAP_BATCH		64
@@ -62,6 +71,8 @@ struct rbd_data {
 	char snap[RBD_NAME_MAX], client[RBD_NAME_MAX];
 	char conf[PATH_MAX], keyring[PATH_MAX];
 	unsigned int timeout_s;		/* --timeout: connecting; 0: the default */
+	unsigned int io_timeout_s;	/* --io-timeout: per operation; 0: none */
+	bool io_timeout_set;
 
 	rados_t cluster;
 	rados_ioctx_t ioctx;
@@ -78,6 +89,7 @@ struct rbd_data {
 	unsigned int inflight;		/* aios not yet reaped */
 	unsigned char *stage;		/* enum rbd_stage, per tag */
 	unsigned int depth;
+	bool timeout_logged;		/* this outage's line is out */
 };
 
 static const struct ublk_tgt_option rbd_options[] = {
@@ -89,6 +101,7 @@ static const struct ublk_tgt_option rbd_options[] = {
 	{ "id", true },
 	{ "keyring", true },
 	{ "timeout", true },
+	{ "io-timeout", true },
 	{ NULL },
 };
 
@@ -120,6 +133,11 @@ static int rbd_parse_option(void *data, const char *name, const char *value)
 		return rbd_copy_arg(rd->client, sizeof(rd->client), name, value);
 	if (!strcmp(name, "keyring"))
 		return rbd_copy_arg(rd->keyring, sizeof(rd->keyring), name, value);
+	if (!strcmp(name, "io-timeout")) {
+		rd->io_timeout_set = true;
+		return ublk_parse_uint(value, "--io-timeout (seconds, 0: none)", 0,
+				       RBD_MAX_TIMEOUT_S, &rd->io_timeout_s) ? -EINVAL : 0;
+	}
 	return ublk_parse_uint(value, "--timeout (seconds)", 1, RBD_MAX_TIMEOUT_S,
 			       &rd->timeout_s) ? -EINVAL : 0;
 }
@@ -199,6 +217,10 @@ static int rbd_connect(struct rbd_data *rd)
 	}
 	snprintf(timeout, sizeof(timeout), "%u", rd->timeout_s);
 	lib->rados_conf_set(rd->cluster, "client_mount_timeout", timeout);
+	/* Every OSD and monitor operation, librbd's included: see the top. */
+	snprintf(timeout, sizeof(timeout), "%u", rd->io_timeout_s);
+	lib->rados_conf_set(rd->cluster, "rados_osd_op_timeout", timeout);
+	lib->rados_conf_set(rd->cluster, "rados_mon_op_timeout", timeout);
 	/* No log file of librados' own: what goes wrong is in our one line. */
 	lib->rados_conf_set(rd->cluster, "log_to_stderr", "false");
 	lib->rados_conf_set(rd->cluster, "err_to_stderr", "false");
@@ -298,6 +320,8 @@ static int rbd_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 	}
 	if (!rd->timeout_s)
 		rd->timeout_s = RBD_DEFAULT_TIMEOUT_S;
+	if (!rd->io_timeout_set)
+		rd->io_timeout_s = RBD_DEFAULT_IO_TIMEOUT_S;
 	lib = rbd_lib_open();
 	if (!lib)
 		return -ENOENT;
@@ -414,9 +438,18 @@ static void rbd_aio_done(struct ublk_queue *q, struct rbd_data *rd, unsigned int
 
 	rd->stage[tag] = RBD_IDLE;
 	rd->inflight--;
+	if (res == -ETIMEDOUT && !rd->timeout_logged) {
+		ublk_err("rbd: %s/%s: no answer from the cluster (monitor or OSDs) within --io-timeout %u s: failing its IOs until it answers",
+			 rd->pool, rd->image_name, rd->io_timeout_s);
+		rd->timeout_logged = true;
+	}
 	if (res < 0) {
 		ublk_complete_io(q, tag, (int)res);
 		return;
+	}
+	if (rd->timeout_logged) {
+		ublk_info("rbd: %s/%s: the cluster answers again", rd->pool, rd->image_name);
+		rd->timeout_logged = false;
 	}
 	if (stage == RBD_AIO && ublksrv_get_op(iod) == UBLK_IO_OP_WRITE &&
 	    (iod->op_flags & UBLK_IO_F_FUA)) {
@@ -455,7 +488,7 @@ static void rbd_own_done(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 
 const struct ublk_tgt_ops ublk_tgt_rbd = {
 	.name = "rbd",
-	.usage = "--pool POOL --image IMAGE [--namespace NS] [--snap SNAP] (read-only) [--conf CEPH.CONF] [--id CLIENT] (default admin) [--keyring FILE] [--timeout SECONDS] (connecting, default 30); one queue",
+	.usage = "--pool POOL --image IMAGE [--namespace NS] [--snap SNAP] (read-only) [--conf CEPH.CONF] [--id CLIENT] (default admin) [--keyring FILE] [--timeout SECONDS] (connecting, default 30) [--io-timeout SECONDS] (per IO on a silent cluster, default 60, 0: none); one queue",
 	.options = rbd_options,
 	.data_size = sizeof(struct rbd_data),
 	.parse_option = rbd_parse_option,
