@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# rbd target on a cluster gone for longer than --io-timeout: the OSD and
-# then the monitor stopped for good under a device with --io-timeout 8. A
+# rbd target on a cluster gone for longer than --io-timeout: the monitor
+# stopped (IO still flows: the OSD serves) and then the OSD, for good,
+# under a device with --io-timeout 8. A
 # direct write and a direct read each wait (librbd resends) and then fail
 # with EIO, not sooner than the limit and not much later; the daemon logs
 # one line for the outage; `del` ends and leaves nothing. (test_rbd_03: an
@@ -19,8 +20,13 @@ _rbd_dev t04 -d 16 --io-timeout $limit
 id=$UBLK_DEV_ID
 _fio_verify /dev/ublkb$id --size=4M || _fail "fio before the outage failed"
 
-"$CEPH_SCRIPT" osd-stop "$CEPH_DIR" || _fail "osd-stop failed"
 "$CEPH_SCRIPT" mon-stop "$CEPH_DIR" || _fail "mon-stop failed"
+# The monitor alone gone: the OSD still serves the client, which has the maps.
+start=$SECONDS
+timeout 20 dd if=/dev/zero of=/dev/ublkb$id bs=4k count=1 seek=3 oflag=direct status=none ||
+	_fail "a write with the monitor alone gone failed after $((SECONDS - start)) s"
+_log "the monitor alone gone: a write done in $((SECONDS - start)) s"
+"$CEPH_SCRIPT" osd-stop "$CEPH_DIR" || _fail "osd-stop failed"
 start=$SECONDS
 # Bounded well past the limit: a device that waits forever fails here.
 timeout $((limit * 5)) dd if=/dev/zero of=/dev/ublkb$id bs=4k count=1 seek=7 \
