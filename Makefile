@@ -16,6 +16,8 @@
 # make bench    BPF vs io_uring vs kernel drivers, side by side, in the VM
 #               (check, demo, bench, profile and mutants set the rig up first)
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
+# make bench-rbd   the rbd target against rbd-nbd and krbd on one Ceph image
+#               (one VM boot, its own cluster; not part of bench)
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
 #               state and configuration files, numbers; FUZZ_SECONDS per
@@ -71,7 +73,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup setup-build setup-rig rig check demo bench profile thousand unit shim shim-tests \
+.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd profile thousand unit shim shim-tests \
 	mutants crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
@@ -263,6 +265,10 @@ demo: all $(OUTPUT)/tests/stripe_check | rig
 # Benchmarks (not tests): .output/bench/report.{md,json}.
 bench: all | rig
 	$(Q)tests/bench/bench.sh
+
+# The rbd target against rbd-nbd and krbd: .output/bench/rbd_vs.md.
+bench-rbd: all | rig
+	$(Q)tests/bench/rbd_vs.sh
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
