@@ -48,7 +48,7 @@ teardown() {
 	tests/ublk/ceph_cluster.sh stop "$dir"
 }
 trap 'teardown >/dev/null 2>&1 || true' EXIT
-tests/ublk/ceph_cluster.sh start "$dir" --cephx
+CEPH_WATCH_TIMEOUT=30 tests/ublk/ceph_cluster.sh start "$dir" --cephx
 rbd -c "$conf" create rbd/bench --size 256M --image-feature layering,exclusive-lock
 # busy: the VM's non-idle jiffies; ctxt: its context switches.
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
