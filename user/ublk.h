@@ -278,6 +278,13 @@ void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t 
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd);
 void ublk_queue_join(struct ublk_queue *q);
 
+/*
+ * dev_size.c: started device @dev's size becomes @bytes (a multiple of its
+ * logical block) through UPDATE_SIZE, from any thread. -EOPNOTSUPP: the
+ * driver has no UBLK_F_UPDATE_SIZE (a stock 6.12); -ENODEV: not started yet.
+ */
+int ublk_dev_update_size(const struct ublk_dev *dev, unsigned long long bytes);
+
 /* backing.c: open and size the backing files of file-based targets */
 /* Opens @opts->files; *min_size: the smallest, in whole logical blocks. */
 int ublk_open_backing(struct ublk_dev *dev, const struct ublk_dev_opts *opts,

@@ -29,10 +29,16 @@
  * gives the buffer back when the aio ends, never before: hence librados'
  * deadline and not one of our own on the ring, which could only complete an
  * IO whose buffer librbd still writes into. No aio outlives the limit, so
- * `del` ends too. 0: wait forever, as krbd does by default. Resize by another client: ublk on the kernels we
- * serve (6.12) cannot change a live device's size, so the device keeps the
- * size it started with; the change is logged (a watch on the image) and IO
- * past a shrunken image's end fails.
+ * `del` ends too. 0: wait forever, as krbd does by default.
+ *
+ * Resize by another client: a watch on the image hears of it (on librbd's
+ * thread). Where the driver has UBLK_F_UPDATE_SIZE (the kfunc-shim, Linux
+ * 6.16) the device follows, grown or shrunk, as krbd and rbd-nbd do, with
+ * one log line; the queue needs no word of it (librbd checks each IO against
+ * the image). A stock 6.12 driver cannot change a live device's size: the
+ * device keeps its size, the change is logged, and IO past a shrunken
+ * image's end fails. A resize between init() and the device's start is
+ * logged only (UPDATE_SIZE finds no disk yet): `add` it again.
  */
 #include <errno.h>
 #include <limits.h>
@@ -79,8 +85,9 @@ struct rbd_data {
 	rbd_image_t image;
 	bool connected, ioctx_made, opened, watching;
 	uint64_t watch;
-	unsigned long long size;	/* the device's, fixed at init */
-	unsigned long long seen_size;	/* the image's as last logged (atomic) */
+	struct ublk_dev *dev;		/* for UPDATE_SIZE from the watch */
+	unsigned long long size;	/* the device's (atomic: the watch's thread) */
+	unsigned long long seen_size;	/* the image's as last seen (atomic) */
 
 	/* The queue thread's alone once started. */
 	int efd;			/* librbd signals completions here */
@@ -133,20 +140,34 @@ static int rbd_parse_option(void *data, const char *name, const char *value)
 }
 
 /*
- * Another client changed the image (librbd's thread): log a new size once.
+ * Another client changed the image (librbd's thread): the device follows
+ * where the driver can, else the change is logged; once per new size.
  * Nothing of the queue's is touched here.
  */
 static void rbd_image_changed(void *arg)
 {
 	struct rbd_data *rd = arg;
+	unsigned long long was = __atomic_load_n(&rd->size, __ATOMIC_RELAXED), want;
 	uint64_t now;
+	int ret;
 
 	if (lib->rbd_get_size(rd->image, &now) < 0 ||
 	    __atomic_exchange_n(&rd->seen_size, now, __ATOMIC_RELAXED) == now)
 		return;
-	ublk_warn("rbd: image %s/%s resized by another client to %llu bytes: the device keeps %llu bytes until it is added again%s",
-		  rd->pool, rd->image_name, (unsigned long long)now, rd->size,
-		  now < rd->size ? " (IO past the image's end fails)" : "");
+	want = now & ~511ULL;
+	if (want == was)
+		return;
+	ret = ublk_dev_update_size(rd->dev, want);
+	if (!ret) {
+		__atomic_store_n(&rd->size, want, __ATOMIC_RELAXED);
+		ublk_info("rbd: image %s/%s resized by another client: device %u %llu -> %llu bytes",
+			  rd->pool, rd->image_name, rd->dev->info.dev_id, was, want);
+		return;
+	}
+	ublk_warn("rbd: image %s/%s resized by another client to %llu bytes: the device keeps %llu bytes until it is added again (%s)%s",
+		  rd->pool, rd->image_name, (unsigned long long)now, was,
+		  ret == -EOPNOTSUPP ? "the driver has no UPDATE_SIZE" : strerror(-ret),
+		  now < was ? "; IO past the image's end fails" : "");
 }
 
 static void rbd_deinit(struct ublk_dev *dev)
@@ -296,6 +317,7 @@ static int rbd_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 	int ret;
 
 	rd->efd = -1;
+	rd->dev = dev;
 	if (!*rd->pool || !*rd->image_name) {
 		ublk_err("target rbd needs --pool POOL and --image IMAGE");
 		return -EINVAL;
