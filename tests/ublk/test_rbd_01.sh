@@ -5,7 +5,10 @@
 # is in the image (rbd export); discard and write-zeroes reach librbd;
 # mkfs.ext4 + mount + file round trip; a snapshot serves as a read-only
 # device that holds the data of the moment it was taken; with the
-# kfunc-shim, `load rbd.bpf.o` redirects every IO to the rbd twin.
+# kfunc-shim, `load rbd.bpf.o` redirects every IO to the rbd twin. A
+# persistent device (`serve NAME`, /etc/ublk-bpf/NAME.conf) of rbd options
+# (--conf, --id, --keyring, --pool, --image): live, fio verify, SIGTERM
+# deletes it (exit 0).
 . "$(dirname "$0")/test_common.sh"
 . "$(dirname "$0")/rbd_cluster.sh"
 _prep_test rbd_01
@@ -64,6 +67,26 @@ if _shim_loaded; then
 else
 	_log "no kfunc-shim: load rbd.bpf.o not tried"
 fi
+# Persistent configuration: the key from --keyring, not from the ceph.conf.
+mkdir -p "$UBLK_TMP/conf"
+grep -v '^[[:space:]]*keyring' "$CEPH_CONF" >"$UBLK_TMP/noring.conf"
+cat >"$UBLK_TMP/conf/img.conf" <<EOF
+# an rbd image as /dev/ublkb77
+add -t rbd -n 77 --conf "$UBLK_TMP/noring.conf" --id admin \\
+    --keyring "$CEPH_DIR/keyring" --pool rbd --image t01 -d 32
+EOF
+"$UBLK_PROG" serve img --config-dir "$UBLK_TMP/conf" </dev/null 2>"$UBLK_TMP/serve.err" &
+spid=$!
+UBLK_DEVS+=(77)
+_wait_until 60 test -b /dev/ublkb77 || _fail "serve made no /dev/ublkb77: $(cat "$UBLK_TMP/serve.err")"
+_wait_until 10 grep -q "device 77 (/dev/ublkb77) live: target rbd" "$UBLK_TMP/serve.err" ||
+	_fail "serve does not say device 77 is live: $(cat "$UBLK_TMP/serve.err")"
+_fio_verify /dev/ublkb77 --size=4M || _fail "fio verify on the served rbd device"
+kill -TERM $spid
+wait $spid || _fail "serve exited $? after SIGTERM: $(cat "$UBLK_TMP/serve.err")"
+[ -e /dev/ublkb77 ] && _fail "SIGTERM left /dev/ublkb77"
+_log "serve img: rbd device 77 from img.conf, verified, gone on SIGTERM"
+
 _rbd snap purge rbd/t01 >/dev/null 2>&1
 _rbd rm rbd/t01 >/dev/null 2>&1
 _nothing_left "rbd_01"
