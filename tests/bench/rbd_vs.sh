@@ -74,6 +74,7 @@ run_fio() {
 # bench NAME DEV: every job on DEV into the array NAME.
 bench() {
 	local -n res=$1
+	local who=$1
 	local dev=$2 j sched
 	# A path that is no block device would have fio and dd write a file.
 	test -b "$dev" || { echo "rbd_vs: $dev is not a block device" >&2; return 1; }
@@ -81,11 +82,14 @@ bench() {
 	sched=/sys/block/${dev#/dev/}/queue/scheduler
 	[ -w "$sched" ] && echo none >"$sched"
 	# Written once, so reads read data, not holes.
+	local t0=$SECONDS
 	dd if=/dev/urandom of="$dev" bs=1M count=256 oflag=direct status=none
+	echo "rbd_vs: $who: $dev written in $((SECONDS - t0)) s" >&2
 	for j in "${jobs[@]}"; do
 		set -- $j
 		res[$1]=$(run_fio "$dev" "$@") || echo "rbd_vs: fio $1 on $dev failed" >&2
 	done
+	echo "rbd_vs: $who done after $((SECONDS - t0)) s" >&2
 }
 
 declare -A ublk nbd krbd
