@@ -28,3 +28,15 @@ conf_id() {
 conf_paths() {
 	conf_words "$1" | sed -n -e 's/^--[a-z]*=\(\/.*\)/\1/p' -e t -e '/^\//p'
 }
+
+# conf_network FILE: true when its device is served from the network: the
+# rbd target (add -t rbd, or load of rbd / rbd.bpf.o), whose daemon connects
+# to the cluster's monitors as it starts.
+conf_network() {
+	conf_words "$1" | awk '
+		NR == 1 { first = $0 }
+		prev == "-t" || prev == "--target" || (NR == 2 && first == "load") { t = $0 }
+		/^--target=/ { t = substr($0, 10) }
+		{ prev = $0 }
+		END { sub(/.*\//, "", t); sub(/\.bpf\.o$/, "", t); exit !(t == "rbd") }'
+}
