@@ -5,7 +5,8 @@
 # under a device with --io-timeout 8. A
 # direct write and a direct read each wait (librbd resends) and then fail
 # with ETIMEDOUT, not sooner than the limit and not much later; the daemon logs
-# one line for the outage; `del` ends and leaves nothing. (test_rbd_03: an
+# one line for the outage; `del` ends, the daemon exits within a few limits
+# (closing the image waits on the cluster too) and nothing is left. (test_rbd_03: an
 # OSD restart shorter than the default limit is survived with zero errors.)
 # The last rbd test: it stops what is left of the shared cluster.
 . "$(dirname "$0")/test_common.sh"
@@ -56,6 +57,12 @@ _log "logged: $(grep -o 'rbd: .*no answer.*' "$UBLK_TMP/syslog")"
 start=$SECONDS
 timeout $((limit * 5)) "$UBLK_PROG" del -n "$id" || _fail "del with the cluster gone failed or hung"
 _log "del with the cluster gone took $((SECONDS - start)) s"
+# The device is gone; its daemon still closes the image, whose lock release
+# and unwatch each wait on the cluster up to the limit: bounded, not at once.
+start=$SECONDS
+_wait_until $((limit * 5)) sh -c '! pgrep -f "ublk-bpf (add|load)" >/dev/null' ||
+	_fail "the daemon still runs $((limit * 5)) s after del"
+_log "the daemon exited $((SECONDS - start)) s after del"
 _syslog_stop
 _nothing_left "rbd_04"
 _ceph_down_if_last
