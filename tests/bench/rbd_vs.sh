@@ -43,7 +43,7 @@ ublk_id='' nbd_dev='' krbd_dev=''
 teardown() {
 	[ -n "$ublk_id" ] && "$prog" del -n "$ublk_id"
 	[ -n "$nbd_dev" ] && rbd-nbd unmap "$nbd_dev"
-	[ -n "$krbd_dev" ] && rbd -c "$conf" unmap -o force "$krbd_dev"
+	[ -n "$krbd_dev" ] && bounded 60 rbd -c "$conf" unmap -o force "$krbd_dev"
 	ublk_id='' nbd_dev='' krbd_dev=''
 	tests/ublk/ceph_cluster.sh stop "$dir"
 }
@@ -54,14 +54,34 @@ rbd -c "$conf" create rbd/bench --size 256M --image-feature layering,exclusive-l
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 ctxt() { awk '/^ctxt/ { print $2 }' /proc/stat; }
 
+# bounded SECS CMD...: CMD, given up on (and left behind) after SECS. A
+# stalled device's direct IO sleeps uninterruptibly, where timeout's KILL
+# would wait on it too; one stalled client must not hang the others.
+bounded() {
+	local secs=$1 pid i
+	shift
+	"$@" &
+	pid=$!
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 $pid 2>/dev/null || { wait $pid; return; }
+		sleep 0.1
+	done
+	echo "rbd_vs: gave up after $secs s: $*" >&2
+	rbd -c "$conf" status rbd/bench >&2 || true
+	rbd -c "$conf" lock ls rbd/bench >&2 || true
+	dmesg | tail -n 5 >&2
+	return 124
+}
+
 # run_fio DEV JOB ARGS: "IOPS MiB/s us-CPU/IO ctxsw/IO" of one job.
 run_fio() {
 	local dev=$1 name=$2 b0 c0 b1 c1 hz
 	shift 2
 	hz=$(getconf CLK_TCK)
 	b0=$(busy) c0=$(ctxt)
-	fio --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 --time_based \
-	    --runtime="$runtime" --size=256M --output-format=json "$@" >"$dir/fio.json"
+	bounded $((runtime + 60)) fio --name="$name" --filename="$dev" --ioengine=io_uring \
+		--direct=1 --time_based --runtime="$runtime" --size=256M --output-format=json \
+		"$@" >"$dir/fio.json" || return 1
 	b1=$(busy) c1=$(ctxt)
 	jq -r --argjson busy "$(( (b1 - b0) * 1000000 / hz ))" --argjson cs "$((c1 - c0))" \
 	   '.jobs[0] | (.read.total_ios + .write.total_ios) as $n |
@@ -83,33 +103,41 @@ bench() {
 	[ -w "$sched" ] && echo none >"$sched"
 	# Written once, so reads read data, not holes.
 	local t0=$SECONDS
-	dd if=/dev/urandom of="$dev" bs=1M count=256 oflag=direct status=none
+	bounded 180 dd if=/dev/urandom of="$dev" bs=1M count=256 oflag=direct status=none ||
+		return 1
 	echo "rbd_vs: $who: $dev written in $((SECONDS - t0)) s" >&2
 	for j in "${jobs[@]}"; do
 		set -- $j
-		res[$1]=$(run_fio "$dev" "$@") || echo "rbd_vs: fio $1 on $dev failed" >&2
+		res[$1]=$(run_fio "$dev" "$@") || { echo "rbd_vs: fio $1 on $dev failed" >&2; return 1; }
+		# In the log as it comes: a later stall loses no figure.
+		echo "rbd_vs: $who $1: ${res[$1]}" >&2
 	done
 	echo "rbd_vs: $who done after $((SECONDS - t0)) s" >&2
 }
 
 declare -A ublk nbd krbd
+# krbd first, on the image no client has held yet: in the first full runs
+# its first write, after librbd's two clients had held the image's
+# exclusive lock, stalled for minutes (not explained yet).
+if krbd_dev=$(rbd -c "$conf" map rbd/bench); then
+	bench krbd "$krbd_dev" || echo "rbd_vs: krbd's column is incomplete" >&2
+	# Stalled, it would hold the lock the next client needs: forced.
+	{ bounded 60 rbd -c "$conf" unmap "$krbd_dev" ||
+		bounded 60 rbd -c "$conf" unmap -o force "$krbd_dev"; } && krbd_dev=''
+else
+	echo "rbd_vs: rbd map (krbd) failed" >&2
+fi
 id=$("$prog" add -t rbd --conf "$conf" --pool rbd --image bench -d 128)
 ublk_id=${id#dev id }
-bench ublk /dev/ublkb$ublk_id
+bench ublk /dev/ublkb$ublk_id || echo "rbd_vs: ublk-bpf's column is incomplete" >&2
 "$prog" del -n "$ublk_id" && ublk_id=''
 
 # A client that cannot map leaves its columns empty, the others still run.
 if nbd_dev=$(rbd-nbd -c "$conf" map rbd/bench); then
-	bench nbd "$nbd_dev"
+	bench nbd "$nbd_dev" || echo "rbd_vs: rbd-nbd's column is incomplete" >&2
 	rbd-nbd unmap "$nbd_dev" && nbd_dev=''
 else
 	echo "rbd_vs: rbd-nbd map failed" >&2
-fi
-if krbd_dev=$(rbd -c "$conf" map rbd/bench); then
-	bench krbd "$krbd_dev"
-	rbd -c "$conf" unmap "$krbd_dev" && krbd_dev=''
-else
-	echo "rbd_vs: rbd map (krbd) failed" >&2
 fi
 teardown
 
