@@ -43,7 +43,7 @@ ublk_id='' nbd_dev='' krbd_dev=''
 teardown() {
 	[ -n "$ublk_id" ] && "$prog" del -n "$ublk_id"
 	[ -n "$nbd_dev" ] && rbd-nbd unmap "$nbd_dev"
-	[ -n "$krbd_dev" ] && bounded 60 rbd -c "$conf" unmap -o force "$krbd_dev"
+	[ -n "$krbd_dev" ] && bounded 60 rbd -c "$conf" unmap -o noudev,force "$krbd_dev"
 	ublk_id='' nbd_dev='' krbd_dev=''
 	tests/ublk/ceph_cluster.sh stop "$dir"
 }
@@ -116,14 +116,14 @@ bench() {
 }
 
 declare -A ublk nbd krbd
-# krbd first, on the image no client has held yet: in the first full runs
-# its first write, after librbd's two clients had held the image's
-# exclusive lock, stalled for minutes (not explained yet).
-if krbd_dev=$(rbd -c "$conf" map rbd/bench); then
+# -o noudev: the VM runs no udevd, and `rbd map`/`unmap` otherwise wait for
+# udev's event about the device forever (the first full runs hung there,
+# right after "rbd: rbd0: capacity ..." in the kernel's log).
+if krbd_dev=$(timeout 60 rbd -c "$conf" map -o noudev rbd/bench); then
 	bench krbd "$krbd_dev" || echo "rbd_vs: krbd's column is incomplete" >&2
 	# Stalled, it would hold the lock the next client needs: forced.
-	{ bounded 60 rbd -c "$conf" unmap "$krbd_dev" ||
-		bounded 60 rbd -c "$conf" unmap -o force "$krbd_dev"; } && krbd_dev=''
+	{ bounded 60 rbd -c "$conf" unmap -o noudev "$krbd_dev" ||
+		bounded 60 rbd -c "$conf" unmap -o noudev,force "$krbd_dev"; } && krbd_dev=''
 else
 	echo "rbd_vs: rbd map (krbd) failed" >&2
 fi
