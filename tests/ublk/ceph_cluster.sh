@@ -91,7 +91,7 @@ osd fast shutdown = false
 # A client killed with -9 lets go of its watch (and so of the image's
 # exclusive lock) after this long: recover takes the image back sooner.
 # krbd pings its watch less often than 5 s: its watch breaks again and
-# again (watch error -107) and its IO stalls, so the benchmark, which maps
+# again (watch error -107), so the benchmark, which maps
 # krbd, sets CEPH_WATCH_TIMEOUT=30 (Ceph's default).
 osd client watch timeout = ${CEPH_WATCH_TIMEOUT:-5}
 memstore device bytes = 1073741824
