@@ -60,8 +60,8 @@ unload() {
 
 # run_tests NAME TESTS: test_shim.sh on the named tests, against $ko. A test
 # task the mutant's oops left in D state outlives timeout's SIGKILL: give up
-# on it (status OOPS_RC) 10 s after the oops, and the next unload powers off
-# for a fresh boot, instead of waiting for the VM's own time-out.
+# on it (status OOPS_RC) 10 s after the oops, and guest() powers off for a
+# fresh boot, instead of waiting for the VM's own time-out.
 OOPS_RC=99
 run_tests() {
 	local pid stuck=0
@@ -81,18 +81,29 @@ run_tests() {
 	wait "$pid"
 }
 
+# power_off: end this boot at once (the host boots another for the rest)
+power_off() {
+	echo 1 >/proc/sys/kernel/sysrq
+	echo o >/proc/sysrq-trigger
+	exit 3
+}
+
 # guest PLAN RESULTS: run each line "NAME KO TESTS..." of PLAN;
 # append "NAME RC SECONDS" to RESULTS, the TAP output to RESULTS.d/NAME
 guest() {
 	local plan=$1 results=$2 name ko tests rc t0 prev=""
 	mkdir -p "$results.d"
 	while read -r name ko tests; do
+		# after an oops even del and rmmod can hang in D state, where no
+		# timeout ends them
+		if [ -n "$prev" ] && oopsed "$prev"; then
+			echo "# $prev oopsed the kernel: next boot"
+			power_off
+		fi
 		if ! unload "$prev"; then
 			# a wedged device can block even sync: power off now
 			echo "# ublk_drv cannot be unloaded before $name: next boot"
-			echo 1 >/proc/sys/kernel/sysrq
-			echo o >/proc/sysrq-trigger
-			exit 3
+			power_off
 		fi
 		# no ublk_drv was loaded: this one is the module under test
 		if ! insmod "$ko" </dev/null; then
@@ -109,6 +120,7 @@ guest() {
 		# the repository is mounted cache=none: no sync (it can hang)
 		echo "$name $rc $(( $(date +%s) - t0 ))" >>"$results"
 	done <"$plan"
+	[ -n "$prev" ] && oopsed "$prev" && power_off
 	unload "$prev"
 }
 
