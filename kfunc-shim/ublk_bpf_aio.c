@@ -428,8 +428,8 @@ static bool ublk_bpf_aio_may_inline(struct ublk_bpf_aio *aio, u32 op)
 }
 
 /*
- * Whether the online CPUs were idle, together, for at least a quarter of
- * one CPU's time since the last look: a worker woken now would find a CPU
+ * Whether the online CPUs were idle (or waiting for IO), together, for at
+ * least a quarter of one CPU's time since the last look: a worker woken now would find a CPU
  * that nothing else wants. Two fio jobs keeping two CPUs busy leave none,
  * and moving their copies to workers would only add switches. A look (a
  * read of each CPU's idle time) happens at most once per
@@ -448,11 +448,16 @@ static bool ublk_bpf_cpu_to_spare(void)
 	    atomic64_cmpxchg(&ublk_bpf_spare_at, last, now) != last)
 		return READ_ONCE(ublk_bpf_spare);
 	for_each_online_cpu(cpu) {
+		/*
+		 * Both: each counts an idle period still going on only while
+		 * the CPU has (iowait) or has not (idle) a task waiting for IO
+		 */
 		us = get_cpu_idle_time_us(cpu, NULL);
 		if (us == (u64)-1) {
 			WRITE_ONCE(ublk_bpf_spare, false);
 			return false;
 		}
+		us += get_cpu_iowait_time_us(cpu, NULL);
 		idle += us - per_cpu(ublk_bpf_idle_us, cpu);
 		per_cpu(ublk_bpf_idle_us, cpu) = us;
 	}

@@ -270,7 +270,9 @@ t_spread() {
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
 		dd if=$UBLK_DEV of=/dev/null bs=4k count=2048 iflag=direct 2>/dev/null' || return 1
 	aio_counters
-	expect "$TMP/out" aio_spread -le 64 && expect "$TMP/out" aio_inline -ge 1984 || return 1
+	# (at least half the probes: the other CPU had time to spare)
+	expect "$TMP/out" aio_spread -ge 16 && expect "$TMP/out" aio_spread -le 64 &&
+	expect "$TMP/out" aio_inline -ge 1984 || return 1
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
 		fio --name=deep --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
 			--iodepth=32 --rw=randread --bs=4k --size=32M --io_size=32M \
