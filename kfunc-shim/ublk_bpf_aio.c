@@ -56,10 +56,11 @@
 static struct kmem_cache *ublk_bpf_aio_cache;
 static struct workqueue_struct *ublk_bpf_aio_wq;
 
-static bool bpf_spread = true;
+/* off until a quiet machine shows what it pays (kfunc-shim/README.md) */
+static bool bpf_spread;
 module_param(bpf_spread, bool, 0644);
 MODULE_PARM_DESC(bpf_spread,
-		 "Hand the copies of a submitter that keeps a deep queue to a worker on another CPU (default: yes)");
+		 "Hand the copies of a submitter that keeps a deep queue to a worker on a CPU with time to spare (default: no)");
 
 /* One copy in this many is a probe of the submitter's queue depth. */
 #define UBLK_BPF_SPREAD_PROBE	64

@@ -27,8 +27,8 @@
 # a usable device), {"metric":"step","step","ms"} (UBLK_BPF_TIMING's steps)
 # and {"metric":"scheduler","value"}.
 #   BENCH_PATHS          which paths (default: all three of each group);
-#                        bpf_inline is the bpf device with the shim's
-#                        spare-CPU rule off (bpf_spread=0) for its runs
+#                        bpf_spread is the bpf device with the shim's
+#                        spare-CPU rule on (bpf_spread=1) for its runs
 #   BENCH_QUEUES=N       ublk devices with N queues (null_blk: N submit
 #                        queues); a job JOB_jN runs N fio jobs at once
 #   BENCH_PERF=FILE      record a perf profile of each run (perf.data in the
@@ -234,12 +234,12 @@ snap() {
 run_fio() {	# run_fio PATH JOB REP
 	local dev=${dev_of[$1]:-} name pid i ios ms iops perf=() a=() sect tries
 	local spread=/sys/module/ublk_drv/parameters/bpf_spread
-	if [ "$1" = bpf_inline ]; then
+	if [ "$1" = bpf_spread ]; then
 		dev=${dev_of[bpf]}
-		[ -w $spread ] || _fail "bpf_inline: the module has no bpf_spread"
-		echo 0 >$spread
-	elif [ -w $spread ]; then
+		[ -w $spread ] || _fail "bpf_spread: the module has no bpf_spread"
 		echo 1 >$spread
+	elif [ -w $spread ]; then
+		echo 0 >$spread
 	fi
 	sect=$(job_sectors "$2")
 	name=$(sysname "$dev") && [ -b "$dev" ] || _fail "$1: $dev is not a block device"

@@ -9,8 +9,8 @@
 #   (a) N fio jobs at QD32 at once (randread4k_qd32_jN, randwrite...): one
 #       submitter per CPU, each on its own queue of the ublk device
 #   (b) one fio job at QD32, and at QD1 (the latency the rule must keep)
-# on three paths: bpf (the shim as built: the spare-CPU rule on),
-# bpf_inline (the same device with the rule off, bpf_spread=0) and the
+# on three paths: bpf (the shim's default: the spare-CPU rule off),
+# bpf_spread (the same device with the rule on, bpf_spread=1) and the
 # kernel's driver (loop, dm-stripe, dm-mirror over loop devices).
 # A host with fewer cores than vCPUs runs several vCPUs per core: the
 # report says how many cores the host had.
@@ -26,7 +26,7 @@ for smp in ${CPUS_SMP:-1 2 4}; do
 	paths="bpf kernel"
 	if [ "$smp" -gt 1 ]; then
 		jobs+=" randread4k_qd32_j$smp randwrite4k_qd32_j$smp"
-		paths="bpf bpf_inline kernel"
+		paths="bpf bpf_spread kernel"
 	fi
 	echo "# bench-cpus: $smp vCPUs" >&2
 	tests/vm/run.sh --smp "$smp" --module shim --timeout 1800 \

@@ -3,7 +3,8 @@
 #
 # cpus_report.sh DIR HOST_CORES: the table of `make bench-cpus` from
 # DIR/smpN.jsonl (bench_vm.sh's lines): per vCPU count, group and job, the
-# median IOPS of each path, BPF over the kernel's driver, and CPU time per
+# median IOPS of each path, BPF over the kernel's driver, the spare-CPU
+# rule on over off, and CPU time per
 # IO (all vCPUs' busy time over the IOs, summed over the repetitions).
 set -euo pipefail
 dir=$1
@@ -11,7 +12,7 @@ cores=$2
 echo "Host cores: $cores. TCG wall clock; a vCPU count above the host's cores"
 echo "runs several vCPUs on one core."
 echo
-echo "| vCPUs | group | job | BPF IOPS | BPF, rule off | kernel IOPS | BPF / kernel | rule on / off | CPU us/IO (BPF / off / kernel) |"
+echo "| vCPUs | group | job | BPF IOPS | BPF, rule on | kernel IOPS | BPF / kernel | rule on / off | CPU us/IO (BPF / rule on / kernel) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for f in "$dir"/smp*.jsonl; do
 	[ -e "$f" ] || continue
@@ -29,8 +30,8 @@ for f in "$dir"/smp*.jsonl; do
 		   cpu: (if ([$r[].ios] | add) > 0
 			 then ([$r[].busy_ms] | add) * 1000 / ([$r[].ios] | add) else null end)} end;
 	[.[] | select(.job)] | group_by([.group, .job])[]
-	| . as $runs | path($runs; "bpf") as $b | path($runs; "bpf_inline") as $i
+	| . as $runs | path($runs; "bpf") as $b | path($runs; "bpf_spread") as $i
 	| path($runs; "kernel") as $k
-	| "| \($smp) | \($runs[0].group) | \($runs[0].job) | \($b.iops // "-") | \($i.iops // "-") | \($k.iops // "-") | \(ratio($b.iops; $k.iops) | r2)x | \(ratio($b.iops; $i.iops) | r2)x | \($b.cpu | r2) / \($i.cpu | r2) / \($k.cpu | r2) |"
+	| "| \($smp) | \($runs[0].group) | \($runs[0].job) | \($b.iops // "-") | \($i.iops // "-") | \($k.iops // "-") | \(ratio($b.iops; $k.iops) | r2)x | \(ratio($i.iops; $b.iops) | r2)x | \($b.cpu | r2) / \($i.cpu | r2) / \($k.cpu | r2) |"
 	' "$f"
 done

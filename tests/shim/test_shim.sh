@@ -255,8 +255,8 @@ t_loop_async() {
 	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
 
-# The spare-CPU rule (ublk_bpf_aio_spread()) on a tmpfs file, whose aios
-# are copies: a submitter at QD1 keeps them in its own stage (one probe in
+# The spare-CPU rule (ublk_bpf_aio_spread(), on with bpf_spread=1) on a
+# tmpfs file, whose aios are copies: a submitter at QD1 keeps them in its own stage (one probe in
 # 64 goes to the worker; 2048 reads may send 32 probes and the few IOs of a
 # spread the first probe may start), one at QD32 sends them to the worker on
 # the other CPU; the data is right either way. Two at QD32 on two CPUs leave
@@ -266,6 +266,15 @@ t_spread() {
 	if [ "$(nproc)" -lt 2 ]; then
 		echo "# SKIP: one CPU, the rule is off"; return 0
 	fi
+	echo 1 >/sys/module/ublk_drv/parameters/bpf_spread || return 1
+	t_spread_on
+	rc=$?
+	echo 0 >/sys/module/ublk_drv/parameters/bpf_spread
+	return $rc
+}
+
+t_spread_on() {
+	local rc
 	mkfile "$TMP/a.img" 64M
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
 		dd if=$UBLK_DEV of=/dev/null bs=4k count=2048 iflag=direct 2>/dev/null' || return 1
