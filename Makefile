@@ -18,6 +18,7 @@
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # make bench-rbd   the rbd target against rbd-nbd and krbd on one Ceph image
 #               (one VM boot, its own cluster; not part of bench)
+# make bench-cpus   the BPF path at 1, 2 and 4 vCPUs against the kernel's drivers
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
 #               state and configuration files, numbers; FUZZ_SECONDS per
@@ -73,7 +74,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd profile thousand unit shim shim-tests \
+.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-cpus profile thousand unit shim shim-tests \
 	mutants crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
@@ -272,6 +273,13 @@ bench-rbd: all | rig
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
+
+# Does the BPF path use every CPU: loop, stripe and mirror at 1, 2 and 4
+# vCPUs (TCG wall clock), N fio jobs on N queues and one at QD32, with the
+# shim's spare-CPU rule on and off, against the kernel's drivers;
+# .output/bench/cpus/report.md. One VM boot per vCPU count.
+bench-cpus: all | rig
+	$(Q)tests/bench/cpus.sh
 
 # A thousand devices made and deleted (null, loop with fio on 100, a daemon
 # killed half-way through del -a): checks and figures in

@@ -259,6 +259,9 @@ struct ublk_param_bpf {
  * @aio_timed_out: ublk_bpf_aio_alloc() calls refused because the IO had
  *	timed out (a program that submits from aio_complete() cannot keep a
  *	timed-out IO alive)
+ * @aio_spread: aios that could have copied in their stage but went to the
+ *	worker, on another CPU, because the submitter keeps a deep queue
+ *	(the spare-CPU rule; also counted in @aio_fallback)
  *
  * Counters after @refused were added without an ABI version change: a
  * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
@@ -284,6 +287,7 @@ struct ublk_bpf_dev_stats {
 	__u64	io_hint_sequential;
 	__u64	io_hint_random;
 	__u64	aio_timed_out;
+	__u64	aio_spread;
 };
 
 /* ublk_bpf_dev_info.flags */

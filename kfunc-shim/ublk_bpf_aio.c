@@ -41,6 +41,7 @@
 #include <linux/sched/task_stack.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/tick.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 #include "ublk_bpf_priv.h"
@@ -54,6 +55,28 @@
 
 static struct kmem_cache *ublk_bpf_aio_cache;
 static struct workqueue_struct *ublk_bpf_aio_wq;
+
+/* off until a quiet machine shows what it pays (kfunc-shim/README.md) */
+static bool bpf_spread;
+module_param(bpf_spread, bool, 0644);
+MODULE_PARM_DESC(bpf_spread,
+		 "Hand the copies of a submitter that keeps a deep queue to a worker on a CPU with time to spare (default: no)");
+
+/* One copy in this many is a probe of the submitter's queue depth. */
+#define UBLK_BPF_SPREAD_PROBE	64
+/*
+ * Arrivals in a row that find the worker idle end a spread. Many: only a
+ * submitter that stopped keeping a deep queue finds it idle that often, and
+ * a QD1 submitter never starts a spread.
+ */
+#define UBLK_BPF_SPREAD_IDLE	64
+/* How often the CPUs' idle time is looked at, at most. */
+#define UBLK_BPF_SPARE_NS	(2 * NSEC_PER_MSEC)
+
+/* ublk_bpf_cpu_to_spare()'s state: one updater at a time, by cmpxchg */
+static DEFINE_PER_CPU(u64, ublk_bpf_idle_us);
+static atomic64_t ublk_bpf_spare_at;
+static bool ublk_bpf_spare;
 
 static void ublk_bpf_aio_free(struct ublk_bpf_aio *aio)
 {
@@ -212,6 +235,10 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 		this_cpu_inc(bd->stats->aio_fallback);
 	else
 		this_cpu_inc(bd->stats->aio_inline);
+	if (test_bit(UBLK_BPF_AIO_SPREAD, &aio->flags)) {
+		this_cpu_inc(bd->stats->aio_spread);
+		atomic_dec(&bd->queues[io->q_id].spread_inflight);
+	}
 
 	/* what an earlier non-blocking attempt moved */
 	if (ret >= 0)
@@ -402,6 +429,102 @@ static bool ublk_bpf_aio_may_inline(struct ublk_bpf_aio *aio, u32 op)
 }
 
 /*
+ * Whether the online CPUs were idle (or waiting for IO), together, for at
+ * least a quarter of one CPU's time since the last look: a worker woken now would find a CPU
+ * that nothing else wants. Two fio jobs keeping two CPUs busy leave none,
+ * and moving their copies to workers would only add switches. A look (a
+ * read of each CPU's idle time) happens at most once per
+ * UBLK_BPF_SPARE_NS, by whichever stage asks first; the others take its
+ * answer. Without the tick's idle accounting (nohz off), never.
+ */
+static bool ublk_bpf_cpu_to_spare(void)
+{
+	s64 last = atomic64_read(&ublk_bpf_spare_at);
+	s64 now = ktime_get_ns();
+	u64 idle = 0, us;
+	bool spare;
+	int cpu;
+
+	if (now - last < UBLK_BPF_SPARE_NS ||
+	    atomic64_cmpxchg(&ublk_bpf_spare_at, last, now) != last)
+		return READ_ONCE(ublk_bpf_spare);
+	for_each_online_cpu(cpu) {
+		/*
+		 * Both: each counts an idle period still going on only while
+		 * the CPU has (iowait) or has not (idle) a task waiting for IO
+		 */
+		us = get_cpu_idle_time_us(cpu, NULL);
+		if (us == (u64)-1) {
+			WRITE_ONCE(ublk_bpf_spare, false);
+			return false;
+		}
+		us += get_cpu_iowait_time_us(cpu, NULL);
+		idle += us - per_cpu(ublk_bpf_idle_us, cpu);
+		per_cpu(ublk_bpf_idle_us, cpu) = us;
+	}
+	spare = idle * NSEC_PER_USEC * 4 >= now - last;
+	WRITE_ONCE(ublk_bpf_spare, spare);
+	return spare;
+}
+
+/*
+ * The spare-CPU rule: whether an aio that may run in its stage goes to the
+ * queue's worker instead. An aio on a tmpfs file or through the page cache
+ * is a copy done by the CPU that submitted the IO. A submitter that keeps
+ * a deep queue (fio at QD32) then spends its own CPU on every copy while
+ * another CPU idles; the loop driver's worker copies on that other CPU.
+ * Nothing the block layer passes tells a deep queue from QD1: fio submits
+ * one IO per call, and a copy done inline completes its IO before the next
+ * one arrives. So the rule probes: one such copy in UBLK_BPF_SPREAD_PROBE
+ * goes to the worker. A submitter that waits for its IO (QD1) sends the
+ * next one after the probe is done, finds the worker idle and the queue
+ * stays inline, at the cost of one probe's wake-up in 64 IOs. One that does
+ * not wait sends it while the probe is in flight, and the queue spreads:
+ * its copies go to the worker until UBLK_BPF_SPREAD_IDLE arrivals in a row
+ * find the worker with nothing to do. Probes, spreads, and every 64th copy
+ * of a spread need a CPU to spare (ublk_bpf_cpu_to_spare()).
+ */
+static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
+{
+	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
+	struct file *file = aio->file;
+	unsigned int idle, since;
+	bool busy;
+
+	if (!READ_ONCE(bpf_spread) || num_online_cpus() < 2)
+		return false;
+	/* direct IO and block devices complete asynchronously: no copy here */
+	if (aio->how != UBLK_BPF_FILE_MEMORY &&
+	    (!S_ISREG(file_inode(file)->i_mode) || (file->f_flags & O_DIRECT)))
+		return false;
+
+	busy = atomic_read(&q->spread_inflight) > 0;
+	idle = busy ? 0 : READ_ONCE(q->spread_idle) + 1;
+	WRITE_ONCE(q->spread_idle, idle);
+	since = READ_ONCE(q->spread_since_probe) + 1;
+	if (since >= UBLK_BPF_SPREAD_PROBE)
+		since = 0;
+	WRITE_ONCE(q->spread_since_probe, since);
+	if (READ_ONCE(q->spreading)) {
+		if (idle >= UBLK_BPF_SPREAD_IDLE ||
+		    (!since && !ublk_bpf_cpu_to_spare())) {
+			WRITE_ONCE(q->spreading, false);
+			return false;
+		}
+	} else if (busy) {
+		/* the submitter did not wait for the probe */
+		if (!ublk_bpf_cpu_to_spare())
+			return false;
+		WRITE_ONCE(q->spreading, true);
+	} else if (since || !ublk_bpf_cpu_to_spare()) {
+		return false;
+	}
+	atomic_inc(&q->spread_inflight);
+	__set_bit(UBLK_BPF_AIO_SPREAD, &aio->flags);
+	return true;
+}
+
+/*
  * Start an aio from its IO's stage, which may sleep and holds
  * ublk_bpf_srcu; completes it here when the operation is synchronous.
  */
@@ -411,7 +534,7 @@ static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
 	bool nowait = aio->how == UBLK_BPF_FILE_NOWAIT;
 	ssize_t ret;
 
-	if (!ublk_bpf_aio_may_inline(aio, op)) {
+	if (!ublk_bpf_aio_may_inline(aio, op) || ublk_bpf_aio_spread(aio)) {
 		ublk_bpf_aio_punt(aio);
 		return;
 	}

@@ -163,6 +163,7 @@ static const u16 ublk_bpf_stat_offsets[] = {
 	UBLK_BPF_STAT(io_hint_sequential),
 	UBLK_BPF_STAT(io_hint_random),
 	UBLK_BPF_STAT(aio_timed_out),
+	UBLK_BPF_STAT(aio_spread),
 };
 
 static_assert(ARRAY_SIZE(ublk_bpf_stat_offsets) * sizeof(u64) ==

@@ -68,6 +68,7 @@ enum {
 	UBLK_BPF_AIO_WRITE_STARTED,	/* freeze protection taken for a write */
 	UBLK_BPF_AIO_NOWAIT,		/* the last attempt used IOCB_NOWAIT */
 	UBLK_BPF_AIO_WORKER,		/* the fallback worker ran it */
+	UBLK_BPF_AIO_SPREAD,		/* the spare-CPU rule sent it there */
 };
 
 /**
@@ -206,6 +207,15 @@ struct ublk_bpf_queue {
 	 */
 	spinlock_t pattern_lock;
 	struct ublk_io_pattern pattern;		/* @pattern_lock; hint: READ_ONCE */
+	/*
+	 * The spare-CPU rule (ublk_bpf_aio_spread()): hints, read and written
+	 * without a lock by every stage of the queue; a lost update costs one
+	 * IO's placement, nothing else.
+	 */
+	atomic_t spread_inflight;		/* its aios not yet done */
+	unsigned int spread_since_probe;	/* copies inline since a probe */
+	unsigned int spread_idle;		/* arrivals that found none */
+	bool spreading;
 };
 
 /**

@@ -26,7 +26,11 @@
 # Per device: {"group","path","metric":"setup_ms","value"} (`load`/`add` to
 # a usable device), {"metric":"step","step","ms"} (UBLK_BPF_TIMING's steps)
 # and {"metric":"scheduler","value"}.
-#   BENCH_PATHS          which paths (default: all three of each group)
+#   BENCH_PATHS          which paths (default: all three of each group);
+#                        bpf_spread is the bpf device with the shim's
+#                        spare-CPU rule on (bpf_spread=1) for its runs
+#   BENCH_QUEUES=N       ublk devices with N queues (null_blk: N submit
+#                        queues); a job JOB_jN runs N fio jobs at once
 #   BENCH_PERF=FILE      record a perf profile of each run (perf.data in the
 #                        guest's tmpfs) and append its top symbols to FILE
 #   BENCH_PERF_LIMIT=P   the smallest share (%) a symbol listed there has (0.7)
@@ -39,6 +43,7 @@ groups=${BENCH_GROUPS:-null loop stripe mirror bmap}
 jobs=${BENCH_JOBS:-randread4k_qd1 randread4k_qd32 randwrite4k_qd1 randwrite4k_qd32 read128k write128k}
 file_size=${BENCH_FILE_SIZE:-256M}
 sched=${BENCH_SCHED:-none}
+queues=${BENCH_QUEUES:-1}
 
 _prep_test bench
 _need_shim
@@ -63,6 +68,10 @@ _cleanup_bench() {
 }
 
 job_args() {
+	# JOB_jN: N fio jobs at once, each at JOB's depth, reported as one
+	case $1 in
+	*_j[0-9]*) echo "$(job_args "${1%_j*}") --numjobs=${1##*_j} --group_reporting"; return ;;
+	esac
 	case $1 in
 	randread4k_qd1) echo "--rw=randread --bs=4k --iodepth=1" ;;
 	randread4k_qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
@@ -105,6 +114,7 @@ ublk_dev() {
 	local path=$1 verb=$2 start end step ms
 	shift 2
 	start=$(date +%s%N)
+	[ "$queues" -gt 1 ] && set -- "$@" -q "$queues"
 	if [ "$verb" = load ]; then
 		UBLK_DEV_ID=$(UBLK_BPF_TIMING=1 _add_ublk_dev load --require-bpf "$@" \
 			--scheduler "$sched" 2>"$UBLK_TMP/timing") ||
@@ -144,7 +154,7 @@ setup_group() {
 	null)
 		ublk_dev bpf load "$UBLK_BPF_OBJS/null.bpf.o" --size 1G
 		ublk_dev io_uring add -t null --size 1G
-		modprobe null_blk nr_devices=1 gb=1 queue_mode=2 irqmode=0 submit_queues=1 \
+		modprobe null_blk nr_devices=1 gb=1 queue_mode=2 irqmode=0 submit_queues="$queues" \
 			memory_backed=0 || _fail "modprobe null_blk"
 		dev_of[kernel]=/dev/nullb0 ;;
 	loop)
@@ -222,7 +232,15 @@ snap() {
 }
 
 run_fio() {	# run_fio PATH JOB REP
-	local dev=${dev_of[$1]} name pid i ios ms iops perf=() a=() sect tries
+	local dev=${dev_of[$1]:-} name pid i ios ms iops perf=() a=() sect tries
+	local spread=/sys/module/ublk_drv/parameters/bpf_spread
+	if [ "$1" = bpf_spread ]; then
+		dev=${dev_of[bpf]}
+		[ -w $spread ] || _fail "bpf_spread: the module has no bpf_spread"
+		echo 1 >$spread
+	elif [ -w $spread ]; then
+		echo 0 >$spread
+	fi
 	sect=$(job_sectors "$2")
 	name=$(sysname "$dev") && [ -b "$dev" ] || _fail "$1: $dev is not a block device"
 	[ -n "${BENCH_PERF:-}" ] &&

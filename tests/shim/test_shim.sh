@@ -39,6 +39,16 @@ expect() {
 	return 1
 }
 
+# expect_sum FILE KEY1 KEY2 OP VALUE: compare the sum of two counters
+expect_sum() {
+	local a b
+	a=$(get "$2" "$1")
+	b=$(get "$3" "$1")
+	[ -n "$a" ] && [ -n "$b" ] && [ $((a + b)) "$4" "$5" ] && return 0
+	echo "# $2=$a + $3=$b, expected $4 $5"
+	return 1
+}
+
 klog_mark() { echo "shim-test: $1" >/dev/kmsg; }
 
 # no WARN/BUG/oops since the last mark
@@ -198,12 +208,13 @@ loop_mode() {
 		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img"
 }
 
-# a tmpfs file: every aio runs in the stage that submitted it (memory only,
-# no worker)
+# a tmpfs file: every aio runs in the stage that submitted it (memory only),
+# the worker only gets what the spare-CPU rule sends it (t_spread)
 t_loop_continue() {
 	loop_mode $LOOP && expect "$TMP/out" io_bpf -gt 0 &&
 	expect "$TMP/out" srv_ios -eq 0 && expect "$TMP/out" aio_submitted -gt 0 &&
-	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" aio_fallback -eq 0 &&
+	expect "$TMP/out" aio_inline -gt 0 &&
+	expect "$TMP/out" aio_fallback -eq "$(get aio_spread "$TMP/out")" &&
 	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" prog_attach -eq 1 &&
 	expect "$TMP/out" prog_detach -eq 1
 }
@@ -242,6 +253,53 @@ t_loop_async() {
 	losetup -d "$dev"
 	[ $rc -eq 0 ] && expect "$TMP/out" aio_submitted -gt 0 &&
 	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
+}
+
+# The spare-CPU rule (ublk_bpf_aio_spread(), on with bpf_spread=1) on a
+# tmpfs file, whose aios are copies: a submitter at QD1 keeps them in its own stage (one probe in
+# 64 goes to the worker; 2048 reads may send 32 probes and the few IOs of a
+# spread the first probe may start), one at QD32 sends them to the worker on
+# the other CPU; the data is right either way. Two at QD32 on two CPUs leave
+# none to spare: their copies stay inline.
+t_spread() {
+	local rc
+	if [ "$(nproc)" -lt 2 ]; then
+		echo "# SKIP: one CPU, the rule is off"; return 0
+	fi
+	echo 1 >/sys/module/ublk_drv/parameters/bpf_spread || return 1
+	t_spread_on
+	rc=$?
+	echo 0 >/sys/module/ublk_drv/parameters/bpf_spread
+	return $rc
+}
+
+t_spread_on() {
+	local rc
+	mkfile "$TMP/a.img" 64M
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		dd if=$UBLK_DEV of=/dev/null bs=4k count=2048 iflag=direct 2>/dev/null' || return 1
+	aio_counters
+	# (at least half the probes: the other CPU had time to spare)
+	expect "$TMP/out" aio_spread -ge 16 && expect "$TMP/out" aio_spread -le 64 &&
+	expect "$TMP/out" aio_inline -ge 1984 || return 1
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio --name=deep --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
+			--iodepth=32 --rw=randread --bs=4k --size=32M --io_size=32M \
+			--output=/dev/null && fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img"
+	rc=$?
+	aio_counters
+	[ $rc -eq 0 ] && expect "$TMP/out" aio_spread -gt 4096 &&
+	expect "$TMP/out" io_failed -eq 0 || return 1
+	# two deep submitters keep both CPUs busy: no CPU to spare, no spread
+	# beyond a few probes and the jobs' start and end
+	[ "$(nproc)" -eq 2 ] || return 0
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio --name=two --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
+			--iodepth=32 --rw=randread --bs=4k --size=32M --io_size=32M \
+			--numjobs=2 --output=/dev/null' || return 1
+	aio_counters
+	[ $(($(get aio_spread "$TMP/out") * 8)) -lt "$(get aio_submitted "$TMP/out")" ] || {
+		echo "# more than 1/8 of the aios spread with no CPU to spare"; return 1; }
 }
 
 # --- the fallback worker ---------------------------------------------------
@@ -308,7 +366,7 @@ t_buffered() {
 	rc=$?
 	ext4_gone
 	aio_counters
-	[ $rc -eq 0 ] && expect "$TMP/out" aio_inline -ge 1024 &&
+	[ $rc -eq 0 ] && expect_sum "$TMP/out" aio_inline aio_spread -ge 1024 &&
 	expect "$TMP/out" aio_fallback -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
 
@@ -772,6 +830,7 @@ run_test loop_continue t_loop_continue
 run_test loop_queued t_loop_queued
 run_test loop_daemon t_loop_daemon
 run_test loop_async t_loop_async
+run_test spread t_spread
 run_test fallback_eagain t_fallback_eagain
 run_test buffered t_buffered
 run_test fallback_blkdev t_fallback_blkdev
