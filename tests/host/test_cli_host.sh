@@ -49,6 +49,12 @@ expect_refused resize -n 1
 expect_refused resize --size 1M
 expect_refused resize -n 1 --size 1000
 expect_refused add -t null --fail-io --reissue
+# nvme-tcp's own options: bad values refused while parsing, driver or not.
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn n --nsid 0
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn n --trsvcid 65536
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn n --kato 0
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn "$(printf 'n%.0s' $(seq 256))"
+expect_refused add -t null --subnqn n
 "$prog" help | grep -q '^usage: ublk-bpf' || { echo "# FAIL: help"; failed=1; }
 # The verb table drives help, each verb's --help and completion: every verb
 # the completion offers has its own help, exit 0, on stdout.
