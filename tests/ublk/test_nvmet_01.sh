@@ -18,6 +18,7 @@ PORT=$CFS/ports/1
 
 modprobe nvmet 2>/dev/null && modprobe nvmet-tcp 2>/dev/null ||
 	_skip "the kernel has no nvmet or nvmet-tcp module"
+ip link set lo up || _fail "cannot bring up the loopback interface"
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config ||
 	_skip "cannot mount configfs"
 
