@@ -81,6 +81,9 @@
 #ifndef UBLK_F_PER_IO_DAEMON
 #define UBLK_F_PER_IO_DAEMON		(1ULL << 13)	/* named only */
 #endif
+#ifndef UBLK_F_SAFE_STOP_DEV
+#define UBLK_F_SAFE_STOP_DEV		(1ULL << 17)	/* UBLK_U_CMD_TRY_STOP_DEV */
+#endif
 #ifndef UBLK_F_NO_AUTO_PART_SCAN
 #define UBLK_F_NO_AUTO_PART_SCAN	(1ULL << 18)	/* START_DEV reads no partition table */
 #endif
@@ -94,6 +97,10 @@
 /* .data[0]: how long the server may take to finish its IO, in ms (0: no limit) */
 #ifndef UBLK_U_CMD_QUIESCE_DEV
 #define UBLK_U_CMD_QUIESCE_DEV		_IOWR('u', 0x16, struct ublksrv_ctrl_cmd)
+#endif
+/* STOP_DEV, unless the disk is open: -EBUSY, the device left as it was */
+#ifndef UBLK_U_CMD_TRY_STOP_DEV
+#define UBLK_U_CMD_TRY_STOP_DEV		_IOWR('u', 0x17, struct ublksrv_ctrl_cmd)
 #endif
 
 /*

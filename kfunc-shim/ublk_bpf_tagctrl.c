@@ -39,6 +39,12 @@ struct ublk_ctrlr {
 static DEFINE_MUTEX(ublk_ctrlr_mutex);
 static DEFINE_IDR(ublk_ctrlr_idr);	/* id -> struct ublk_ctrlr */
 
+static void ublk_ctrlr_free(struct ublk_ctrlr *c)
+{
+	blk_mq_free_tag_set(&c->set);
+	kfree(c);
+}
+
 static int ublk_ctrlr_create(u64 data, const struct blk_mq_ops *ops,
 			     unsigned int cmd_size)
 {
@@ -71,17 +77,9 @@ static int ublk_ctrlr_create(u64 data, const struct blk_mq_ops *ops,
 	if (ret >= 0)
 		c->id = ret;
 	mutex_unlock(&ublk_ctrlr_mutex);
-	if (ret < 0) {
-		blk_mq_free_tag_set(&c->set);
-		kfree(c);
-	}
+	if (ret < 0)
+		ublk_ctrlr_free(c);
 	return ret;
-}
-
-static void ublk_ctrlr_free(struct ublk_ctrlr *c)
-{
-	blk_mq_free_tag_set(&c->set);
-	kfree(c);
 }
 
 static int ublk_ctrlr_remove(u64 id)

@@ -19,15 +19,8 @@
 #include "io_pattern_stats.h"
 #include "log.h"
 #include "state.h"
+#include "ublk_bpf_uapi.h"	/* SAFE_STOP_DEV on a 6.12 header */
 #include "verb.h"
-
-/* Linux 7.0's stop-if-unused, carried by the kfunc-shim (backport 0003). */
-#ifndef UBLK_F_SAFE_STOP_DEV
-#define UBLK_F_SAFE_STOP_DEV	(1ULL << 17)
-#endif
-#ifndef UBLK_U_CMD_TRY_STOP_DEV
-#define UBLK_U_CMD_TRY_STOP_DEV	_IOWR('u', 0x17, struct ublksrv_ctrl_cmd)
-#endif
 
 /* Does a device other than @dev_id have @pid for its daemon (made by --count)? */
 static bool ublk_pid_serves_other(struct ublk_ctrl *ctrl, int pid, unsigned int dev_id)
@@ -199,13 +192,11 @@ int ublk_cmd_del(const struct ublk_sel_opts *opts)
 {
 	static unsigned int ids[UBLK_MAX_LISTED];
 	struct ublk_ctrl ctrl;
-	uint64_t features = 0;
 	int n, failed;
 
 	if (ublk_ctrl_open(&ctrl))
 		return 1;
-	if (opts->safe && (ublk_ctrl_get_features(&ctrl, &features) < 0 ||
-			   !(features & UBLK_F_SAFE_STOP_DEV))) {
+	if (opts->safe && !ublk_ctrl_has_feature(&ctrl, UBLK_F_SAFE_STOP_DEV)) {
 		ublk_err("del --safe: the ublk driver has no UBLK_F_SAFE_STOP_DEV (the kfunc-shim or Linux 7.0+ has)");
 		ublk_ctrl_close(&ctrl);
 		return 1;

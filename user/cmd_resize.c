@@ -22,13 +22,11 @@ static int resize_run(void *arg)
 	unsigned int dev_id = (unsigned int)o->dev_id;
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_ctrl ctrl;
-	uint64_t features = 0;
 	int ret;
 
 	if (ublk_ctrl_open(&ctrl))
 		return 1;
-	ret = ublk_ctrl_get_features(&ctrl, &features);
-	if (ret < 0 || !(features & UBLK_F_UPDATE_SIZE)) {
+	if (!ublk_ctrl_has_feature(&ctrl, UBLK_F_UPDATE_SIZE)) {
 		ublk_err("resize: the ublk driver has no UBLK_F_UPDATE_SIZE (Linux 6.16, or the kfunc-shim)");
 		goto fail;
 	}

@@ -28,12 +28,11 @@ static int ublk_upgrade_quiesce(unsigned int dev_id)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_ctrl ctrl;
-	uint64_t features = 0;
 	int ret = -1;
 
 	if (ublk_ctrl_open(&ctrl))
 		return -1;
-	if (ublk_ctrl_get_features(&ctrl, &features) < 0 || !(features & UBLK_F_QUIESCE)) {
+	if (!ublk_ctrl_has_feature(&ctrl, UBLK_F_QUIESCE)) {
 		ublk_err("upgrade: the ublk driver has no UBLK_F_QUIESCE (Linux 6.16, or the kfunc-shim): SIGQUIT the daemon, then recover");
 		goto out;
 	}

@@ -196,6 +196,13 @@ int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features)
 	return ublk_ctrl_cmd(c, UBLK_U_CMD_GET_FEATURES, &cmd);
 }
 
+bool ublk_ctrl_has_feature(struct ublk_ctrl *c, uint64_t bit)
+{
+	uint64_t features = 0;
+
+	return ublk_ctrl_get_features(c, &features) >= 0 && (features & bit);
+}
+
 int ublk_ctrl_probe_flags(struct ublk_ctrl *c, uint64_t want, uint64_t *kept)
 {
 	struct ublksrv_ctrl_dev_info info = {

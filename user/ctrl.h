@@ -54,6 +54,8 @@ bool ublk_ctrl_legacy_ops(void);
 
 /* -EOPNOTSUPP from a driver without GET_FEATURES (ublk_ctrl_legacy_ops()). */
 int ublk_ctrl_get_features(struct ublk_ctrl *c, uint64_t *features);
+/* Does the driver report @bit in GET_FEATURES? False where it cannot say. */
+bool ublk_ctrl_has_feature(struct ublk_ctrl *c, uint64_t bit);
 /*
  * Adds a throw-away device asking for flags @want and deletes it again: the
  * flags the driver kept land in @kept (what a driver without GET_FEATURES

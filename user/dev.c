@@ -438,10 +438,6 @@ static void ublk_daemon_stop_all(struct ublk_daemon *d, bool self)
 }
 
 /*
- * A device whose queues have all ended is let go of; one where only some
- * did lost a queue while it lives: stop it. True when no device is left.
- */
-/*
  * QUIESCE_DEV handed the device over: its commands came back aborted and it
  * waits, QUIESCED or FAIL_IO, for the next daemon's `recover`.
  */
@@ -455,6 +451,10 @@ static bool ublk_dev_handed_over(struct ublk_daemon *d, struct ublk_daemon_dev *
 	return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO;
 }
 
+/*
+ * A device whose queues have all ended is let go of; one where only some
+ * did lost a queue while it lives: stop it. True when no device is left.
+ */
 static bool ublk_daemon_reap(struct ublk_daemon *d)
 {
 	unsigned int i, exited, left = 0;
@@ -736,7 +736,7 @@ static void ublk_daemon_log_live(const struct ublk_daemon *d)
  */
 static void ublk_daemon_raise_nofile(const struct ublk_dev_opts *opts, unsigned int nr_devs)
 {
-	/* + 2: the scheduler's sysfs file, opened for all devices at once */
+	/* per device its fixed few, a ring per queue, its files; 64 for the rest */
 	rlim_t need = (rlim_t)nr_devs * (4 + opts->nr_queues + opts->nr_files) + 64;
 	struct rlimit rl;
 

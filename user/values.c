@@ -79,6 +79,18 @@ int ublk_parse_uint(const char *s, const char *what, unsigned int min,
 	return 0;
 }
 
+int ublk_parse_text(const char *s, const char *name, char *dst, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= len) {
+		ublk_err("--%s must be 1 to %zu characters, got '%s'", name, len - 1, s);
+		return -EINVAL;
+	}
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
 int ublk_parse_chunk(const char *s, unsigned int *shift)
 {
 	unsigned long long v;

@@ -62,7 +62,12 @@ run_fio() {
 # bench NAME DEV: every job on DEV into the array NAME.
 bench() {
 	local -n res=$1
-	local dev=$2 j
+	local dev=$2 j sched
+	# A path that is no block device would have fio and dd write a file.
+	test -b "$dev" || { echo "rbd_vs: $dev is not a block device" >&2; return 1; }
+	# Like for like: every device on the same scheduler (none).
+	sched=/sys/block/${dev#/dev/}/queue/scheduler
+	[ -w "$sched" ] && echo none >"$sched"
 	# Written once, so reads read data, not holes.
 	dd if=/dev/urandom of="$dev" bs=1M count=256 oflag=direct status=none
 	for j in "${jobs[@]}"; do

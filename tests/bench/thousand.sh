@@ -95,7 +95,10 @@ one() {
 	slab1=$(kib Slab); avail1=$(kib MemAvailable)
 	if [ "$tgt" = loop ] && [ "$n" -ge 100 ]; then
 		local names=() d
-		for d in $(ls /sys/class/ublk-char | sed 's/ublkc//' | sort -n | head -n 100); do names+=("/dev/ublkb$d"); done
+		for d in $(ls /sys/class/ublk-char | sed 's/ublkc//' | sort -n | head -n 100); do
+			test -b "/dev/ublkb$d" || { bad "$tgt $n: /dev/ublkb$d is not a block device"; return; }
+			names+=("/dev/ublkb$d")
+		done
 		fio --name=many --filename="$(IFS=:; echo "${names[*]}")" --ioengine=io_uring --direct=1 \
 		    --rw=randrw --bs=4k --iodepth=4 --runtime=10 --time_based --size=1M \
 		    --output="$UBLK_TMP/fio.log" && grep -q 'err= 0' "$UBLK_TMP/fio.log" ||

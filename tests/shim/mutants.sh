@@ -33,14 +33,18 @@ die() { echo "mutants: $*" >&2; exit 2; }
 
 # --- in the VM ------------------------------------------------------------
 
+# oopsed NAME: the kernel oopsed since mutant NAME started
+oopsed() {
+	dmesg | sed -n "/mutants: start $1\$/,\$p" | grep -qE 'Oops|BUG:|general protection'
+}
+
 # unload [NAME]: kill what mutant NAME's tests left behind, delete its
 # devices, unload the module; false when the module stays (45 s: a lost IO
 # that only the block timeout ends takes 30; 5 s after an oops since NAME
 # started, which no wait mends)
 unload() {
 	local pid dev end=$((SECONDS + 45))
-	[ -n "${1:-}" ] && dmesg | sed -n "/mutants: start $1\$/,\$p" |
-		grep -qE 'Oops|BUG:|general protection' && end=$((SECONDS + 5))
+	[ -n "${1:-}" ] && oopsed "$1" && end=$((SECONDS + 5))
 	for pid in $(pgrep -x shim_test); do kill -9 "$pid" 2>/dev/null; done
 	while [ $SECONDS -lt $end ]; do
 		for dev in /dev/ublkc*; do
@@ -54,11 +58,27 @@ unload() {
 	return 1
 }
 
-# run_tests TESTS: test_shim.sh on the named tests, against $ko
+# run_tests NAME TESTS: test_shim.sh on the named tests, against $ko. A test
+# task the mutant's oops left in D state outlives timeout's SIGKILL: give up
+# on it (status OOPS_RC) 10 s after the oops, and the next unload powers off
+# for a fresh boot, instead of waiting for the VM's own time-out.
+OOPS_RC=99
 run_tests() {
-	SHIM_TESTS="$1" SHIM_HANG_S=$HANG_S UBLK_BPF_SHIM_KO=$ko \
-		timeout -k 5 $((TEST_LIMIT * $(wc -w <<<"$1"))) \
-		bash "$HERE/test_shim.sh" </dev/null 2>&1
+	local pid stuck=0
+
+	SHIM_TESTS="$2" SHIM_HANG_S=$HANG_S UBLK_BPF_SHIM_KO=$ko \
+		timeout -k 5 $((TEST_LIMIT * $(wc -w <<<"$2"))) \
+		bash "$HERE/test_shim.sh" </dev/null 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		oopsed "$1" && stuck=$((stuck + 1))
+		if [ $stuck -ge 10 ]; then
+			echo "# the kernel oopsed and the test is stuck: given up"
+			return $OOPS_RC
+		fi
+	done
+	wait "$pid"
 }
 
 # guest PLAN RESULTS: run each line "NAME KO TESTS..." of PLAN;
@@ -83,7 +103,7 @@ guest() {
 		echo "mutants: start $name" >/dev/kmsg
 		prev=$name
 		t0=$(date +%s)
-		run_tests "$tests" >"$results.d/$name"
+		run_tests "$name" "$tests" >"$results.d/$name"
 		rc=$?
 		sed 's/^/#   /' "$results.d/$name"
 		# the repository is mounted cache=none: no sync (it can hang)
@@ -190,6 +210,7 @@ verdict() {
 	0) echo PASS ;;
 	4) echo SKIP ;;
 	124|137) echo "FAIL (hung: killed)" ;;
+	99) echo "FAIL (oops: test stuck)" ;;
 	vmdied) echo "FAIL (VM died)" ;;
 	noload) echo "not loaded" ;;
 	*) echo "FAIL ($(sed -n 's/^not ok [0-9]* \([a-z0-9_]*\).*/\1/p' "$results.d/$name" | tr '\n' ' ' | sed 's/ $//'))" ;;

@@ -121,16 +121,6 @@ static const struct ublk_tgt_option nbd_options[] = {
 	{ NULL },
 };
 
-static int nbd_copy_arg(char *dst, size_t len, const char *name, const char *value)
-{
-	if (!*value || strlen(value) >= len) {
-		ublk_err("--%s must be 1 to %zu characters, got '%s'", name, len - 1, value);
-		return -EINVAL;
-	}
-	memcpy(dst, value, strlen(value) + 1);
-	return 0;
-}
-
 static int nbd_parse_option(void *data, const char *name, const char *value)
 {
 	struct nbd_data *nd = data;
@@ -138,9 +128,9 @@ static int nbd_parse_option(void *data, const char *name, const char *value)
 	unsigned int port;
 
 	if (!strcmp(name, "host"))
-		return nbd_copy_arg(a->host, sizeof(a->host), name, value);
+		return ublk_parse_text(value, name, a->host, sizeof(a->host));
 	if (!strcmp(name, "unix"))
-		return nbd_copy_arg(a->unix_path, sizeof(a->unix_path), name, value);
+		return ublk_parse_text(value, name, a->unix_path, sizeof(a->unix_path));
 	if (!strcmp(name, "export")) {
 		/* The empty name is the server's default export. */
 		if (strlen(value) >= sizeof(a->export_name)) {

@@ -92,34 +92,24 @@ static const struct ublk_tgt_option rbd_options[] = {
 	{ NULL },
 };
 
-static int rbd_copy_arg(char *dst, size_t len, const char *name, const char *value)
-{
-	if (!*value || strlen(value) >= len) {
-		ublk_err("--%s must be 1 to %zu characters, got '%s'", name, len - 1, value);
-		return -EINVAL;
-	}
-	memcpy(dst, value, strlen(value) + 1);
-	return 0;
-}
-
 static int rbd_parse_option(void *data, const char *name, const char *value)
 {
 	struct rbd_data *rd = data;
 
 	if (!strcmp(name, "pool"))
-		return rbd_copy_arg(rd->pool, sizeof(rd->pool), name, value);
+		return ublk_parse_text(value, name, rd->pool, sizeof(rd->pool));
 	if (!strcmp(name, "image"))
-		return rbd_copy_arg(rd->image_name, sizeof(rd->image_name), name, value);
+		return ublk_parse_text(value, name, rd->image_name, sizeof(rd->image_name));
 	if (!strcmp(name, "namespace"))
-		return rbd_copy_arg(rd->ns, sizeof(rd->ns), name, value);
+		return ublk_parse_text(value, name, rd->ns, sizeof(rd->ns));
 	if (!strcmp(name, "snap"))
-		return rbd_copy_arg(rd->snap, sizeof(rd->snap), name, value);
+		return ublk_parse_text(value, name, rd->snap, sizeof(rd->snap));
 	if (!strcmp(name, "conf"))
-		return rbd_copy_arg(rd->conf, sizeof(rd->conf), name, value);
+		return ublk_parse_text(value, name, rd->conf, sizeof(rd->conf));
 	if (!strcmp(name, "id"))
-		return rbd_copy_arg(rd->client, sizeof(rd->client), name, value);
+		return ublk_parse_text(value, name, rd->client, sizeof(rd->client));
 	if (!strcmp(name, "keyring"))
-		return rbd_copy_arg(rd->keyring, sizeof(rd->keyring), name, value);
+		return ublk_parse_text(value, name, rd->keyring, sizeof(rd->keyring));
 	return ublk_parse_uint(value, "--timeout (seconds)", 1, RBD_MAX_TIMEOUT_S,
 			       &rd->timeout_s) ? -EINVAL : 0;
 }
