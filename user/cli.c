@@ -35,6 +35,7 @@ enum ublk_long_opt {
 	OPT_RUN_DIR,
 	OPT_SCHEDULER,
 	OPT_COUNT,
+	OPT_CTRL,
 	OPT_BUFFERED,
 	OPT_SIZE,
 	OPT_FILE_LONG,
@@ -158,6 +159,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "ctrl", required_argument, NULL, OPT_CTRL },
 		{ "show", no_argument, NULL, OPT_SHOW },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
@@ -215,6 +217,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
 	o->scheduler = UBLK_SCHED_DEFAULT;
 	o->count = 1;
+	o->ctrl_id = -1;
 	o->argc = argc;
 	o->argv = argv;
 	ublk_getopt_reset();
@@ -267,6 +270,12 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		case OPT_COUNT:
 			if (ublk_parse_uint(optarg, "--count", 1, UBLK_MAX_COUNT, &o->count))
 				return -EINVAL;
+			break;
+		case OPT_CTRL:
+			if (ublk_parse_uint(optarg, "--ctrl (a controller id)", 0,
+					    UBLK_MAX_CTRL_ID, &v))
+				return -EINVAL;
+			o->ctrl_id = (int)v;
 			break;
 		case 'q':
 			if (ublk_parse_uint(optarg, "queue count (-q)", 1, UBLK_MAX_QUEUES,

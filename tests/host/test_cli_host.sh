@@ -98,6 +98,8 @@ expect_refused_like() {	# PATTERN ARGS...: expect_refused, with that message
 	echo "$err" | grep -qE -- "$pattern" || { echo "# FAIL: ublk-bpf $*: '$err' !~ /$pattern/"; failed=1; }
 }
 expect_refused_like "no such variable" load "$params" --set nosuch=1
+expect_refused_like "--ctrl \\(a controller id\\)" add -t null --ctrl 1048576
+expect_refused_like "--ctrl \\(a controller id\\)" add -t null --ctrl x
 expect_refused_like "wants NAME=VALUE" load "$params" --set p_u32
 expect_refused_like "out of range for s8" load "$params" --set p_s8=-129
 expect_refused_like "out of range for u8" load "$params" --set p_u8=256

@@ -101,6 +101,20 @@ UNIT_TEST(add_defaults)
 	ASSERT_EQ(o.size, 0);
 	ASSERT_TRUE(!o.buffered);
 	ASSERT_EQ(o.count, 1);
+	ASSERT_EQ(o.ctrl_id, -1);
+}
+
+UNIT_TEST(add_ctrl)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "0"), 0);
+	ASSERT_EQ(o.ctrl_id, 0);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--ctrl=1048575"), 0);
+	ASSERT_EQ(o.ctrl_id, 1048575);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "1048576"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "-1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "x"), -EINVAL);
 }
 
 UNIT_TEST(add_count)
@@ -506,7 +520,7 @@ int main(void)
 {
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(hex_numbers), UNIT_CASE(uint_range),
-		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
+		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_ctrl), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
 		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),
 		UNIT_CASE(run_dir), UNIT_CASE(kublk_add), UNIT_CASE(kublk_target_options),

@@ -11,49 +11,17 @@
 . "$(dirname "$0")/test_common.sh"
 _prep_test nvmet_01
 
+. "$(dirname "$0")/nvmet_target.sh"
 NQN=nqn.2026-12.org.ublk-bpf:test-nvmet-01
-CFS=/sys/kernel/config/nvmet
-SUB=$CFS/subsystems/$NQN
-PORT=$CFS/ports/1
-
-modprobe nvmet 2>/dev/null && modprobe nvmet-tcp 2>/dev/null ||
-	_skip "the kernel has no nvmet or nvmet-tcp module"
-ip link set lo up || _fail "cannot bring up the loopback interface"
-mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config ||
-	_skip "cannot mount configfs"
-
-# Undo the target's configuration however the test ends.
-_nvmet_teardown() {
-	local ns
-	rm -f "$PORT/subsystems/$NQN" 2>/dev/null
-	rmdir "$PORT" 2>/dev/null
-	for ns in "$SUB"/namespaces/*; do
-		[ -d "$ns" ] || continue
-		echo 0 >"$ns/enable" 2>/dev/null
-		rmdir "$ns" 2>/dev/null
-	done
-	rmdir "$SUB" 2>/dev/null
-}
-trap '_nvmet_teardown' EXIT
-
-# _nvmet_ns N FILE: namespace N backed by FILE (buffered: /tmp may not do O_DIRECT).
-_nvmet_ns() {
-	mkdir "$SUB/namespaces/$1" &&
-	echo -n "$2" >"$SUB/namespaces/$1/device_path" &&
-	echo 1 >"$SUB/namespaces/$1/buffered_io" &&
-	echo 1 >"$SUB/namespaces/$1/enable"
-}
 
 img1=$UBLK_TMP/ns1.img
 img2=$UBLK_TMP/ns2.img
 _make_file "$img1" 64M
 _make_file "$img2" 48M
-mkdir "$SUB" && echo 1 >"$SUB/attr_allow_any_host" || _fail "cannot create the nvmet subsystem"
-_nvmet_ns 1 "$img1" || _fail "cannot add namespace 1"
-_nvmet_ns 2 "$img2" || _fail "cannot add namespace 2"
-mkdir "$PORT" && echo tcp >"$PORT/addr_trtype" && echo ipv4 >"$PORT/addr_adrfam" &&
-	echo 127.0.0.1 >"$PORT/addr_traddr" && echo 4420 >"$PORT/addr_trsvcid" &&
-	ln -s "$SUB" "$PORT/subsystems/$NQN" || _fail "cannot create the nvmet port"
+_nvmet_setup "$NQN"
+_nvmet_ns 1 "$img1"
+_nvmet_ns 2 "$img2"
+_nvmet_port_up
 
 _refused "refuses queue 0 of subsystem 'nqn.2026-12.org.ublk-bpf:nosuch'" \
 	add -t nvme-tcp --traddr 127.0.0.1 --subnqn nqn.2026-12.org.ublk-bpf:nosuch

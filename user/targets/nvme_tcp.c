@@ -21,10 +21,21 @@
  * time reads a 24-byte PDU header (every PDU a controller sends on an I/O
  * queue has one), then a C2HData's data straight into the IO's buffer.
  *
- * Not done yet (see docs/usage.md): reconnect (a lost connection fails
- * its IOs with -EIO, and every later IO of that queue), IO timeouts
- * beyond TCP's own (keepalive, TCP_USER_TIMEOUT), discard and write
- * zeroes, digests, several namespaces on one controller.
+ * A lost I/O connection is made again by its queue thread, blocking, for
+ * up to NVT_RECONNECT_S, once no operation of the old socket is in flight;
+ * the IOs it held are then sent again (reads, writes and flushes may be
+ * repeated), and the kernel holds new IOs meanwhile. The first queue to
+ * see a loss makes a fresh admin queue (controller) too: the target
+ * may have dropped the old one with its port; the others connect to it.
+ * Only when the time is up do the queue's IOs fail with -EIO, and every
+ * later one.
+ *
+ * Lock order: nd->admin_lock alone (admin_fd, cntlid, admin_gen; queue
+ * threads and the keep-alive thread); nothing is taken under it.
+ *
+ * Not done yet (see docs/usage.md): IO timeouts beyond TCP's own
+ * (keepalive, TCP_USER_TIMEOUT), discard and write zeroes, digests,
+ * several namespaces on one NVMe controller.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -50,6 +61,7 @@
 #define NVT_MAX_IOV		1024
 #define NVT_MAX_KATO_S		3600
 #define NVT_TCP_DEAD_S		30
+#define NVT_RECONNECT_S		30	/* a queue retries its connection this long */
 #define NVT_OWN_SEND		0
 #define NVT_OWN_RECV		1
 
@@ -60,6 +72,7 @@ struct nvt_tag {
 	uint8_t cmd[NVME_TCP_CMD_HLEN];
 	uint8_t h2c[NVT_MAX_H2C][NVME_TCP_SHORT_HLEN];
 	uint8_t state, op;
+	bool incap;			/* its data follows the command */
 	uint32_t len;			/* bytes of data */
 };
 
@@ -74,7 +87,9 @@ struct nvt_out {
 /* A queue's connection. Only its queue thread touches it once started. */
 struct nvt_conn {
 	int fd;
-	bool dead;			/* failed: every IO fails at once */
+	bool dead;			/* gave up: every IO fails at once */
+	bool broken;			/* lost: made again once its ops are back */
+	unsigned int admin_gen;		/* nd->admin_gen it connected under */
 	bool sending, receiving;
 	struct nvt_tag *tags;
 	struct nvt_out *outq;		/* a ring of out_cap PDUs */
@@ -92,8 +107,11 @@ struct nvt_data {
 	struct nvme_tcp_addr addr;
 	unsigned int nsid;		/* --nsid; 0: 1 */
 	unsigned int kato_s;
+	pthread_mutex_t admin_lock;	/* admin_fd, cntlid, admin_gen */
 	int admin_fd;
 	uint16_t cntlid;
+	unsigned int admin_gen;		/* admin queues made after the first */
+	unsigned int depth;
 	uint32_t incap_max;		/* a write up to this goes in the capsule */
 	uint32_t maxh2cdata;
 	unsigned int lbads;
@@ -186,6 +204,7 @@ static void *nvt_keep_alive(void *arg)
 	struct nvt_data *nd = arg;
 	struct timespec slice = { 0, 100 * 1000 * 1000 };
 	unsigned int waited_ms = 0;
+	bool failing = false;
 	uint8_t sqe[NVME_SQE_LEN];
 	uint16_t status;
 	uint64_t result;
@@ -199,12 +218,15 @@ static void *nvt_keep_alive(void *arg)
 			continue;
 		waited_ms = 0;
 		nvme_sqe_init(sqe, NVME_ADMIN_KEEP_ALIVE, 2, 0);
-		ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, NULL, 0, &status, &result);
-		if (ret || status) {
+		pthread_mutex_lock(&nd->admin_lock);
+		ret = nd->admin_fd < 0 ? -ENOTCONN :
+		      nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, NULL, 0, &status, &result);
+		pthread_mutex_unlock(&nd->admin_lock);
+		/* Said once a spell: the next lost I/O queue makes a new controller. */
+		if ((ret || status) && !failing)
 			ublk_err("nvme-tcp: Keep Alive failed (%s): the controller will drop this host",
 				 ret ? strerror(-ret) : nvme_status_str(status));
-			break;
-		}
+		failing = ret || status;
 	}
 	return NULL;
 }
@@ -238,6 +260,23 @@ static void nvt_deinit(struct ublk_dev *dev)
 	nd->admin_fd = -1;
 }
 
+/* A new admin queue (and so controller) in place of the old: connect, enable. */
+static int nvt_admin_connect(struct nvt_data *nd, struct nvme_tcp_icresp *ic, uint64_t *cap)
+{
+	int ret;
+
+	if (nd->admin_fd >= 0)
+		close(nd->admin_fd);
+	nd->admin_fd = nvme_tcp_dial(&nd->addr, ic);
+	if (nd->admin_fd < 0)
+		return nd->admin_fd;
+	nd->cntlid = 0xffff;
+	ret = nvme_tcp_connect_queue(nd->admin_fd, &nd->addr, 0, NVT_ADMIN_SQSIZE, &nd->cntlid);
+	if (!ret)
+		ret = nvme_tcp_enable(nd->admin_fd, &nd->addr, cap);
+	return ret;
+}
+
 /* The admin queue: connect, enable, identify; the device's parameters. */
 static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int depth)
 {
@@ -254,13 +293,7 @@ static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int dep
 	int ret;
 
 	nvme_tcp_where(&nd->addr, where, sizeof(where));
-	nd->admin_fd = nvme_tcp_dial(&nd->addr, &ic);
-	if (nd->admin_fd < 0)
-		return nd->admin_fd;
-	nd->cntlid = 0xffff;
-	ret = nvme_tcp_connect_queue(nd->admin_fd, &nd->addr, 0, NVT_ADMIN_SQSIZE, &nd->cntlid);
-	if (!ret)
-		ret = nvme_tcp_enable(nd->admin_fd, &nd->addr, &cap);
+	ret = nvt_admin_connect(nd, &ic, &cap);
 	if (ret)
 		return ret;
 	mqes = (unsigned int)(cap & 0xffff);	/* 0's based */
@@ -319,14 +352,32 @@ static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int dep
 	return 0;
 }
 
+/* I/O queue @i on its own connection to controller @cntlid: c->fd. */
+static int nvt_io_connect(struct nvt_data *nd, struct nvt_conn *c, unsigned int i,
+			  uint16_t cntlid)
+{
+	struct nvme_tcp_icresp ic;
+	int fd, ret;
+
+	fd = nvme_tcp_dial(&nd->addr, &ic);
+	if (fd < 0)
+		return fd;
+	ret = nvme_tcp_connect_queue(fd, &nd->addr, (uint16_t)(i + 1), (uint16_t)nd->depth,
+				     &cntlid);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	nvme_tcp_hand_over(fd);
+	nvt_tcp_liveness(fd);
+	c->fd = fd;
+	return 0;
+}
+
 /* I/O queue @i: its own connection, Connect to the admin queue's controller. */
 static int nvt_conn_init(struct nvt_data *nd, struct nvt_conn *c, unsigned int depth,
 			 unsigned int i)
 {
-	struct nvme_tcp_icresp ic;
-	uint16_t cntlid = nd->cntlid;
-	int ret;
-
 	c->fd = -1;
 	c->tags = calloc(depth, sizeof(*c->tags));
 	c->out_cap = depth * (1 + NVT_MAX_H2C);
@@ -334,15 +385,7 @@ static int nvt_conn_init(struct nvt_data *nd, struct nvt_conn *c, unsigned int d
 	c->iov = calloc(NVT_MAX_IOV, sizeof(*c->iov));
 	if (!c->tags || !c->outq || !c->iov)
 		return -ENOMEM;
-	c->fd = nvme_tcp_dial(&nd->addr, &ic);
-	if (c->fd < 0)
-		return c->fd;
-	ret = nvme_tcp_connect_queue(c->fd, &nd->addr, (uint16_t)(i + 1), (uint16_t)depth, &cntlid);
-	if (ret)
-		return ret;
-	nvme_tcp_hand_over(c->fd);
-	nvt_tcp_liveness(c->fd);
-	return 0;
+	return nvt_io_connect(nd, c, i, nd->cntlid);
 }
 
 static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
@@ -352,6 +395,8 @@ static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 	int ret;
 
 	nd->admin_fd = -1;
+	nd->depth = opts->queue_depth;
+	pthread_mutex_init(&nd->admin_lock, NULL);
 	if (!nd->addr.host[0] || !nd->addr.subnqn[0]) {
 		ublk_err("target nvme-tcp needs --traddr ADDRESS and --subnqn NQN");
 		return -EINVAL;
@@ -399,21 +444,102 @@ static void nvt_finish(struct ublk_queue *q, struct nvt_conn *c, unsigned int ta
 	ublk_complete_io(q, tag, res);
 }
 
-/* The connection is lost (@why): every IO on it fails, and so will the next. */
+static void nvt_out_push(struct nvt_conn *c, void *hdr, uint32_t hlen, void *data,
+			 uint32_t dlen);
+static void nvt_kick_send(struct ublk_queue *q, struct nvt_conn *c);
+static void nvt_post_recv(struct ublk_queue *q, struct nvt_conn *c);
+
+/*
+ * One try at queue @q's connection: a fresh admin queue first when no
+ * other queue has made one since ours connected (the target may have
+ * dropped the controller), then the I/O queue to it.
+ */
+static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+{
+	struct nvme_tcp_icresp ic;
+	uint64_t cap;
+	unsigned int gen;
+	uint16_t cntlid;
+	int ret = 0;
+
+	pthread_mutex_lock(&nd->admin_lock);
+	if (c->admin_gen == nd->admin_gen) {
+		ret = nvt_admin_connect(nd, &ic, &cap);
+		if (ret) {
+			close(nd->admin_fd);
+			nd->admin_fd = -1;
+		} else {
+			nd->admin_gen++;
+		}
+	}
+	gen = nd->admin_gen;
+	cntlid = nd->cntlid;
+	pthread_mutex_unlock(&nd->admin_lock);
+	if (!ret)
+		ret = nvt_io_connect(nd, c, q->q_id, cntlid);
+	/* A failed try under this admin queue: the next makes a new one. */
+	c->admin_gen = gen;
+	return ret;
+}
+
+/*
+ * The old socket has no op in flight: connect again, then send every IO
+ * it held again; after NVT_RECONNECT_S, fail them and every later IO.
+ */
+static void nvt_reconnect(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+{
+	time_t end = time(NULL) + NVT_RECONNECT_S;
+	unsigned int tag, tries = 1;
+	struct nvt_tag *t;
+	int ret;
+
+	close(c->fd);
+	c->fd = -1;
+	while ((ret = nvt_reconnect_once(q, nd, c)) && time(NULL) < end) {
+		sleep(1);
+		tries++;
+	}
+	c->out_head = c->out_len = 0;
+	c->rx_done = 0;
+	c->rx_data = false;
+	c->broken = false;
+	if (ret) {
+		ublk_err("nvme-tcp: queue %u: no connection after %d s: failing %u IOs, and every later one",
+			 q->q_id, NVT_RECONNECT_S, c->nr_busy);
+		c->dead = true;
+		for (tag = 0; tag < q->depth; tag++)
+			if (c->tags[tag].state != NVT_IDLE)
+				nvt_finish(q, c, tag, -EIO);
+		return;
+	}
+	ublk_warn("nvme-tcp: queue %u: connected again (try %u): sending its %u IOs again",
+		  q->q_id, tries, c->nr_busy);
+	for (tag = 0; tag < q->depth; tag++) {
+		t = &c->tags[tag];
+		if (t->state == NVT_IDLE)
+			continue;
+		nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, t->incap ? ublk_io_buf(q, tag) : NULL,
+			     t->incap ? t->len : 0);
+	}
+	nvt_kick_send(q, c);
+	if (c->nr_busy)
+		nvt_post_recv(q, c);
+}
+
+/* The connection is lost (@why): reconnect once its ops are back. */
 static void nvt_conn_fail(struct ublk_queue *q, struct nvt_conn *c, const char *why)
 {
-	unsigned int tag;
-
 	if (c->dead)
 		return;
-	ublk_err("nvme-tcp: queue %u: connection lost (%s): failing %u IOs; the queue fails every IO from now on (no reconnect yet)",
-		 q->q_id, why, c->nr_busy);
-	c->dead = true;
-	shutdown(c->fd, SHUT_RDWR);
-	c->out_len = 0;
-	for (tag = 0; tag < q->depth; tag++)
-		if (c->tags[tag].state != NVT_IDLE)
-			nvt_finish(q, c, tag, -EIO);
+	if (!c->broken) {
+		ublk_warn("nvme-tcp: queue %u: connection lost (%s) with %u IOs in flight: reconnecting",
+			  q->q_id, why, c->nr_busy);
+		c->broken = true;
+		shutdown(c->fd, SHUT_RDWR);
+		c->out_len = 0;
+	}
+	if (!c->sending && !c->receiving)
+		nvt_reconnect(q, q->dev->tgt_data, c);
 }
 
 static void nvt_out_push(struct nvt_conn *c, void *hdr, uint32_t hlen, void *data,
@@ -442,7 +568,7 @@ static void nvt_kick_send(struct ublk_queue *q, struct nvt_conn *c)
 	unsigned int n = 0;
 	struct nvt_out *o;
 
-	if (c->sending || !c->out_len || c->dead)
+	if (c->sending || !c->out_len || c->dead || c->broken)
 		return;
 	while (c->out_len && n + 2 <= NVT_MAX_IOV) {
 		o = &c->outq[c->out_head];
@@ -468,7 +594,7 @@ static void nvt_send_done(struct ublk_queue *q, struct nvt_conn *c, int res)
 	c->sending = false;
 	if (c->dead)
 		return;
-	if (res <= 0) {
+	if (c->broken || res <= 0) {
 		nvt_conn_fail(q, c, strerror(res < 0 ? -res : ECONNRESET));
 		return;
 	}
@@ -577,7 +703,7 @@ static void nvt_recv_done(struct ublk_queue *q, struct nvt_data *nd, struct nvt_
 	c->receiving = false;
 	if (c->dead)
 		return;
-	if (res <= 0) {
+	if (c->broken || res <= 0) {
 		nvt_conn_fail(q, c, strerror(res < 0 ? -res : ECONNRESET));
 		return;
 	}
@@ -648,13 +774,14 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 		return;
 	}
 	t->len = len;
+	t->incap = incap;
 	t->state = NVT_BUSY;
 	c->nr_busy++;
 	nvme_tcp_cmd_hdr(t->cmd, sqe, incap ? len : 0);
 	nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, incap ? ublk_io_buf(q, tag) : NULL,
 		     incap ? len : 0);
 	nvt_kick_send(q, c);
-	if (!c->receiving)
+	if (!c->receiving && !c->broken)
 		nvt_post_recv(q, c);
 }
 
