@@ -7,7 +7,8 @@
 # with 4k-512k blocks (in-capsule writes up to the target's IOCCSZ, R2T and
 # H2CData above), the bytes land in the namespace's file; an idle spell of
 # 3 KATOs with --kato 1, after which IO still works (keep-alive). Namespace
-# 2 by --nsid. A bad NQN, port or nsid is refused in one line, nothing left.
+# 2 by --nsid. mkfs + mount on namespace 1. A bad NQN, port or nsid is
+# refused in one line, nothing left.
 . "$(dirname "$0")/test_common.sh"
 _prep_test nvmet_01
 
@@ -46,6 +47,7 @@ dd if=/dev/ublkb$id of="$UBLK_TMP/back" bs=1M skip=5 count=1 iflag=direct status
 	_fail "IO failed after an idle spell of 3 KATOs (keep-alive)"
 cmp -s "$UBLK_TMP/pattern" "$UBLK_TMP/back" || _fail "read back after the idle spell differs"
 dmesg | tac | sed "/ublk-test: start nvmet_01\$/q" | grep -q "keep-alive timer.*expired" && _fail "nvmet's keep-alive timer expired"
+_fs_roundtrip /dev/ublkb$id || _fail "mkfs + mount on namespace 1 failed"
 
 _new_dev -t nvme-tcp --traddr 127.0.0.1 --subnqn "$NQN" --nsid 2
 id2=$UBLK_DEV_ID
