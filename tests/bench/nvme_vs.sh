@@ -5,9 +5,9 @@
 # connect -t tcp`, nvme-cli), on the same nvmet-tcp subsystem on 127.0.0.1
 # (namespace 1 on null_blk), with the same fio jobs: 2 I/O queues of depth
 # 128 each. Per job: IOPS, guest CPU ms per 1000 IOs and context switches
-# per IO (/proc/stat). Then the kernel memory of 16 null devices of
+# per IO (/proc/stat). Then the kernel memory of 64 null devices of
 # 4 x 128 tags with their own tag sets and with one shared controller
-# (--ctrl): the drop of MemFree less slab, page tables and the daemons'
+# (--ctrl): the drop of MemFree (slab and page tables left out) less the daemons'
 # RSS (the module keeps no count of its own). A benchmark, not a test.
 #   tests/bench/nvme_vs.sh          boots the VM (TCG), prints a table, keeps
 #                                   it in .output/bench/nvme_vs.md
@@ -84,14 +84,15 @@ for j in "${jobs[@]}"; do
 done
 nvme disconnect -n "$nqn" >/dev/null
 
-# mem_kb: MemFree in kB less slab and page tables.
-mem_kb() { awk '/^MemFree/{f=$2} /^Slab/{s=$2} /^PageTables/{p=$2} END{print f - s - p}' /proc/meminfo; }
-# mem_of CTRL-ARGS: kernel kB of 16 null devices of 4 x 128 tags.
+# mem_kb: MemFree in kB, with slab and page tables counted as free: what
+# else the kernel and the daemons take (tag sets' requests are pages).
+mem_kb() { awk '/^MemFree/{f=$2} /^Slab/{s=$2} /^PageTables/{p=$2} END{print f + s + p}' /proc/meminfo; }
+# mem_of CTRL-ARGS: kernel kB of $ndevs null devices of 4 x 128 tags.
 mem_of() {
 	local m0 m1 rss=0 pid ids
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	m0=$(mem_kb)
-	ids=$("$prog" add -t null -q 4 -d 128 --count 16 "$@" | sed 's/dev id //')
+	ids=$("$prog" add -t null -q 4 -d 128 --count $ndevs "$@" | sed 's/dev id //')
 	sleep 1
 	m1=$(mem_kb)
 	for pid in $(pgrep -f "ublk-bpf add -t null"); do
@@ -100,9 +101,10 @@ mem_of() {
 	for i in $ids; do "$prog" del -n "$i"; done
 	echo $((m0 - m1 - rss))
 }
-own=$(mem_of)
+ndevs=64
 c=$("$ctl" create 4 128 | sed -n 's/^ctrl=//p')
-shared=$(mem_of --ctrl "$c")
+own="$(mem_of) $(mem_of)"
+shared="$(mem_of --ctrl "$c") $(mem_of --ctrl "$c")"
 "$ctl" remove "$c" >/dev/null
 
 rm -f "$cfs/ports/1/subsystems/$nqn"; rmdir "$cfs/ports/1"
@@ -121,7 +123,7 @@ rmdir "$cfs/subsystems/$nqn/namespaces/1" "$cfs/subsystems/$nqn"
 		echo "| $1 | $ui | $uc | $ux | $ki | $kc | $kx | $(echo "scale=2; $ui / ($ki + 0.0001)" | bc) |"
 	done
 	echo
-	echo "Kernel memory of 16 null devices of 4 x 128 tags (MemFree drop less slab, page"
-	echo "tables and the daemon's RSS): own tag sets ${own} kB, one shared controller ${shared} kB."
+	echo "Memory of $ndevs null devices of 4 x 128 tags outside slab and page tables (MemFree"
+	echo "drop less the daemon's RSS), twice each: own tag sets ${own} kB, one shared controller ${shared} kB."
 } | tee "$out"
 rm -rf "$tmp"
