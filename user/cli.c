@@ -543,7 +543,6 @@ static const struct option ublk_ctrl_opts_all[] = {
 	{ "depth", required_argument, NULL, 'd' },
 	{ "number", required_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -584,8 +583,7 @@ int ublk_parse_ctrl(int argc, char **argv, struct ublk_ctrl_opts *o)
 	for (i = 0; ublk_ctrl_opts_all[i].name; i++) {
 		int val = ublk_ctrl_opts_all[i].val;
 
-		if (val == OPT_RUN_DIR ||
-		    (o->action == UBLK_CTRL_ADD && (val == OPT_ID || val == 'q' || val == 'd')) ||
+		if ((o->action == UBLK_CTRL_ADD && (val == OPT_ID || val == 'q' || val == 'd')) ||
 		    (o->action == UBLK_CTRL_DEL && val == 'n') ||
 		    (o->action == UBLK_CTRL_LIST && val == OPT_JSON))
 			buf[n++] = ublk_ctrl_opts_all[i];
@@ -617,10 +615,6 @@ int ublk_parse_ctrl(int argc, char **argv, struct ublk_ctrl_opts *o)
 			break;
 		case OPT_JSON:
 			o->json = true;
-			break;
-		case OPT_RUN_DIR:
-			if (ublk_state_set_dir(optarg))
-				return -EINVAL;
 			break;
 		default:
 			return ublk_bad_option(verb, c, argv);

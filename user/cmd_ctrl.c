@@ -160,6 +160,8 @@ static int ctrl_parse(int argc, char **argv, void *opts)
 	return ublk_parse_ctrl(argc, argv, opts);
 }
 
+static const char *const ctrl_actions[] = { "add", "del", "list", NULL };
+
 const struct ublk_verb ublk_verb_ctrl = {
 	.name = "ctrl",
 	.synopsis = "ctrl add [--id N] -q QUEUES -d DEPTH\n"
@@ -179,6 +181,7 @@ const struct ublk_verb ublk_verb_ctrl = {
 		"                      and the bytes of each tag set, as the module counts\n"
 		"                      them; then the total of all the module's tag sets\n"
 		"      --json          as JSON: {\"controllers\": [...], \"tagset_bytes_total\": N}",
+	.actions = ctrl_actions,
 	.options = ublk_ctrl_longopts,
 	.opts_size = sizeof(struct ublk_ctrl_opts),
 	.parse = ctrl_parse,

@@ -24,8 +24,8 @@ if [ "${1:-}" != --in-vm ]; then
 fi
 out=$2
 shift 2
-counts=("${@:-16 64}")
-read -ra counts <<<"${counts[*]}"
+[ $# -gt 0 ] || set -- 16 64
+counts=("$@")
 prog=$PWD/.output/bin/ublk-bpf
 param=/sys/module/ublk_drv/parameters/tagset_bytes
 lsmod | grep -q '^ublk_drv' || insmod "$PWD/.output/kfunc-shim/ublk_drv.ko"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Two namespaces of one nvmet-tcp subsystem as two nvme-tcp devices of ONE
-# kfunc-shim controller (--ctrl), sharing its one tag set: the module's
-# GET_CTRL_INFO shows both devices and both request queues on the set, each
+# kfunc-shim controller (`ublk-bpf ctrl add`, --ctrl), sharing its one tag
+# set: `ctrl list --json` (the module's GET_CTRL_INFO) shows both devices
+# and both request queues on the set, and `ctrl del` is refused while they
+# hold it; each
 # device's hw queues have the controller's depth; a device of another depth
 # or an unknown controller is refused. fio verify on both devices at once;
 # mkfs + mount. The target's port removed and restored under fio verify:
@@ -15,8 +17,6 @@ _need_shim
 
 . "$(dirname "$0")/nvmet_target.sh"
 NQN=nqn.2026-12.org.ublk-bpf:test-nvmet-02
-CTL=$UBLK_REPO/.output/tests/shim/shim_ctrl
-[ -x "$CTL" ] || _fail "$CTL not built (make unit)"
 
 img1=$UBLK_TMP/ns1.img
 img2=$UBLK_TMP/ns2.img
@@ -27,12 +27,14 @@ _nvmet_ns 1 "$img1"
 _nvmet_ns 2 "$img2"
 _nvmet_port_up
 
-ctrl=$("$CTL" create 2 32 | sed -n 's/^ctrl=//p')
-[ -n "$ctrl" ] || _fail "cannot create a controller of 2 x 32 tags"
+ctrl=$("$UBLK_PROG" ctrl add -q 2 -d 32)
+[[ "$ctrl" =~ ^[0-9]+$ ]] || _fail "ctrl add: cannot create a controller of 2 x 32 tags: '$ctrl'"
 _ctrl_removed=
-_ctrl_gone() { [ -n "$_ctrl_removed" ] || "$CTL" remove "$ctrl" >/dev/null 2>&1; }
+_ctrl_gone() { [ -n "$_ctrl_removed" ] || "$UBLK_PROG" ctrl del -n "$ctrl" >/dev/null 2>&1; }
 trap '_cleanup_test; _ctrl_gone; _nvmet_teardown' EXIT
-_ctrl_field() { "$CTL" info "$ctrl" | sed -n "s/^$1=//p"; }
+_ctrl_json() { "$UBLK_PROG" ctrl list --json | jq -c ".controllers[] | select(.id == $ctrl)"; }
+_ctrl_field() { _ctrl_json | jq -r ".$1"; }
+_refused "controller $ctrl exists" ctrl add --id "$ctrl" -q 2 -d 32
 
 nvt=(-t nvme-tcp --traddr 127.0.0.1 --subnqn "$NQN")
 _refused "controller $ctrl has another queue count or depth than -q 2 -d 16" \
@@ -43,10 +45,16 @@ _new_dev "${nvt[@]}" --nsid 1 -q 2 -d 32 --ctrl "$ctrl" --recovery
 id1=$UBLK_DEV_ID
 _new_dev "${nvt[@]}" --nsid 2 -q 2 -d 32 --ctrl "$ctrl" --recovery
 id2=$UBLK_DEV_ID
-info=$("$CTL" info "$ctrl" | tr '\n' ' ')
-_log "controller $ctrl: $info"
-[ "$(_ctrl_field nr_devs)" = 2 ] && [ "$(_ctrl_field nr_queues)" = 2 ] &&
-	[ "$(_ctrl_field shared)" = 1 ] || _fail "controller $ctrl does not hold both devices: $info"
+info=$(_ctrl_json)
+_log "controller $ctrl: $info; all tag sets: $("$UBLK_PROG" ctrl list --json | jq .tagset_bytes_total) bytes"
+[ "$(_ctrl_field devices)" = 2 ] && [ "$(_ctrl_field started)" = 2 ] &&
+	[ "$(_ctrl_field shared)" = true ] || _fail "controller $ctrl does not hold both devices: $info"
+# The devices' own sets were freed when they joined: the module's tag sets
+# are the controller's one alone.
+[ "$("$UBLK_PROG" ctrl list --json | jq .tagset_bytes_total)" = "$(_ctrl_field tagset_bytes)" ] &&
+	[ "$(_ctrl_field tagset_bytes)" -gt $((2 * 32 * 256)) ] ||
+	_fail "the module's tag sets are not the controller's one: $("$UBLK_PROG" ctrl list --json)"
+_refused "controller $ctrl has devices \\(-EBUSY\\)" ctrl del -n "$ctrl"
 for id in $id1 $id2; do
 	[ "$(cat /sys/block/ublkb$id/mq/0/nr_tags)" = 32 ] || _fail "ublkb$id: hw queue 0 has not the controller's 32 tags"
 done
@@ -89,8 +97,8 @@ cmp -s "$UBLK_TMP/pattern" <(dd if="$img1" bs=1M skip=3 count=1 status=none) ||
 
 _del_dev "$id2"
 _del_dev "$id1"
-r=$("$CTL" remove "$ctrl" | sed -n 's/^remove=//p')
-[ "$r" = 0 ] || _fail "the controller cannot go once its devices are deleted: $r"
+"$UBLK_PROG" ctrl del -n "$ctrl" || _fail "the controller cannot go once its devices are deleted"
+[ -z "$(_ctrl_json)" ] || _fail "ctrl list still shows controller $ctrl after ctrl del"
 _ctrl_removed=1
 _nothing_left "nvmet_02"
 _check_dmesg
