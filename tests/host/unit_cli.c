@@ -273,6 +273,32 @@ UNIT_TEST(del_and_list)
 	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "-n", "1"), -EINVAL);
 }
 
+/* ctrl ACTION: each action's own options, the ones it needs, nothing else. */
+UNIT_TEST(ctrl_actions)
+{
+	struct ublk_ctrl_opts c;
+
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "-q", "2", "-d", "32"), 0);
+	ASSERT_TRUE(c.action == UBLK_CTRL_ADD && c.nr_queues == 2 && c.depth == 32 && c.id == -1);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "--id", "7", "--queues", "4",
+			"--depth", "128"), 0);
+	ASSERT_TRUE(c.id == 7 && c.nr_queues == 4 && c.depth == 128);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "-d", "32"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "-q", "2", "-d", "32", "--json"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "--i", "1", "-q", "2", "-d", "32"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "del", "-n", "3"), 0);
+	ASSERT_TRUE(c.action == UBLK_CTRL_DEL && c.id == 3);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "del"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "del", "-n", "1", "-q", "2"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "list"), 0);
+	ASSERT_TRUE(c.action == UBLK_CTRL_LIST && !c.json);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "list", "--json"), 0);
+	ASSERT_TRUE(c.json);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "list", "x"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "remove", "-n", "1"), -EINVAL);
+}
+
 /* Long options are matched whole: a prefix, even an unambiguous one, is refused. */
 UNIT_TEST(exact_long_options)
 {
@@ -522,7 +548,7 @@ int main(void)
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(hex_numbers), UNIT_CASE(uint_range),
 		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_ctrl), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
-		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),
+		UNIT_CASE(del_and_list), UNIT_CASE(ctrl_actions), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),
 		UNIT_CASE(run_dir), UNIT_CASE(kublk_add), UNIT_CASE(kublk_target_options),
 		UNIT_CASE(kublk_recover),
 	};
