@@ -8,7 +8,8 @@
 # per IO (/proc/stat). Then the kernel memory of 64 null devices of
 # 4 x 128 tags with their own tag sets and with one shared controller
 # (--ctrl): the drop of MemFree (slab and page tables left out) less the daemons'
-# RSS (the module keeps no count of its own). A benchmark, not a test.
+# RSS; it moves by megabytes run to run: tests/bench/tagset_mem.sh counts the
+# tag sets' bytes through the module instead. A benchmark, not a test.
 #   tests/bench/nvme_vs.sh          boots the VM (TCG), prints a table, keeps
 #                                   it in .output/bench/nvme_vs.md
 #   NVME_BENCH_RUNTIME=5            seconds per job
@@ -24,7 +25,6 @@ fi
 
 out=$2
 prog=$PWD/.output/bin/ublk-bpf
-ctl=$PWD/.output/tests/shim/shim_ctrl
 runtime=${NVME_BENCH_RUNTIME:-5}
 tmp=$(mktemp -d /tmp/nvme-bench.XXXXXX)
 nqn=nqn.2026-12.org.ublk-bpf:bench
@@ -102,10 +102,10 @@ mem_of() {
 	echo $((m0 - m1 - rss))
 }
 ndevs=64
-c=$("$ctl" create 4 128 | sed -n 's/^ctrl=//p')
+c=$("$prog" ctrl add -q 4 -d 128)
 own="$(mem_of) $(mem_of)"
 shared="$(mem_of --ctrl "$c") $(mem_of --ctrl "$c")"
-"$ctl" remove "$c" >/dev/null
+"$prog" ctrl del -n "$c"
 
 rm -f "$cfs/ports/1/subsystems/$nqn"; rmdir "$cfs/ports/1"
 rmdir "$cfs/subsystems/$nqn/namespaces/1" "$cfs/subsystems/$nqn"
