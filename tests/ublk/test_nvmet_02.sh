@@ -93,7 +93,7 @@ dd if="$UBLK_TMP/pattern" of=/dev/ublkb$id1 bs=1M seek=3 oflag=direct conv=fsync
 	_fail "dd after recover failed"
 cmp -s "$UBLK_TMP/pattern" <(dd if="$img1" bs=1M skip=3 count=1 status=none) ||
 	_fail "namespace 1's file does not hold what was written after recover"
-[ "$(_ctrl_field nr_devs)" = 2 ] || _fail "after recover the controller has $(_ctrl_field nr_devs) devices"
+[ "$(_ctrl_field devices)" = 2 ] || _fail "after recover the controller has $(_ctrl_field devices) devices"
 
 _del_dev "$id2"
 _del_dev "$id1"
