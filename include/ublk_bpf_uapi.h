@@ -146,7 +146,9 @@
  * CAP_SYS_ADMIN; .dev_id is ignored except by JOIN_CTRL.
  *
  * UBLK_U_CMD_BPF_CREATE_CTRL: .data[0] = nr_hw_queues | queue_depth << 16,
- *	.addr and .len 0. Returns the new controller's id (>= 0).
+ *	.addr and .len 0. Returns the new controller's id (>= 0), the lowest
+ *	free one, or with UBLK_BPF_CTRL_CREATE_ID | (u64)id << 32 or'ed into
+ *	.data[0] that id (-EEXIST when taken; a module before it: -EINVAL).
  * UBLK_U_CMD_BPF_REMOVE_CTRL: .data[0] = id. -EBUSY while a device holds it
  *	(from JOIN_CTRL until the device is deleted and its char device
  *	closed), -ENOENT for an unknown id.
@@ -155,8 +157,13 @@
  *	-EBUSY); .data[0] = id. The device's own tag set is freed and its
  *	queue takes its tags from the controller's set. Once per device.
  * UBLK_U_CMD_BPF_GET_CTRL_INFO: .data[0] = id, .addr/.len a struct
- *	ublk_bpf_ctrl_info (a shorter buffer gets a truncated copy).
+ *	ublk_bpf_ctrl_info (a shorter buffer gets a truncated copy). With
+ *	UBLK_BPF_CTRL_INFO_NEXT or'ed into .data[0]: the first controller whose
+ *	id is >= id (-ENOENT past the last), which walks them all; a module
+ *	before it answers -EINVAL.
  */
+#define UBLK_BPF_CTRL_INFO_NEXT		(1ULL << 32)
+#define UBLK_BPF_CTRL_CREATE_ID		(1ULL << 63)
 #define UBLK_BPF_CMD_CREATE_CTRL	0xb4
 #define UBLK_BPF_CMD_REMOVE_CTRL	0xb5
 #define UBLK_BPF_CMD_JOIN_CTRL		0xb6
@@ -192,6 +199,10 @@
  * @queue_depth: of the tag set, for all its devices together
  * @nr_devs: devices that joined and are not released yet
  * @nr_queues: request queues (started devices) blk-mq has on the set
+ * @reserved: 0
+ * @tagset_bytes: memory of the set's tags and static requests (the module's
+ *	count, kfunc-shim/ublk_bpf_tagctrl.c); added without an ABI version
+ *	change: an older module leaves it as the caller set it
  */
 struct ublk_bpf_ctrl_info {
 	__u32	id;
@@ -201,6 +212,7 @@ struct ublk_bpf_ctrl_info {
 	__u32	nr_devs;
 	__u32	nr_queues;
 	__u32	reserved;
+	__u64	tagset_bytes;
 };
 
 /* At most this many backing files per device. */

@@ -78,4 +78,13 @@ struct blk_mq_tag_set *ublk_bpf_ctrlr_get(u64 id, u16 nr_hw_queues, u16 depth);
 void ublk_bpf_ctrlr_put(struct blk_mq_tag_set *set);
 void ublk_bpf_ctrlr_exit(void);
 
+/*
+ * Every tag set of the module, a device's own or a controller's, is made and
+ * freed through these, so that /sys/module/ublk_drv/parameters/tagset_bytes
+ * is the bytes of all of them (ublk_bpf_tagset_bytes()).
+ */
+int ublk_bpf_tagset_alloc(struct blk_mq_tag_set *set);
+void ublk_bpf_tagset_free(struct blk_mq_tag_set *set);
+u64 ublk_bpf_tagset_bytes(const struct blk_mq_tag_set *set);
+
 #endif /* UBLK_BPF_H */

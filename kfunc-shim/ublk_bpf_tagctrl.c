@@ -10,6 +10,11 @@
  * device that joined holds a reference (nr_devs) until its char device is
  * released, which is after its request_queue left the set.
  *
+ * The bytes of every tag set of the module (a device's own or a
+ * controller's) are summed in ublk_tagset_total, read-only in
+ * /sys/module/ublk_drv/parameters/tagset_bytes, for the memory figure of
+ * docs/benchmarks.md: what sharing a set saves, counted, not sampled.
+ *
  * Lock order: a device's mutex, then ublk_ctrlr_mutex. blk-mq's
  * set->tag_list_lock is only taken by blk-mq and, for GET_CTRL_INFO,
  * inside ublk_ctrlr_mutex.
@@ -21,6 +26,8 @@
 #include <linux/err.h>
 #include <linux/idr.h>
 #include <linux/list.h>
+#include <linux/moduleparam.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -39,9 +46,87 @@ struct ublk_ctrlr {
 static DEFINE_MUTEX(ublk_ctrlr_mutex);
 static DEFINE_IDR(ublk_ctrlr_idr);	/* id -> struct ublk_ctrlr */
 
+/* bytes of all tag sets now allocated; atomic, no lock */
+static atomic64_t ublk_tagset_total = ATOMIC64_INIT(0);
+
+static int ublk_tagset_total_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&ublk_tagset_total));
+}
+
+static const struct kernel_param_ops ublk_tagset_total_ops = {
+	.get = ublk_tagset_total_get,
+};
+
+module_param_cb(tagset_bytes, &ublk_tagset_total_ops, NULL, 0444);
+MODULE_PARM_DESC(tagset_bytes,
+		 "bytes of the tags and static requests of all tag sets (devices' own and controllers')");
+
+/* The sbitmap of @sbq: its words and each CPU's allocation hint. */
+static u64 ublk_sbq_bytes(const struct sbitmap_queue *sbq)
+{
+	return (u64)sbq->sb.map_nr * sizeof(struct sbitmap_word) +
+		num_possible_cpus() * sizeof(unsigned int);
+}
+
+/**
+ * ublk_bpf_tagset_bytes - memory blk-mq allocated for a tag set
+ * @set: an allocated set
+ *
+ * The request pages are walked (blk-mq keeps each one's order in its
+ * private field); the rest follows from the geometry: per tags struct its
+ * two request pointer arrays and two sbitmaps, and the set's per-hw-queue
+ * and per-CPU maps. A request_queue's own hctxs are not the set's and are
+ * not counted: sharing a set does not share them.
+ *
+ * Return: the bytes, 0 for a set without tags.
+ */
+u64 ublk_bpf_tagset_bytes(const struct blk_mq_tag_set *set)
+{
+	bool shared = set->flags & BLK_MQ_F_TAG_HCTX_SHARED;
+	unsigned int i, nr = shared ? 1 : set->nr_hw_queues;
+	const struct blk_mq_tags *tags;
+	struct page *page;
+	u64 bytes = 0;
+
+	if (!set->tags)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		tags = shared ? set->shared_tags : set->tags[i];
+		if (!tags)
+			continue;
+		list_for_each_entry(page, &tags->page_list, lru)
+			bytes += PAGE_SIZE << page_private(page);
+		bytes += sizeof(*tags) +
+			2ULL * tags->nr_tags * sizeof(struct request *) +
+			ublk_sbq_bytes(&tags->bitmap_tags) +
+			ublk_sbq_bytes(&tags->breserved_tags);
+	}
+	bytes += (u64)set->nr_hw_queues * sizeof(*set->tags) +
+		(u64)set->nr_maps * nr_cpu_ids * sizeof(unsigned int);
+	return bytes;
+}
+
+/* blk_mq_alloc_tag_set(), counted in tagset_bytes */
+int ublk_bpf_tagset_alloc(struct blk_mq_tag_set *set)
+{
+	int ret = blk_mq_alloc_tag_set(set);
+
+	if (!ret)
+		atomic64_add(ublk_bpf_tagset_bytes(set), &ublk_tagset_total);
+	return ret;
+}
+
+/* blk_mq_free_tag_set(), uncounted */
+void ublk_bpf_tagset_free(struct blk_mq_tag_set *set)
+{
+	atomic64_sub(ublk_bpf_tagset_bytes(set), &ublk_tagset_total);
+	blk_mq_free_tag_set(set);
+}
+
 static void ublk_ctrlr_free(struct ublk_ctrlr *c)
 {
-	blk_mq_free_tag_set(&c->set);
+	ublk_bpf_tagset_free(&c->set);
 	kfree(c);
 }
 
@@ -50,9 +135,19 @@ static int ublk_ctrlr_create(u64 data, const struct blk_mq_ops *ops,
 {
 	unsigned int nr_hw_queues = data & 0xffff;
 	unsigned int depth = (data >> 16) & 0xffff;
+	/* ids from @start to @end - 1: any free one, or the one asked for */
+	int start = 0, end = UBLK_CTRLR_MAX_ID;
 	struct ublk_ctrlr *c;
 	int ret;
 
+	if (data & UBLK_BPF_CTRL_CREATE_ID) {
+		data &= ~UBLK_BPF_CTRL_CREATE_ID;
+		start = data >> 32;
+		if (start >= UBLK_CTRLR_MAX_ID)
+			return -EINVAL;
+		end = start + 1;
+		data &= U32_MAX;
+	}
 	if ((data >> 32) || !nr_hw_queues || nr_hw_queues > UBLK_MAX_NR_QUEUES ||
 	    !depth || depth > UBLK_MAX_QUEUE_DEPTH)
 		return -EINVAL;
@@ -67,15 +162,17 @@ static int ublk_ctrlr_create(u64 data, const struct blk_mq_ops *ops,
 	/* BPF devices may sleep in ->queue_rq(); others do not mind */
 	c->set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
 	c->set.driver_data = c;	/* never read: a queue's own ub is queuedata */
-	ret = blk_mq_alloc_tag_set(&c->set);
+	ret = ublk_bpf_tagset_alloc(&c->set);
 	if (ret) {
 		kfree(c);
 		return ret;
 	}
 	mutex_lock(&ublk_ctrlr_mutex);
-	ret = idr_alloc(&ublk_ctrlr_idr, c, 0, UBLK_CTRLR_MAX_ID, GFP_KERNEL);
+	ret = idr_alloc(&ublk_ctrlr_idr, c, start, end, GFP_KERNEL);
 	if (ret >= 0)
 		c->id = ret;
+	else if (ret == -ENOSPC && end == start + 1)
+		ret = -EEXIST;
 	mutex_unlock(&ublk_ctrlr_mutex);
 	if (ret < 0)
 		ublk_ctrlr_free(c);
@@ -103,18 +200,28 @@ static int ublk_ctrlr_remove(u64 id)
 	return ret;
 }
 
-static int ublk_ctrlr_info(u64 id, u64 addr, u16 len)
+/*
+ * @data: the id; with UBLK_BPF_CTRL_INFO_NEXT, the first controller whose id
+ * is at least that one (how `ublk-bpf ctrl list` walks them all).
+ */
+static int ublk_ctrlr_info(u64 data, u64 addr, u16 len)
 {
-	struct ublk_bpf_ctrl_info ci = { .id = id };
+	bool next = data & UBLK_BPF_CTRL_INFO_NEXT;
+	int id = data & ~(u64)UBLK_BPF_CTRL_INFO_NEXT;
+	struct ublk_bpf_ctrl_info ci = { };
 	struct request_queue *q;
 	struct ublk_ctrlr *c;
 	int ret = 0;
 
-	if (id >= UBLK_CTRLR_MAX_ID || !addr || !len)
+	if ((data & ~(u64)UBLK_BPF_CTRL_INFO_NEXT) >= UBLK_CTRLR_MAX_ID ||
+	    !addr || !len)
 		return -EINVAL;
 	mutex_lock(&ublk_ctrlr_mutex);
-	c = idr_find(&ublk_ctrlr_idr, id);
+	c = next ? idr_get_next(&ublk_ctrlr_idr, &id) :
+		idr_find(&ublk_ctrlr_idr, id);
 	if (c) {
+		ci.id = c->id;
+		ci.tagset_bytes = ublk_bpf_tagset_bytes(&c->set);
 		ci.nr_hw_queues = c->set.nr_hw_queues;
 		ci.queue_depth = c->set.queue_depth;
 		ci.nr_devs = c->nr_devs;

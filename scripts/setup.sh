@@ -40,10 +40,11 @@ BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
 # make deb: the package build.
 DEB_PACKAGES=(dpkg-dev debhelper dh-dkms)
 # The VM rig and the tests and benchmarks inside it; the rbd tests' one-node
-# Ceph cluster (tests/ublk/ceph_cluster.sh) and rbd-nbd for the rbd bench.
+# Ceph cluster (tests/ublk/ceph_cluster.sh) and rbd-nbd for the rbd bench;
+# nvme-cli for the kernel's nvme-tcp host in the nvme-tcp bench.
 RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs xfsprogs btrfs-progs kmod cpio zstd
 	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf
-	      ceph-mon ceph-osd ceph-mgr ceph-common rbd-nbd)
+	      ceph-mon ceph-osd ceph-mgr ceph-common rbd-nbd nvme-cli)
 DRY_RUN=0
 
 say() { echo "setup: $*" >&2; }

@@ -35,6 +35,7 @@ enum ublk_long_opt {
 	OPT_RUN_DIR,
 	OPT_SCHEDULER,
 	OPT_COUNT,
+	OPT_CTRL,
 	OPT_BUFFERED,
 	OPT_SIZE,
 	OPT_FILE_LONG,
@@ -43,6 +44,7 @@ enum ublk_long_opt {
 	OPT_CONFIG_DIR,
 	OPT_SHOW,
 	OPT_SAFE,
+	OPT_ID,
 };
 
 /* After getopt_long returned ':' or '?' (opterr is off: we say it once). */
@@ -158,6 +160,7 @@ static const struct option *ublk_dev_longopts(void)
 		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 		{ "scheduler", required_argument, NULL, OPT_SCHEDULER },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "ctrl", required_argument, NULL, OPT_CTRL },
 		{ "show", no_argument, NULL, OPT_SHOW },
 	};
 	static struct option all[UBLK_MAX_LONGOPTS];
@@ -215,6 +218,7 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 	o->queue_depth = UBLK_DEFAULT_DEPTH;
 	o->scheduler = UBLK_SCHED_DEFAULT;
 	o->count = 1;
+	o->ctrl_id = -1;
 	o->argc = argc;
 	o->argv = argv;
 	ublk_getopt_reset();
@@ -267,6 +271,12 @@ static int ublk_parse_dev(int argc, char **argv, struct ublk_dev_opts *o, bool i
 		case OPT_COUNT:
 			if (ublk_parse_uint(optarg, "--count", 1, UBLK_MAX_COUNT, &o->count))
 				return -EINVAL;
+			break;
+		case OPT_CTRL:
+			if (ublk_parse_uint(optarg, "--ctrl (a controller id)", 0,
+					    UBLK_MAX_CTRL_ID, &v))
+				return -EINVAL;
+			o->ctrl_id = (int)v;
 			break;
 		case 'q':
 			if (ublk_parse_uint(optarg, "queue count (-q)", 1, UBLK_MAX_QUEUES,
@@ -525,6 +535,102 @@ const struct option *ublk_sel_verb_longopts(const char *verb)
 			       !strcmp(verb, "stats") ? SEL_STATS : SEL_NONE;
 
 	return ublk_sel_longopts(allowed, buf);
+}
+
+static const struct option ublk_ctrl_opts_all[] = {
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "queues", required_argument, NULL, 'q' },
+	{ "depth", required_argument, NULL, 'd' },
+	{ "number", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct option *ublk_ctrl_longopts(void)
+{
+	return ublk_ctrl_opts_all;
+}
+
+/*
+ * ctrl ACTION [OPTIONS]: each action takes its own options only (add: --id,
+ * -q, -d; del: -n; list: --json), so a stray one is said, not ignored.
+ */
+int ublk_parse_ctrl(int argc, char **argv, struct ublk_ctrl_opts *o)
+{
+	static const char *const names[] = { "ctrl add", "ctrl del", "ctrl list" };
+	static const char *const shorts[] = { ":q:d:", ":n:", ":" };
+	struct option buf[sizeof(ublk_ctrl_opts_all) / sizeof(ublk_ctrl_opts_all[0])];
+	const char *act = argc > 1 ? argv[1] : "";
+	unsigned int i, n = 0, v;
+	const char *verb;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->id = -1;
+	if (!strcmp(act, "add"))
+		o->action = UBLK_CTRL_ADD;
+	else if (!strcmp(act, "del"))
+		o->action = UBLK_CTRL_DEL;
+	else if (!strcmp(act, "list"))
+		o->action = UBLK_CTRL_LIST;
+	else {
+		ublk_err("ctrl: %s%s%s: give add, del or list", *act ? "unknown action '" : "no action",
+			 act, *act ? "'" : "");
+		return -EINVAL;
+	}
+	verb = names[o->action];
+	/* this action's long options only */
+	for (i = 0; ublk_ctrl_opts_all[i].name; i++) {
+		int val = ublk_ctrl_opts_all[i].val;
+
+		if ((o->action == UBLK_CTRL_ADD && (val == OPT_ID || val == 'q' || val == 'd')) ||
+		    (o->action == UBLK_CTRL_DEL && val == 'n') ||
+		    (o->action == UBLK_CTRL_LIST && val == OPT_JSON))
+			buf[n++] = ublk_ctrl_opts_all[i];
+	}
+	memset(&buf[n], 0, sizeof(buf[n]));
+	argc--;
+	argv++;
+	ublk_getopt_reset();
+	if (ublk_exact_longopts(argc, argv, shorts[o->action], buf, verb))
+		return -EINVAL;
+	while ((c = getopt_long(argc, argv, shorts[o->action], buf, NULL)) != -1) {
+		switch (c) {
+		case OPT_ID:
+		case 'n':
+			if (ublk_parse_uint(optarg, c == 'n' ? "controller id (-n)" : "controller id (--id)",
+					    0, UBLK_MAX_CTRL_ID, &v))
+				return -EINVAL;
+			o->id = (int)v;
+			break;
+		case 'q':
+			if (ublk_parse_uint(optarg, "queue count (-q)", 1, UBLK_MAX_QUEUES,
+					    &o->nr_queues))
+				return -EINVAL;
+			break;
+		case 'd':
+			if (ublk_parse_uint(optarg, "queue depth (-d)", 1, UBLK_MAX_DEPTH,
+					    &o->depth))
+				return -EINVAL;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		default:
+			return ublk_bad_option(verb, c, argv);
+		}
+	}
+	if (ublk_no_extra_args(argc, argv, verb))
+		return -EINVAL;
+	if (o->action == UBLK_CTRL_ADD && (!o->nr_queues || !o->depth)) {
+		ublk_err("ctrl add: give the controller's -q QUEUES and -d DEPTH (its devices must use the same)");
+		return -EINVAL;
+	}
+	if (o->action == UBLK_CTRL_DEL && o->id < 0) {
+		ublk_err("ctrl del: which controller? (-n ID)");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Does @argv name a target (-t T, -tT, --type T, --type=T)? */

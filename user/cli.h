@@ -23,6 +23,16 @@ struct ublk_sel_opts {
 	bool safe;		/* del --safe: leave a device that is in use */
 };
 
+/* Options of ctrl: ctrl add [--id N] -q Q -d D | del -n ID | list [--json]. */
+enum ublk_ctrl_action { UBLK_CTRL_ADD, UBLK_CTRL_DEL, UBLK_CTRL_LIST };
+struct ublk_ctrl_opts {
+	enum ublk_ctrl_action action;
+	int id;			/* add --id, del -n; -1: none given */
+	unsigned int nr_queues;	/* add -q */
+	unsigned int depth;	/* add -d */
+	bool json;		/* list --json */
+};
+
 /* Options of serve. */
 struct ublk_serve_opts {
 	const char *name;	/* NAME of NAME.conf */
@@ -61,6 +71,9 @@ struct ublk_recover_opts {
 
 /* A verb with no options but --run-dir (features); @argv[0] is its name. */
 int ublk_parse_none(int argc, char **argv, struct ublk_sel_opts *o);
+
+int ublk_parse_ctrl(int argc, char **argv, struct ublk_ctrl_opts *o);
+const struct option *ublk_ctrl_longopts(void);
 
 int ublk_parse_serve(int argc, char **argv, struct ublk_serve_opts *o);
 const struct option *ublk_serve_longopts(void);

@@ -26,7 +26,7 @@ static int add_run(void *opts)
 const struct ublk_verb ublk_verb_add = {
 	.name = "add",
 	.synopsis = "add -t TARGET [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
-		    "    [--buffered] [--recovery | --reissue | --fail-io] [--scheduler NAME] [--count N] [--show]\n"
+		    "    [--buffered] [--recovery | --reissue | --fail-io] [--scheduler NAME] [--count N] [--ctrl ID] [--show]\n"
 		    "    [TARGET OPTIONS] [FILE]...",
 	.help = "Creates /dev/ublkbID served in the background on the io_uring path and\n"
 		"prints 'dev id ID'.\n"
@@ -45,6 +45,8 @@ const struct ublk_verb ublk_verb_add = {
 		"  --scheduler NAME    the disk's IO scheduler (default none)\n"
 		"  --count N           N such devices, ids from -n ID on, served by one\n"
 		"                      daemon: all are made, or none\n"
+		"  --ctrl ID           the devices join the kfunc-shim's controller ID and\n"
+		"                      share its one tag set (same -q and -d as it)\n"
 		"  --show              print the device node (/dev/ublkbID), not 'dev id ID'\n"
 		"kublk's options: -g, --need-get-data (writes fetch their data with\n"
 		"UBLK_F_NEED_GET_DATA), -r 0|1 (--recovery), -i 0|1\n"

@@ -213,7 +213,7 @@ const struct ublk_verb ublk_verb_load = {
 	.name = "load",
 	.synopsis = "load OBJ.bpf.o [-n ID] [-q QUEUES] [-d DEPTH] [--file F]... [--size SIZE]\n"
 		    "    [--buffered] [--recovery | --reissue | --fail-io | --no-recovery]\n"
-		    "    [--scheduler NAME] [--count N] [TARGET OPTIONS] [--set NAME=VALUE]...\n"
+		    "    [--scheduler NAME] [--count N] [--ctrl ID] [TARGET OPTIONS] [--set NAME=VALUE]...\n"
 		    "    [--no-bpf | --require-bpf] [FILE]...\n"
 		    "load OBJ.bpf.o --help-params",
 	.help = "Creates the device as add does, served in the kernel by the BPF target\n"

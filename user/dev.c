@@ -357,6 +357,41 @@ static int ublk_daemon_add_devs(struct ublk_daemon *d)
 	return ret;
 }
 
+/*
+ * --ctrl ID: every device joins the kfunc-shim's controller ID before its
+ * first START_DEV, and takes its tags from the controller's one set
+ * (kfunc-shim/README.md, "Controllers"). The device keeps it for life, so a
+ * recover does not join again.
+ */
+static int ublk_daemon_join_ctrl(struct ublk_daemon *d)
+{
+	int ret, id = d->opts->ctrl_id;
+	unsigned int i;
+
+	if (id < 0 || d->opts->recovering)
+		return 0;
+	if (!ublk_ctrl_has_feature(&d->ctrl, UBLK_F_BPF_CTRL)) {
+		ublk_err("--ctrl: the ublk driver has no controllers (UBLK_F_BPF_CTRL): load the kfunc-shim");
+		return -EOPNOTSUPP;
+	}
+	ret = ublk_daemon_batch(d, UBLK_U_CMD_BPF_JOIN_CTRL, 0, 0, (__u64)id);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < d->nr_devs; i++) {
+		ret = d->reqs[i].res;
+		if (ret == -ENOENT) {
+			ublk_err("--ctrl: the kfunc-shim has no controller %d", id);
+			return ret;
+		}
+		if (ret == -EINVAL) {
+			ublk_err("--ctrl: controller %d has another queue count or depth than -q %u -d %u",
+				 id, d->opts->nr_queues, d->opts->queue_depth);
+			return ret;
+		}
+	}
+	return ublk_daemon_batch_result(d, "UBLK_U_CMD_BPF_JOIN_CTRL");
+}
+
 /* Every device's char device and queue threads, FETCH_REQs parked. */
 static int ublk_daemon_start_queues(struct ublk_daemon *d)
 {
@@ -664,6 +699,9 @@ static int ublk_daemon_make_devs(struct ublk_daemon *d)
 		if (ret < 0)
 			return ret;
 	}
+	ret = ublk_daemon_join_ctrl(d);
+	if (ret < 0)
+		return ret;
 	ret = ublk_daemon_start_queues(d);
 	if (ret < 0)
 		return ret;

@@ -111,6 +111,11 @@ static int complete(int argc, char **argv)
 			printf("%s\n", ublk_targets[i]->name);
 		return EXIT_DONE;
 	}
+	if (argc == 2 && v->actions && cur[0] != '-') {
+		for (i = 0; v->actions[i]; i++)
+			printf("%s\n", v->actions[i]);
+		return EXIT_DONE;
+	}
 	if (cur[0] == '-') {
 		for (o = v->options(); o->name; o++)
 			printf("--%s\n", o->name);

@@ -29,6 +29,7 @@
 #define UBLK_MAX_TGT_ARGS	16
 #define UBLK_MAX_SETS		64
 #define UBLK_MAX_COUNT		1024
+#define UBLK_MAX_CTRL_ID	((1u << 20) - 1)	/* the kfunc-shim's ids */
 /*
  * The largest device: the most bytes a block device's loff_t (signed
  * 64-bit) addresses, in whole 4 KiB blocks. --size and an NBD export's
@@ -51,6 +52,7 @@ struct ublk_dev_opts {
 	const struct ublk_tgt_ops *tgt;	/* resolved by add/load */
 	int dev_id;			/* -1: the kernel picks one */
 	unsigned int count;		/* --count: devices made together, ids from dev_id on */
+	int ctrl_id;			/* --ctrl: the shim's controller they join; -1 none */
 	unsigned int nr_queues;
 	unsigned int queue_depth;
 	const char *files[UBLK_MAX_FILES];

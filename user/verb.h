@@ -19,6 +19,8 @@ struct ublk_verb {
 	const char *help;
 	/* It takes a target (add, load): its help lists them. */
 	bool takes_target;
+	/* Its first words (ctrl: add, del, list), for completion; NULL-ended, or NULL. */
+	const char *const *actions;
 	/* Its long options, for completion; ended by a { NULL } entry. */
 	const struct option *(*options)(void);
 	/* Bytes of the options struct parse() fills and run() reads. */

@@ -14,7 +14,7 @@
  * user/cmd_NAME.c defining ublk_verb_NAME add one.
  */
 #define UBLK_VERB_LIST(X) \
-	X(add) X(load) X(serve) X(recover) X(upgrade) X(resize) X(del) X(list) X(stats) X(features)
+	X(add) X(load) X(serve) X(recover) X(upgrade) X(resize) X(del) X(list) X(stats) X(ctrl) X(features)
 
 #define UBLK_VERB_DECLARE(name) extern const struct ublk_verb ublk_verb_##name;
 #define UBLK_VERB_ENTRY(name) &ublk_verb_##name,

@@ -49,6 +49,27 @@ expect_refused resize -n 1
 expect_refused resize --size 1M
 expect_refused resize -n 1 --size 1000
 expect_refused add -t null --fail-io --reissue
+# ctrl: an action, and each action's own options only.
+expect_refused ctrl
+expect_refused ctrl frob
+expect_refused ctrl add
+expect_refused ctrl add -q 2
+expect_refused ctrl add -q 0 -d 32
+expect_refused ctrl add -q 2 -d 1025
+expect_refused ctrl add --id x -q 2 -d 32
+expect_refused ctrl add --id 1048576 -q 2 -d 32
+expect_refused ctrl add -q 2 -d 32 -n 1
+expect_refused ctrl del
+expect_refused ctrl del -n -1
+expect_refused ctrl del -n 1 --json
+expect_refused ctrl list -n 1
+expect_refused ctrl list stray
+# nvme-tcp's own options: bad values refused while parsing, driver or not.
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn n --nsid 0
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn n --trsvcid 65536
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn n --kato 0
+expect_refused add -t nvme-tcp --traddr 127.0.0.1 --subnqn "$(printf 'n%.0s' $(seq 256))"
+expect_refused add -t null --subnqn n
 "$prog" help | grep -q '^usage: ublk-bpf' || { echo "# FAIL: help"; failed=1; }
 # The verb table drives help, each verb's --help and completion: every verb
 # the completion offers has its own help, exit 0, on stdout.
@@ -92,6 +113,8 @@ expect_refused_like() {	# PATTERN ARGS...: expect_refused, with that message
 	echo "$err" | grep -qE -- "$pattern" || { echo "# FAIL: ublk-bpf $*: '$err' !~ /$pattern/"; failed=1; }
 }
 expect_refused_like "no such variable" load "$params" --set nosuch=1
+expect_refused_like "--ctrl \\(a controller id\\)" add -t null --ctrl 1048576
+expect_refused_like "--ctrl \\(a controller id\\)" add -t null --ctrl x
 expect_refused_like "wants NAME=VALUE" load "$params" --set p_u32
 expect_refused_like "out of range for s8" load "$params" --set p_s8=-129
 expect_refused_like "out of range for u8" load "$params" --set p_u8=256
@@ -154,7 +177,7 @@ echo "$help" | grep -qE 'p_counter|p_plain_const|p_map' && { echo "# FAIL: --hel
 # Without the driver every verb that needs it says so; on a host that has
 # the driver loaded this part does not apply.
 if [ ! -e /dev/ublk-control ]; then
-	for verb in "add -t null" "del -n 0" "list" "features"; do
+	for verb in "add -t null" "del -n 0" "list" "features" "ctrl list"; do
 		# shellcheck disable=SC2086
 		expect_refused $verb
 	done

@@ -101,6 +101,20 @@ UNIT_TEST(add_defaults)
 	ASSERT_EQ(o.size, 0);
 	ASSERT_TRUE(!o.buffered);
 	ASSERT_EQ(o.count, 1);
+	ASSERT_EQ(o.ctrl_id, -1);
+}
+
+UNIT_TEST(add_ctrl)
+{
+	struct ublk_dev_opts o;
+
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "0"), 0);
+	ASSERT_EQ(o.ctrl_id, 0);
+	ASSERT_EQ(PARSE(ublk_parse_load, &o, "load", "x.bpf.o", "--ctrl=1048575"), 0);
+	ASSERT_EQ(o.ctrl_id, 1048575);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "1048576"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "-1"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_add, &o, "add", "-t", "null", "--ctrl", "x"), -EINVAL);
 }
 
 UNIT_TEST(add_count)
@@ -257,6 +271,32 @@ UNIT_TEST(del_and_list)
 	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "x"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "--x"), -EINVAL);
 	ASSERT_EQ(PARSE(ublk_parse_none, &o, "features", "-n", "1"), -EINVAL);
+}
+
+/* ctrl ACTION: each action's own options, the ones it needs, nothing else. */
+UNIT_TEST(ctrl_actions)
+{
+	struct ublk_ctrl_opts c;
+
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "-q", "2", "-d", "32"), 0);
+	ASSERT_TRUE(c.action == UBLK_CTRL_ADD && c.nr_queues == 2 && c.depth == 32 && c.id == -1);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "--id", "7", "--queues", "4",
+			"--depth", "128"), 0);
+	ASSERT_TRUE(c.id == 7 && c.nr_queues == 4 && c.depth == 128);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "-d", "32"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "-q", "2", "-d", "32", "--json"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "add", "--i", "1", "-q", "2", "-d", "32"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "del", "-n", "3"), 0);
+	ASSERT_TRUE(c.action == UBLK_CTRL_DEL && c.id == 3);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "del"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "del", "-n", "1", "-q", "2"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "list"), 0);
+	ASSERT_TRUE(c.action == UBLK_CTRL_LIST && !c.json);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "list", "--json"), 0);
+	ASSERT_TRUE(c.json);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "list", "x"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl"), -EINVAL);
+	ASSERT_EQ(PARSE(ublk_parse_ctrl, &c, "ctrl", "remove", "-n", "1"), -EINVAL);
 }
 
 /* Long options are matched whole: a prefix, even an unambiguous one, is refused. */
@@ -506,9 +546,9 @@ int main(void)
 {
 	static const struct unit_case cases[] = {
 		UNIT_CASE(size_suffixes), UNIT_CASE(size_refused), UNIT_CASE(hex_numbers), UNIT_CASE(uint_range),
-		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
+		UNIT_CASE(add_defaults), UNIT_CASE(add_count), UNIT_CASE(add_ctrl), UNIT_CASE(add_everything), UNIT_CASE(add_refused),
 		UNIT_CASE(stripe_chunk), UNIT_CASE(fault_inject_delay), UNIT_CASE(scheduler),
-		UNIT_CASE(del_and_list), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),
+		UNIT_CASE(del_and_list), UNIT_CASE(ctrl_actions), UNIT_CASE(exact_long_options), UNIT_CASE(load_kublk_form), UNIT_CASE(devconf_words),
 		UNIT_CASE(run_dir), UNIT_CASE(kublk_add), UNIT_CASE(kublk_target_options),
 		UNIT_CASE(kublk_recover),
 	};

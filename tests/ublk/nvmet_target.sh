@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The kernel's own NVMe/TCP target (nvmet-tcp) for the nvme-tcp tests,
+# configured through configfs on 127.0.0.1:4420: one subsystem open to any
+# host, file-backed namespaces, one port. Sourced after test_common.sh.
+
+NVMET_CFS=/sys/kernel/config/nvmet
+NVMET_PORT=$NVMET_CFS/ports/1
+
+# _nvmet_setup NQN: the modules, lo and configfs up, subsystem NQN made
+# (skips the test when the kernel has no nvmet-tcp); undone at exit.
+_nvmet_setup() {
+	NVMET_NQN=$1
+	NVMET_SUB=$NVMET_CFS/subsystems/$1
+	modprobe nvmet 2>/dev/null && modprobe nvmet-tcp 2>/dev/null ||
+		_skip "the kernel has no nvmet or nvmet-tcp module"
+	ip link set lo up || _fail "cannot bring up the loopback interface"
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config ||
+		_skip "cannot mount configfs"
+	trap '_nvmet_teardown' EXIT
+	mkdir "$NVMET_SUB" && echo 1 >"$NVMET_SUB/attr_allow_any_host" ||
+		_fail "cannot create the nvmet subsystem"
+}
+
+# _nvmet_ns N FILE: namespace N backed by FILE (buffered: /tmp may not do O_DIRECT).
+_nvmet_ns() {
+	mkdir "$NVMET_SUB/namespaces/$1" &&
+	echo -n "$2" >"$NVMET_SUB/namespaces/$1/device_path" &&
+	echo 1 >"$NVMET_SUB/namespaces/$1/buffered_io" &&
+	echo 1 >"$NVMET_SUB/namespaces/$1/enable" || _fail "cannot add namespace $1"
+}
+
+# _nvmet_port_up: the TCP port on 127.0.0.1:4420, exporting the subsystem.
+_nvmet_port_up() {
+	mkdir "$NVMET_PORT" && echo tcp >"$NVMET_PORT/addr_trtype" &&
+	echo ipv4 >"$NVMET_PORT/addr_adrfam" && echo 127.0.0.1 >"$NVMET_PORT/addr_traddr" &&
+	echo 4420 >"$NVMET_PORT/addr_trsvcid" &&
+	ln -s "$NVMET_SUB" "$NVMET_PORT/subsystems/$NVMET_NQN" || _fail "cannot create the nvmet port"
+}
+
+# _nvmet_port_down: the port gone; the target drops its controllers on it.
+_nvmet_port_down() {
+	rm -f "$NVMET_PORT/subsystems/$NVMET_NQN" 2>/dev/null
+	rmdir "$NVMET_PORT" 2>/dev/null
+}
+
+# Undo the target's configuration however the test ends.
+_nvmet_teardown() {
+	local ns
+	[ -n "${NVMET_SUB:-}" ] || return 0
+	_nvmet_port_down
+	for ns in "$NVMET_SUB"/namespaces/*; do
+		[ -d "$ns" ] || continue
+		echo 0 >"$ns/enable" 2>/dev/null
+		rmdir "$ns" 2>/dev/null
+	done
+	rmdir "$NVMET_SUB" 2>/dev/null
+}

@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme-tcp: a device backed by one namespace of an NVMe/TCP subsystem; a
+ * user-space NVMe/TCP host of our own (nvme_tcp_pdu.c for the bytes,
+ * nvme_tcp_conn.c for the blocking set-up).
+ *
+ * init() does all of the set-up, so a bad address, subsystem NQN or
+ * namespace fails `add` in one line before any device exists: the admin
+ * queue (ICReq, Fabrics Connect with controller id 0xffff, CC.EN through
+ * Property Set when the controller is off, Identify Controller and
+ * Namespace for the size and block format), then one I/O queue per ublk
+ * queue, each its own TCP connection and Fabrics Connect to the controller
+ * id the admin queue got, SQSIZE = the queue depth (the tag is the
+ * command id). The admin queue stays open for the device's life (closing
+ * it ends the controller); with --kato a thread sends Keep Alive on it
+ * every half KATO.
+ *
+ * On a queue's ring, one sendmsg at a time carries every PDU queued since
+ * the last (CapsuleCmd headers, a write's data in the capsule when it fits
+ * the controller's IOCCSZ, H2CData PDUs answering R2Ts), and one recv at a
+ * time reads a 24-byte PDU header (every PDU a controller sends on an I/O
+ * queue has one), then a C2HData's data straight into the IO's buffer.
+ *
+ * A lost I/O connection is made again by its queue thread, blocking, for
+ * up to NVT_RECONNECT_S, once no operation of the old socket is in flight;
+ * the IOs it held are then sent again (reads, writes and flushes may be
+ * repeated), and the kernel holds new IOs meanwhile. The first queue to
+ * see a loss makes a fresh admin queue (controller) too: the target
+ * may have dropped the old one with its port; the others connect to it.
+ * Only when the time is up do the queue's IOs fail with -EIO, and every
+ * later one.
+ *
+ * Lock order: nd->admin_lock alone (admin_fd, cntlid, admin_gen; queue
+ * threads and the keep-alive thread); nothing is taken under it.
+ *
+ * Not done yet (see docs/usage.md): IO timeouts beyond TCP's own
+ * (keepalive, TCP_USER_TIMEOUT), discard and write zeroes, digests,
+ * several namespaces on one NVMe controller.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "nvme_tcp_conn.h"
+#include "params.h"
+#include "ublk.h"
+#include "values.h"
+
+#define NVT_ADMIN_SQSIZE	31	/* 32 entries, the fewest a controller offers */
+#define NVT_MAX_H2C		8	/* H2CData PDUs per R2T: bounds the IO size */
+#define NVT_MAX_IOV		1024
+#define NVT_MAX_KATO_S		3600
+#define NVT_TCP_DEAD_S		30
+#define NVT_RECONNECT_S		30	/* a queue retries its connection this long */
+#define NVT_OWN_SEND		0
+#define NVT_OWN_RECV		1
+
+enum nvt_state { NVT_IDLE, NVT_BUSY };
+
+/* One tag's command: its PDU headers live as long as the IO. */
+struct nvt_tag {
+	uint8_t cmd[NVME_TCP_CMD_HLEN];
+	uint8_t h2c[NVT_MAX_H2C][NVME_TCP_SHORT_HLEN];
+	uint8_t state, op;
+	bool incap;			/* its data follows the command */
+	uint32_t len;			/* bytes of data */
+};
+
+/* A PDU to send: a header and the data after it. */
+struct nvt_out {
+	void *hdr;
+	uint32_t hlen;
+	void *data;
+	uint32_t dlen;
+};
+
+/* A queue's connection. Only its queue thread touches it once started. */
+struct nvt_conn {
+	int fd;
+	bool dead;			/* gave up: every IO fails at once */
+	bool broken;			/* lost: made again once its ops are back */
+	unsigned int admin_gen;		/* nd->admin_gen it connected under */
+	bool sending, receiving;
+	struct nvt_tag *tags;
+	struct nvt_out *outq;		/* a ring of out_cap PDUs */
+	unsigned int out_head, out_len, out_cap;
+	unsigned int nr_busy;
+	struct iovec *iov;
+	struct msghdr msg;
+	uint8_t rxhdr[NVME_TCP_SHORT_HLEN];
+	struct nvme_tcp_rx rx;
+	unsigned int rx_done;
+	bool rx_data;			/* reading rx's C2HData data */
+};
+
+struct nvt_data {
+	struct nvme_tcp_addr addr;
+	unsigned int nsid;		/* --nsid; 0: 1 */
+	unsigned int kato_s;
+	pthread_mutex_t admin_lock;	/* admin_fd, cntlid, admin_gen */
+	int admin_fd;
+	uint16_t cntlid;
+	unsigned int admin_gen;		/* admin queues made after the first */
+	unsigned int depth;
+	uint32_t incap_max;		/* a write up to this goes in the capsule */
+	uint32_t maxh2cdata;
+	unsigned int lbads;
+	bool vwc;
+	struct nvt_conn *conns;
+	unsigned int nr_conns;
+	pthread_t ka_thread;
+	bool ka_running;
+	int ka_stop;			/* atomic */
+};
+
+static const struct ublk_tgt_option nvt_options[] = {
+	{ "traddr", true },
+	{ "trsvcid", true },
+	{ "subnqn", true },
+	{ "hostnqn", true },
+	{ "nsid", true },
+	{ "kato", true },
+	{ NULL },
+};
+
+static int nvt_copy_arg(char *dst, size_t len, const char *name, const char *value)
+{
+	if (!*value || strlen(value) >= len) {
+		ublk_err("--%s must be 1 to %zu characters, got '%s'", name, len - 1, value);
+		return -EINVAL;
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return 0;
+}
+
+static int nvt_parse_option(void *data, const char *name, const char *value)
+{
+	struct nvt_data *nd = data;
+	struct nvme_tcp_addr *a = &nd->addr;
+	unsigned int port;
+
+	if (!strcmp(name, "traddr"))
+		return nvt_copy_arg(a->host, sizeof(a->host), name, value);
+	if (!strcmp(name, "subnqn"))
+		return nvt_copy_arg(a->subnqn, sizeof(a->subnqn), name, value);
+	if (!strcmp(name, "hostnqn"))
+		return nvt_copy_arg(a->hostnqn, sizeof(a->hostnqn), name, value);
+	if (!strcmp(name, "nsid"))
+		return ublk_parse_uint(value, "--nsid", 1, 0xfffffffe, &nd->nsid) ? -EINVAL : 0;
+	if (!strcmp(name, "kato"))
+		return ublk_parse_uint(value, "--kato (seconds)", 1, NVT_MAX_KATO_S,
+				       &nd->kato_s) ? -EINVAL : 0;
+	if (ublk_parse_uint(value, "--trsvcid", 1, 65535, &port))
+		return -EINVAL;
+	snprintf(a->port, sizeof(a->port), "%u", port);
+	return 0;
+}
+
+/* A host id of our own, and the NQN made of it unless --hostnqn gave one. */
+static int nvt_host_identity(struct nvme_tcp_addr *a)
+{
+	const uint8_t *h = a->hostid;
+
+	if (getrandom(a->hostid, sizeof(a->hostid), 0) != sizeof(a->hostid))
+		return -errno;
+	a->hostid[6] = (a->hostid[6] & 0x0f) | 0x40;	/* a version 4 UUID */
+	a->hostid[8] = (a->hostid[8] & 0x3f) | 0x80;
+	if (a->hostnqn[0])
+		return 0;
+	snprintf(a->hostnqn, sizeof(a->hostnqn),
+		 "nqn.2014-08.org.nvmexpress:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
+		 h[12], h[13], h[14], h[15]);
+	return 0;
+}
+
+/* As nbd's: a vanished peer is found within about NVT_TCP_DEAD_S. */
+static void nvt_tcp_liveness(int fd)
+{
+	int one = 1, idle = NVT_TCP_DEAD_S / 2, intvl = NVT_TCP_DEAD_S / 6, cnt = 3;
+	unsigned int user_ms = NVT_TCP_DEAD_S * 1000;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms)))
+		ublk_warn("nvme-tcp: TCP keepalive and user timeout: %s", strerror(errno));
+}
+
+/* Keep Alive every half KATO on the admin queue, until told to stop. */
+static void *nvt_keep_alive(void *arg)
+{
+	struct nvt_data *nd = arg;
+	struct timespec slice = { 0, 100 * 1000 * 1000 };
+	unsigned int waited_ms = 0;
+	bool failing = false;
+	uint8_t sqe[NVME_SQE_LEN];
+	uint16_t status;
+	uint64_t result;
+	int ret;
+
+	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+	while (!__atomic_load_n(&nd->ka_stop, __ATOMIC_ACQUIRE)) {
+		nanosleep(&slice, NULL);
+		waited_ms += 100;
+		if (waited_ms < nd->kato_s * 500)
+			continue;
+		waited_ms = 0;
+		nvme_sqe_init(sqe, NVME_ADMIN_KEEP_ALIVE, 2, 0);
+		pthread_mutex_lock(&nd->admin_lock);
+		ret = nd->admin_fd < 0 ? -ENOTCONN :
+		      nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, NULL, 0, &status, &result);
+		pthread_mutex_unlock(&nd->admin_lock);
+		/* Said once a spell: the next lost I/O queue makes a new controller. */
+		if ((ret || status) && !failing)
+			ublk_err("nvme-tcp: Keep Alive failed (%s): the controller will drop this host",
+				 ret ? strerror(-ret) : nvme_status_str(status));
+		failing = ret || status;
+	}
+	return NULL;
+}
+
+static void nvt_conn_free(struct nvt_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->tags);
+	free(c->outq);
+	free(c->iov);
+}
+
+static void nvt_deinit(struct ublk_dev *dev)
+{
+	struct nvt_data *nd = dev->tgt_data;
+
+	while (nd->nr_conns)
+		nvt_conn_free(&nd->conns[--nd->nr_conns]);
+	free(nd->conns);
+	nd->conns = NULL;
+	if (nd->ka_running) {
+		__atomic_store_n(&nd->ka_stop, 1, __ATOMIC_RELEASE);
+		pthread_join(nd->ka_thread, NULL);
+		nd->ka_running = false;
+	}
+	/* The admin queue last: closing it ends the controller on the target. */
+	if (nd->admin_fd > 0)
+		close(nd->admin_fd);
+	nd->admin_fd = -1;
+}
+
+/* A new admin queue (and so controller) in place of the old: connect, enable. */
+static int nvt_admin_connect(struct nvt_data *nd, struct nvme_tcp_icresp *ic, uint64_t *cap)
+{
+	int ret;
+
+	if (nd->admin_fd >= 0)
+		close(nd->admin_fd);
+	nd->admin_fd = nvme_tcp_dial(&nd->addr, ic);
+	if (nd->admin_fd < 0)
+		return nd->admin_fd;
+	nd->cntlid = 0xffff;
+	ret = nvme_tcp_connect_queue(nd->admin_fd, &nd->addr, 0, NVT_ADMIN_SQSIZE, &nd->cntlid);
+	if (!ret)
+		ret = nvme_tcp_enable(nd->admin_fd, &nd->addr, cap);
+	return ret;
+}
+
+/* The admin queue: connect, enable, identify; the device's parameters. */
+static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int depth)
+{
+	uint8_t id[NVME_IDENTIFY_LEN];
+	struct nvme_tcp_icresp ic;
+	struct nvme_id_ctrl ctrl;
+	struct nvme_id_ns ns;
+	uint8_t sqe[NVME_SQE_LEN];
+	unsigned long long size;
+	unsigned int max_io = UBLK_IO_BUF_BYTES, mqes, page;
+	uint16_t status;
+	uint64_t result, cap;
+	char where[300];
+	int ret;
+
+	nvme_tcp_where(&nd->addr, where, sizeof(where));
+	ret = nvt_admin_connect(nd, &ic, &cap);
+	if (ret)
+		return ret;
+	mqes = (unsigned int)(cap & 0xffff);	/* 0's based */
+	if (depth > mqes) {
+		ublk_err("nvme-tcp: %s takes at most %u commands per queue: use -d %u or less",
+			 where, mqes, mqes);
+		return -EINVAL;
+	}
+	nvme_sqe_identify(sqe, 3, NVME_CNS_CTRL, 0);
+	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	if (!ret && status) {
+		ublk_err("nvme-tcp: %s: Identify Controller: %s (status 0x%x)", where,
+			 nvme_status_str(status), status);
+		ret = -EIO;
+	}
+	if (ret)
+		return ret;
+	nvme_id_ctrl_parse(id, &ctrl);
+	memset(id, 0, sizeof(id));
+	nvme_sqe_identify(sqe, 4, NVME_CNS_NS, nd->nsid);
+	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	if (ret)
+		return ret;
+	nvme_id_ns_parse(id, &ns);
+	if (status || !ns.nsze) {
+		ublk_err("nvme-tcp: subsystem '%s' at %s has no active namespace %u (it has %u namespace ids)",
+			 nd->addr.subnqn, where, nd->nsid, ctrl.nn);
+		return -ENOENT;
+	}
+	if (ns.lbads < 9 || ns.lbads > 12 || ns.ms) {
+		ublk_err("nvme-tcp: namespace %u of '%s' has %u-byte blocks with %u bytes of metadata: only 512 to 4096 without metadata are served",
+			 nd->nsid, nd->addr.subnqn, ns.lbads < 32 ? 1u << ns.lbads : 0, ns.ms);
+		return -EINVAL;
+	}
+	nd->lbads = ns.lbads;
+	nd->vwc = ctrl.vwc & 1;
+	nd->maxh2cdata = ic.maxh2cdata;
+	nd->incap_max = ctrl.ioccsz * 16 > NVME_SQE_LEN ? ctrl.ioccsz * 16 - NVME_SQE_LEN : 0;
+	/* MDTS: in units of the smallest page, CAP.MPSMIN (2^(12 + MPSMIN)). */
+	page = 4096u << ((cap >> 48) & 0xf);
+	if (ctrl.mdts && ctrl.mdts < 20 && ((unsigned long long)page << ctrl.mdts) < max_io)
+		max_io = page << ctrl.mdts;
+	if ((unsigned long long)nd->maxh2cdata * NVT_MAX_H2C < max_io)
+		max_io = nd->maxh2cdata * NVT_MAX_H2C;
+	max_io &= ~((1u << ns.lbads) - 1);
+	size = ns.nsze << ns.lbads;
+	if (ns.nsze > (UBLK_MAX_DEV_SIZE >> ns.lbads))
+		size = UBLK_MAX_DEV_SIZE;
+	dev->lbs = 1u << ns.lbads;
+	ublk_params_init(&dev->params, size, ns.lbads, max_io);
+	if (nd->vwc)
+		ublk_params_set_cache(&dev->params);
+	if (nd->kato_s && !ctrl.kas)
+		ublk_warn("nvme-tcp: %s does not say it supports Keep Alive (KAS 0); sending it anyway",
+			  where);
+	return 0;
+}
+
+/* I/O queue @i on its own connection to controller @cntlid: c->fd. */
+static int nvt_io_connect(struct nvt_data *nd, struct nvt_conn *c, unsigned int i,
+			  uint16_t cntlid)
+{
+	struct nvme_tcp_icresp ic;
+	int fd, ret;
+
+	fd = nvme_tcp_dial(&nd->addr, &ic);
+	if (fd < 0)
+		return fd;
+	ret = nvme_tcp_connect_queue(fd, &nd->addr, (uint16_t)(i + 1), (uint16_t)nd->depth,
+				     &cntlid);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	nvme_tcp_hand_over(fd);
+	nvt_tcp_liveness(fd);
+	c->fd = fd;
+	return 0;
+}
+
+/* I/O queue @i: its own connection, Connect to the admin queue's controller. */
+static int nvt_conn_init(struct nvt_data *nd, struct nvt_conn *c, unsigned int depth,
+			 unsigned int i)
+{
+	c->fd = -1;
+	c->tags = calloc(depth, sizeof(*c->tags));
+	c->out_cap = depth * (1 + NVT_MAX_H2C);
+	c->outq = calloc(c->out_cap, sizeof(*c->outq));
+	c->iov = calloc(NVT_MAX_IOV, sizeof(*c->iov));
+	if (!c->tags || !c->outq || !c->iov)
+		return -ENOMEM;
+	return nvt_io_connect(nd, c, i, nd->cntlid);
+}
+
+static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+{
+	struct nvt_data *nd = dev->tgt_data;
+	unsigned int q;
+	int ret;
+
+	nd->admin_fd = -1;
+	nd->depth = opts->queue_depth;
+	pthread_mutex_init(&nd->admin_lock, NULL);
+	if (!nd->addr.host[0] || !nd->addr.subnqn[0]) {
+		ublk_err("target nvme-tcp needs --traddr ADDRESS and --subnqn NQN");
+		return -EINVAL;
+	}
+	if (opts->nr_files || opts->size || opts->buffered) {
+		ublk_err("target nvme-tcp takes no --file, --size or --buffered: the namespace is the storage");
+		return -EINVAL;
+	}
+	if (!nd->addr.port[0])
+		snprintf(nd->addr.port, sizeof(nd->addr.port), "%s", NVME_TCP_DEFAULT_PORT);
+	if (!nd->nsid)
+		nd->nsid = 1;
+	nd->addr.kato_ms = nd->kato_s * 1000;
+	ret = nvt_host_identity(&nd->addr);
+	if (!ret)
+		ret = nvt_admin(dev, nd, opts->queue_depth);
+	if (ret)
+		goto fail;
+	nd->conns = calloc(opts->nr_queues, sizeof(*nd->conns));
+	ret = -ENOMEM;
+	if (!nd->conns)
+		goto fail;
+	for (q = 0; q < opts->nr_queues; q++) {
+		nd->nr_conns++;
+		ret = nvt_conn_init(nd, &nd->conns[q], opts->queue_depth, q);
+		if (ret)
+			goto fail;
+	}
+	if (nd->kato_s) {
+		ret = -pthread_create(&nd->ka_thread, NULL, nvt_keep_alive, nd);
+		if (ret)
+			goto fail;
+		nd->ka_running = true;
+	}
+	return 0;
+fail:
+	nvt_deinit(dev);
+	return ret;
+}
+
+static void nvt_finish(struct ublk_queue *q, struct nvt_conn *c, unsigned int tag, int res)
+{
+	c->tags[tag].state = NVT_IDLE;
+	c->nr_busy--;
+	ublk_complete_io(q, tag, res);
+}
+
+static void nvt_out_push(struct nvt_conn *c, void *hdr, uint32_t hlen, void *data,
+			 uint32_t dlen);
+static void nvt_kick_send(struct ublk_queue *q, struct nvt_conn *c);
+static void nvt_post_recv(struct ublk_queue *q, struct nvt_conn *c);
+
+/*
+ * One try at queue @q's connection: a fresh admin queue first when no
+ * other queue has made one since ours connected (the target may have
+ * dropped the controller), then the I/O queue to it.
+ */
+static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+{
+	struct nvme_tcp_icresp ic;
+	uint64_t cap;
+	unsigned int gen;
+	uint16_t cntlid;
+	int ret = 0;
+
+	pthread_mutex_lock(&nd->admin_lock);
+	if (c->admin_gen == nd->admin_gen) {
+		ret = nvt_admin_connect(nd, &ic, &cap);
+		if (ret) {
+			close(nd->admin_fd);
+			nd->admin_fd = -1;
+		} else {
+			nd->admin_gen++;
+		}
+	}
+	gen = nd->admin_gen;
+	cntlid = nd->cntlid;
+	pthread_mutex_unlock(&nd->admin_lock);
+	if (!ret)
+		ret = nvt_io_connect(nd, c, q->q_id, cntlid);
+	/* A failed try under this admin queue: the next makes a new one. */
+	c->admin_gen = gen;
+	return ret;
+}
+
+/*
+ * The old socket has no op in flight: connect again, then send every IO
+ * it held again; after NVT_RECONNECT_S, fail them and every later IO.
+ */
+static void nvt_reconnect(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+{
+	time_t end = time(NULL) + NVT_RECONNECT_S;
+	unsigned int tag, tries = 1;
+	struct nvt_tag *t;
+	int ret;
+
+	close(c->fd);
+	c->fd = -1;
+	while ((ret = nvt_reconnect_once(q, nd, c)) && time(NULL) < end) {
+		sleep(1);
+		tries++;
+	}
+	c->out_head = c->out_len = 0;
+	c->rx_done = 0;
+	c->rx_data = false;
+	c->broken = false;
+	if (ret) {
+		ublk_err("nvme-tcp: queue %u: no connection after %d s: failing %u IOs, and every later one",
+			 q->q_id, NVT_RECONNECT_S, c->nr_busy);
+		c->dead = true;
+		for (tag = 0; tag < q->depth; tag++)
+			if (c->tags[tag].state != NVT_IDLE)
+				nvt_finish(q, c, tag, -EIO);
+		return;
+	}
+	ublk_warn("nvme-tcp: queue %u: connected again (try %u): sending its %u IOs again",
+		  q->q_id, tries, c->nr_busy);
+	for (tag = 0; tag < q->depth; tag++) {
+		t = &c->tags[tag];
+		if (t->state == NVT_IDLE)
+			continue;
+		nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, t->incap ? ublk_io_buf(q, tag) : NULL,
+			     t->incap ? t->len : 0);
+	}
+	nvt_kick_send(q, c);
+	if (c->nr_busy)
+		nvt_post_recv(q, c);
+}
+
+/* The connection is lost (@why): reconnect once its ops are back. */
+static void nvt_conn_fail(struct ublk_queue *q, struct nvt_conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	if (!c->broken) {
+		ublk_warn("nvme-tcp: queue %u: connection lost (%s) with %u IOs in flight: reconnecting",
+			  q->q_id, why, c->nr_busy);
+		c->broken = true;
+		shutdown(c->fd, SHUT_RDWR);
+		c->out_len = 0;
+	}
+	if (!c->sending && !c->receiving)
+		nvt_reconnect(q, q->dev->tgt_data, c);
+}
+
+static void nvt_out_push(struct nvt_conn *c, void *hdr, uint32_t hlen, void *data,
+			 uint32_t dlen)
+{
+	struct nvt_out *o = &c->outq[(c->out_head + c->out_len++) % c->out_cap];
+
+	o->hdr = hdr;
+	o->hlen = hlen;
+	o->data = data;
+	o->dlen = dlen;
+}
+
+static void nvt_post_send(struct ublk_queue *q, struct nvt_conn *c)
+{
+	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
+
+	io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL | MSG_WAITALL);
+	ublk_queue_own_io(q, sqe, NVT_OWN_SEND);
+	c->sending = true;
+}
+
+/* Every queued PDU in one sendmsg, unless one is in flight. */
+static void nvt_kick_send(struct ublk_queue *q, struct nvt_conn *c)
+{
+	unsigned int n = 0;
+	struct nvt_out *o;
+
+	if (c->sending || !c->out_len || c->dead || c->broken)
+		return;
+	while (c->out_len && n + 2 <= NVT_MAX_IOV) {
+		o = &c->outq[c->out_head];
+		c->out_head = (c->out_head + 1) % c->out_cap;
+		c->out_len--;
+		c->iov[n].iov_base = o->hdr;
+		c->iov[n++].iov_len = o->hlen;
+		if (o->dlen) {
+			c->iov[n].iov_base = o->data;
+			c->iov[n++].iov_len = o->dlen;
+		}
+	}
+	memset(&c->msg, 0, sizeof(c->msg));
+	c->msg.msg_iov = c->iov;
+	c->msg.msg_iovlen = n;
+	nvt_post_send(q, c);
+}
+
+static void nvt_send_done(struct ublk_queue *q, struct nvt_conn *c, int res)
+{
+	size_t left = res > 0 ? (size_t)res : 0;
+
+	c->sending = false;
+	if (c->dead)
+		return;
+	if (c->broken || res <= 0) {
+		nvt_conn_fail(q, c, strerror(res < 0 ? -res : ECONNRESET));
+		return;
+	}
+	while (c->msg.msg_iovlen && left >= c->msg.msg_iov->iov_len) {
+		left -= c->msg.msg_iov->iov_len;
+		c->msg.msg_iov++;
+		c->msg.msg_iovlen--;
+	}
+	if (c->msg.msg_iovlen) {
+		c->msg.msg_iov->iov_base = (char *)c->msg.msg_iov->iov_base + left;
+		c->msg.msg_iov->iov_len -= left;
+		nvt_post_send(q, c);
+		return;
+	}
+	nvt_kick_send(q, c);
+}
+
+static void nvt_post_recv(struct ublk_queue *q, struct nvt_conn *c)
+{
+	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
+	void *buf;
+	unsigned int len;
+
+	if (c->rx_data) {
+		buf = (char *)ublk_io_buf(q, c->rx.cid) + c->rx.offset + c->rx_done;
+		len = c->rx.length - c->rx_done;
+	} else {
+		buf = c->rxhdr + c->rx_done;
+		len = sizeof(c->rxhdr) - c->rx_done;
+	}
+	io_uring_prep_recv(sqe, c->fd, buf, len, MSG_WAITALL);
+	ublk_queue_own_io(q, sqe, NVT_OWN_RECV);
+	c->receiving = true;
+}
+
+/* The NVMe status of a command as the IO's result. */
+static int nvt_errno(uint16_t status)
+{
+	if (NVME_SCT(status) == 0 && NVME_SC(status) == 0x80)
+		return -ENOSPC;		/* LBA out of range */
+	if (NVME_SCT(status) == 0 && NVME_SC(status) == 0x02)
+		return -EINVAL;
+	return -EIO;
+}
+
+/* An R2T: the data it asks for, in H2CData PDUs of at most MAXH2CDATA. */
+static int nvt_r2t(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c,
+		   struct nvt_tag *t)
+{
+	const struct nvme_tcp_rx *rx = &c->rx;
+	uint32_t off = rx->offset, end = rx->offset + rx->length, n;
+	unsigned int i = 0;
+
+	if (t->op != NVME_CMD_WRITE || end > t->len || end < off)
+		return -EPROTO;
+	while (off < end) {
+		if (i == NVT_MAX_H2C)
+			return -EPROTO;
+		n = end - off < nd->maxh2cdata ? end - off : nd->maxh2cdata;
+		nvme_tcp_h2c_hdr(t->h2c[i], rx->cid, rx->ttag, off, n, off + n == end);
+		nvt_out_push(c, t->h2c[i], NVME_TCP_SHORT_HLEN,
+			     (char *)ublk_io_buf(q, rx->cid) + off, n);
+		off += n;
+		i++;
+	}
+	nvt_kick_send(q, c);
+	return 0;
+}
+
+/* A whole PDU header is in: act on it. -EPROTO: the connection is unusable. */
+static int nvt_rx_header(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+{
+	struct nvme_tcp_rx *rx = &c->rx;
+	struct nvt_tag *t;
+
+	if (nvme_tcp_rx_parse(c->rxhdr, rx))
+		return -EPROTO;
+	if (rx->type == NVME_TCP_C2H_TERM) {
+		ublk_err("nvme-tcp: queue %u: the controller ends the connection (C2HTermReq, fatal error status 0x%x)",
+			 q->q_id, rx->fes);
+		return -EPROTO;
+	}
+	if (rx->cid >= q->depth || c->tags[rx->cid].state != NVT_BUSY)
+		return -EPROTO;
+	t = &c->tags[rx->cid];
+	switch (rx->type) {
+	case NVME_TCP_RSP:
+		nvt_finish(q, c, rx->cid, rx->status ? nvt_errno(rx->status) : (int)t->len);
+		return 0;
+	case NVME_TCP_R2T:
+		return nvt_r2t(q, nd, c, t);
+	default:	/* C2HData: its data next, into the IO's buffer */
+		if (t->op != NVME_CMD_READ || rx->pdo != rx->hlen ||
+		    rx->offset + (uint64_t)rx->length > t->len)
+			return -EPROTO;
+		c->rx_data = rx->length > 0;
+		if (!c->rx_data && (rx->flags & NVME_TCP_F_DATA_SUCCESS))
+			nvt_finish(q, c, rx->cid, (int)t->len);
+		return 0;
+	}
+}
+
+static void nvt_recv_done(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c,
+			  int res)
+{
+	c->receiving = false;
+	if (c->dead)
+		return;
+	if (c->broken || res <= 0) {
+		nvt_conn_fail(q, c, strerror(res < 0 ? -res : ECONNRESET));
+		return;
+	}
+	c->rx_done += res;
+	if (!c->rx_data && c->rx_done == sizeof(c->rxhdr)) {
+		c->rx_done = 0;
+		if (nvt_rx_header(q, nd, c)) {
+			nvt_conn_fail(q, c, "a PDU that breaks the protocol");
+			return;
+		}
+	} else if (c->rx_data && c->rx_done == c->rx.length) {
+		c->rx_done = 0;
+		c->rx_data = false;
+		/* Without SUCCESS a CapsuleResp follows and completes the IO. */
+		if (c->rx.flags & NVME_TCP_F_DATA_SUCCESS)
+			nvt_finish(q, c, c->rx.cid, (int)c->tags[c->rx.cid].len);
+	}
+	if (c->nr_busy || c->rx_data || c->rx_done)
+		nvt_post_recv(q, c);
+}
+
+static void nvt_own_done(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+{
+	struct nvt_data *nd = q->dev->tgt_data;
+	struct nvt_conn *c = &nd->conns[q->q_id];
+
+	if ((cqe->user_data & 0xffffffff) == NVT_OWN_SEND)
+		nvt_send_done(q, c, cqe->res);
+	else
+		nvt_recv_done(q, nd, c, cqe->res);
+}
+
+static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
+			 const struct ublksrv_io_desc *iod)
+{
+	struct nvt_data *nd = q->dev->tgt_data;
+	struct nvt_conn *c = &nd->conns[q->q_id];
+	struct nvt_tag *t = &c->tags[tag];
+	unsigned int op = ublksrv_get_op(iod), len = ublk_iod_bytes(iod);
+	uint8_t sqe[NVME_SQE_LEN];
+	bool incap = false;
+
+	if (c->dead) {
+		ublk_complete_io(q, tag, -EIO);
+		return;
+	}
+	switch (op) {
+	case UBLK_IO_OP_READ:
+	case UBLK_IO_OP_WRITE:
+		t->op = op == UBLK_IO_OP_READ ? NVME_CMD_READ : NVME_CMD_WRITE;
+		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, nd->nsid,
+			    (iod->start_sector << 9) >> nd->lbads, len >> nd->lbads,
+			    op == UBLK_IO_OP_WRITE && (iod->op_flags & UBLK_IO_F_FUA) && nd->vwc);
+		incap = t->op == NVME_CMD_WRITE && len <= nd->incap_max;
+		nvme_sqe_sgl(sqe, len, incap);
+		break;
+	case UBLK_IO_OP_FLUSH:
+		if (!nd->vwc) {		/* no volatile cache: nothing to flush */
+			ublk_complete_io(q, tag, 0);
+			return;
+		}
+		t->op = NVME_CMD_FLUSH;
+		len = 0;
+		nvme_sqe_init(sqe, NVME_CMD_FLUSH, (uint16_t)tag, nd->nsid);
+		break;
+	default:
+		ublk_complete_io(q, tag, -EOPNOTSUPP);
+		return;
+	}
+	t->len = len;
+	t->incap = incap;
+	t->state = NVT_BUSY;
+	c->nr_busy++;
+	nvme_tcp_cmd_hdr(t->cmd, sqe, incap ? len : 0);
+	nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, incap ? ublk_io_buf(q, tag) : NULL,
+		     incap ? len : 0);
+	nvt_kick_send(q, c);
+	if (!c->receiving && !c->broken)
+		nvt_post_recv(q, c);
+}
+
+const struct ublk_tgt_ops ublk_tgt_nvme_tcp = {
+	.name = "nvme-tcp",
+	.usage = "--traddr ADDRESS [--trsvcid PORT] (default 4420) --subnqn NQN [--hostnqn NQN] [--nsid N] (default 1) [--kato SECONDS] (keep-alive timeout; default none)",
+	.options = nvt_options,
+	.data_size = sizeof(struct nvt_data),
+	.parse_option = nvt_parse_option,
+	.init = nvt_init,
+	.deinit = nvt_deinit,
+	.queue_io = nvt_queue_io,
+	.own_done = nvt_own_done,
+};
