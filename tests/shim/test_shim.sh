@@ -256,11 +256,15 @@ t_loop_async() {
 }
 
 # The spare-CPU rule (ublk_bpf_aio_spread(), on with bpf_spread=1) on a
-# tmpfs file, whose aios are copies: a submitter at QD1 keeps them in its own stage (one probe in
-# 64 goes to the worker; 2048 reads may send 32 probes and the few IOs of a
-# spread the first probe may start), one at QD32 sends them to the worker on
-# the other CPU; the data is right either way. Two at QD32 on two CPUs leave
-# none to spare: their copies stay inline.
+# tmpfs file, whose aios are copies. A submitter at QD1 keeps them in its
+# own stage: one probe in 64 goes to the worker, no more (and at least a
+# quarter of them: the other CPU had time to spare that often; something
+# else running, such as a harness forking every second, takes some). One
+# at QD32 sends more than a third to the worker on the other CPU; the data is
+# right either way (59-71% seen; the probes alone send 1.6%). Two at QD32
+# on two CPUs leave none to spare: their
+# copies stay inline. Each load runs 3 s, so a blip of other work is a
+# small share of it.
 t_spread() {
 	local rc
 	if [ "$(nproc)" -lt 2 ]; then
@@ -273,33 +277,39 @@ t_spread() {
 	return $rc
 }
 
+# spread_fio DEPTH JOBS: 3 s of 4k random reads on $UBLK_DEV
+spread_fio() {
+	fio --name=spread --filename="$UBLK_DEV" --direct=1 --ioengine=io_uring \
+		--iodepth="$1" --numjobs="$2" --rw=randread --bs=4k --size=32M \
+		--time_based --runtime=3 --output=/dev/null
+}
+export -f spread_fio
+
 t_spread_on() {
-	local rc
+	local rc n s
 	mkfile "$TMP/a.img" 64M
-	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
-		dd if=$UBLK_DEV of=/dev/null bs=4k count=2048 iflag=direct 2>/dev/null' || return 1
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c 'spread_fio 1 1' ||
+		return 1
 	aio_counters
-	# (at least half the probes: the other CPU had time to spare)
-	expect "$TMP/out" aio_spread -ge 16 && expect "$TMP/out" aio_spread -le 64 &&
-	expect "$TMP/out" aio_inline -ge 1984 || return 1
+	n=$(get aio_submitted "$TMP/out") s=$(get aio_spread "$TMP/out")
+	[ "$s" -le $((n / 64 + 64)) ] && [ "$s" -ge $((n / 256)) ] || {
+		echo "# QD1: $s of $n aios went to the worker, expected the probes: $((n / 256))-$((n / 64 + 64))"
+		return 1; }
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
-		fio --name=deep --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
-			--iodepth=32 --rw=randread --bs=4k --size=32M --io_size=32M \
-			--output=/dev/null && fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img"
+		spread_fio 32 1 && fio_verify 16M && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img"
 	rc=$?
 	aio_counters
-	[ $rc -eq 0 ] && expect "$TMP/out" aio_spread -gt 4096 &&
-	expect "$TMP/out" io_failed -eq 0 || return 1
-	# two deep submitters keep both CPUs busy: no CPU to spare, no spread
-	# beyond a few probes and the jobs' start and end
+	[ $rc -eq 0 ] && expect "$TMP/out" io_failed -eq 0 || return 1
+	n=$(get aio_submitted "$TMP/out") s=$(get aio_spread "$TMP/out")
+	[ $((s * 3)) -gt "$n" ] || {
+		echo "# QD32: $s of $n aios went to the worker, expected more than a third"; return 1; }
 	[ "$(nproc)" -eq 2 ] || return 0
-	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
-		fio --name=two --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
-			--iodepth=32 --rw=randread --bs=4k --size=32M --io_size=32M \
-			--numjobs=2 --output=/dev/null' || return 1
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c 'spread_fio 32 2' ||
+		return 1
 	aio_counters
-	[ $(($(get aio_spread "$TMP/out") * 8)) -lt "$(get aio_submitted "$TMP/out")" ] || {
-		echo "# more than 1/8 of the aios spread with no CPU to spare"; return 1; }
+	n=$(get aio_submitted "$TMP/out") s=$(get aio_spread "$TMP/out")
+	[ $((s * 8)) -lt "$n" ] || {
+		echo "# two at QD32: $s of $n aios went to the worker with no CPU to spare"; return 1; }
 }
 
 # --- the fallback worker ---------------------------------------------------
