@@ -34,8 +34,8 @@
  * threads and the keep-alive thread); nothing is taken under it.
  *
  * Not done yet (see docs/usage.md): IO timeouts beyond TCP's own
- * (keepalive, TCP_USER_TIMEOUT), digests,
- * several namespaces on one NVMe controller.
+ * (keepalive, TCP_USER_TIMEOUT), digests, several namespaces on one
+ * NVMe controller (--all gives each device its own).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -110,6 +110,7 @@ struct nvt_conn {
 struct nvt_data {
 	struct nvme_tcp_addr addr;
 	unsigned int nsid;		/* --nsid; 0: 1 */
+	bool all;			/* --all: a device per active namespace */
 	unsigned int kato_s;
 	pthread_mutex_t admin_lock;	/* admin_fd, cntlid, admin_gen */
 	int admin_fd;
@@ -137,8 +138,16 @@ static const struct ublk_tgt_option nvt_options[] = {
 	{ "hostnqn", true },
 	{ "nsid", true },
 	{ "kato", true },
+	{ "all", false },
 	{ NULL },
 };
+
+/*
+ * --all: the active namespace ids prepare() found before the daemon forked;
+ * the daemon's init() of each device, in order, takes the next.
+ */
+static uint32_t nvt_all_ids[UBLK_MAX_COUNT];
+static unsigned int nvt_all_nr, nvt_all_next;
 
 static int nvt_copy_arg(char *dst, size_t len, const char *name, const char *value)
 {
@@ -164,6 +173,10 @@ static int nvt_parse_option(void *data, const char *name, const char *value)
 		return nvt_copy_arg(a->hostnqn, sizeof(a->hostnqn), name, value);
 	if (!strcmp(name, "nsid"))
 		return ublk_parse_uint(value, "--nsid", 1, 0xfffffffe, &nd->nsid) ? -EINVAL : 0;
+	if (!strcmp(name, "all")) {
+		nd->all = true;
+		return 0;
+	}
 	if (!strcmp(name, "kato"))
 		return ublk_parse_uint(value, "--kato (seconds)", 1, NVT_MAX_KATO_S,
 				       &nd->kato_s) ? -EINVAL : 0;
@@ -453,15 +466,9 @@ static int nvt_conn_init(struct nvt_data *nd, struct nvt_conn *c, unsigned int d
 	return nvt_io_connect(nd, c, i, nd->cntlid);
 }
 
-static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+/* The options every verb needs; the default port. */
+static int nvt_check_opts(struct nvt_data *nd, const struct ublk_dev_opts *opts)
 {
-	struct nvt_data *nd = dev->tgt_data;
-	unsigned int q;
-	int ret;
-
-	nd->admin_fd = -1;
-	nd->depth = opts->queue_depth;
-	pthread_mutex_init(&nd->admin_lock, NULL);
 	if (!nd->addr.host[0] || !nd->addr.subnqn[0]) {
 		ublk_err("target nvme-tcp needs --traddr ADDRESS and --subnqn NQN");
 		return -EINVAL;
@@ -472,6 +479,95 @@ static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 	}
 	if (!nd->addr.port[0])
 		snprintf(nd->addr.port, sizeof(nd->addr.port), "%s", NVME_TCP_DEFAULT_PORT);
+	return 0;
+}
+
+/* The controller's active namespace ids (Identify CNS 02h), on a passing admin queue. */
+static int nvt_list_namespaces(struct nvt_data *nd)
+{
+	uint8_t list[NVME_IDENTIFY_LEN] = { 0 }, sqe[NVME_SQE_LEN];
+	struct nvme_tcp_icresp ic;
+	char where[300];
+	uint16_t status;
+	uint64_t result, cap;
+	int ret;
+
+	nvme_tcp_where(&nd->addr, where, sizeof(where));
+	ret = nvt_host_identity(&nd->addr);
+	if (!ret)
+		ret = nvt_admin_connect(nd, &ic, &cap);
+	if (!ret) {
+		nvme_sqe_identify(sqe, 3, NVME_CNS_ACTIVE_NS, 0);
+		ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, list, sizeof(list),
+					&status, &result);
+	}
+	if (!ret && status) {
+		ublk_err("nvme-tcp: %s: Identify active namespace list: %s (status 0x%x)", where,
+			 nvme_status_str(status), status);
+		ret = -EIO;
+	}
+	if (nd->admin_fd >= 0)
+		close(nd->admin_fd);
+	nd->admin_fd = -1;
+	if (ret)
+		return ret;
+	/* One page holds 1024 ids, UBLK_MAX_COUNT: a longer list is cut there. */
+	nvt_all_nr = nvme_ns_list_parse(list, nvt_all_ids, UBLK_MAX_COUNT);
+	nvt_all_next = 0;
+	if (!nvt_all_nr) {
+		ublk_err("nvme-tcp: subsystem '%s' at %s has no active namespace", nd->addr.subnqn,
+			 where);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * add --all, before the daemon: one device per active namespace, made as
+ * --count makes several (one daemon, all or none); each its own NVMe
+ * controller, as with --nsid. The parent's list is the daemon's (fork).
+ */
+static int nvt_prepare(struct ublk_dev_opts *opts)
+{
+	struct nvt_data *nd = opts->tgt_opts, probe;
+
+	if (!nd || !nd->all)
+		return 0;
+	if (nd->nsid || opts->count != 1 || opts->recovery) {
+		ublk_err("nvme-tcp: --all makes a device per namespace: no --nsid, --count or recovery (recover could not tell a device's namespace)");
+		return -EINVAL;
+	}
+	if (nvt_check_opts(nd, opts))
+		return -EINVAL;
+	/* A throw-away admin queue of its own identity: the devices make theirs. */
+	memset(&probe, 0, sizeof(probe));
+	probe.addr = nd->addr;
+	probe.admin_fd = -1;
+	if (nvt_list_namespaces(&probe))
+		return -EINVAL;
+	opts->count = nvt_all_nr;
+	return 0;
+}
+
+static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+{
+	struct nvt_data *nd = dev->tgt_data;
+	unsigned int q;
+	int ret;
+
+	nd->admin_fd = -1;
+	nd->depth = opts->queue_depth;
+	pthread_mutex_init(&nd->admin_lock, NULL);
+	if (nvt_check_opts(nd, opts))
+		return -EINVAL;
+	if (nd->all) {
+		/* recover and serve make one device without prepare(): which one? */
+		if (nvt_all_next >= nvt_all_nr) {
+			ublk_err("nvme-tcp: --all is for add only: recover or serve one namespace with --nsid");
+			return -EINVAL;
+		}
+		nd->nsid = nvt_all_ids[nvt_all_next++];
+	}
 	if (!nd->nsid)
 		nd->nsid = 1;
 	nd->addr.kato_ms = nd->kato_s * 1000;
@@ -878,10 +974,11 @@ unsupported:
 
 const struct ublk_tgt_ops ublk_tgt_nvme_tcp = {
 	.name = "nvme-tcp",
-	.usage = "--traddr ADDRESS [--trsvcid PORT] (default 4420) --subnqn NQN [--hostnqn NQN] [--nsid N] (default 1) [--kato SECONDS] (keep-alive timeout; default none)",
+	.usage = "--traddr ADDRESS [--trsvcid PORT] (default 4420) --subnqn NQN [--hostnqn NQN] [--nsid N] (default 1) | --all (a device per active namespace) [--kato SECONDS] (keep-alive timeout; default none)",
 	.options = nvt_options,
 	.data_size = sizeof(struct nvt_data),
 	.parse_option = nvt_parse_option,
+	.prepare = nvt_prepare,
 	.init = nvt_init,
 	.deinit = nvt_deinit,
 	.queue_io = nvt_queue_io,
