@@ -18,8 +18,13 @@ static int add_parse(int argc, char **argv, void *opts)
 	return ublk_parse_add(argc, argv, opts);
 }
 
-static int add_run(void *opts)
+static int add_run(void *arg)
 {
+	struct ublk_dev_opts *opts = arg;
+
+	/* nvme-tcp --all: how many devices, known only once connected. */
+	if (opts->tgt && opts->tgt->prepare && opts->tgt->prepare(opts))
+		return 1;
 	return ublk_cmd_add(opts);
 }
 

@@ -129,6 +129,11 @@ struct ublk_tgt_ops {
 	 * and returns a negative errno when the value is bad.
 	 */
 	int (*parse_option)(void *data, const char *name, const char *value);
+	/*
+	 * Optional, add only, before the daemon forks: may set opts->count
+	 * from what the target finds (nvme-tcp --all: its namespaces).
+	 */
+	int (*prepare)(struct ublk_dev_opts *opts);
 	/* Open what the target needs and fill dev->params; negative errno. */
 	int (*init)(struct ublk_dev *dev, const struct ublk_dev_opts *opts);
 	void (*deinit)(struct ublk_dev *dev);

@@ -239,6 +239,7 @@ UNIT_TEST(identify_fields)
 	c[320] = 0x0a;					/* KAS 10 */
 	c[514] = 0x80;					/* MAXCMD 128 */
 	c[516] = 2;					/* NN 2 */
+	c[520] = 0x0c;					/* ONCS: DSM, Write Zeroes */
 	c[525] = 1;					/* VWC */
 	c[1792] = 0x04; c[1793] = 0x04;			/* IOCCSZ 0x404: 64 + 16 KiB */
 	nvme_id_ctrl_parse(c, &ic);
@@ -248,6 +249,8 @@ UNIT_TEST(identify_fields)
 	ASSERT_EQ(ic.maxcmd, 128);
 	ASSERT_EQ(ic.nn, 2);
 	ASSERT_EQ(ic.vwc, 1);
+	ASSERT_EQ(ic.oncs & NVME_ONCS_DSM, NVME_ONCS_DSM);
+	ASSERT_EQ(ic.oncs & NVME_ONCS_WRITE_ZEROES, NVME_ONCS_WRITE_ZEROES);
 	ASSERT_EQ(ic.ioccsz * 16, 64 + 16384);
 
 	n[0] = 0x00; n[1] = 0x00; n[2] = 0x10;		/* NSZE 1 Mi blocks */
@@ -260,6 +263,84 @@ UNIT_TEST(identify_fields)
 	ASSERT_EQ(ns.nsze, 1 << 20);
 	ASSERT_EQ(ns.lbads, 12);
 	ASSERT_EQ(ns.ms, 8);
+}
+
+/* DSM deallocate: one 16-byte range as in-capsule data after the SQE. */
+UNIT_TEST(dsm_capsule_with_range)
+{
+	uint8_t sqe[NVME_SQE_LEN], hdr[NVME_TCP_CMD_HLEN], range[NVME_DSM_RANGE_LEN];
+	uint8_t want_range[NVME_DSM_RANGE_LEN] = {
+		0x00, 0x00, 0x00, 0x00,				/* context attributes */
+		0x00, 0x01, 0x02, 0x00,				/* NLB 0x20100, 1-based */
+		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,	/* SLBA */
+	};
+
+	memset(range, 0xee, sizeof(range));
+	nvme_sqe_dsm(sqe, 9, 3, 1);
+	nvme_sqe_sgl(sqe, NVME_DSM_RANGE_LEN, 1);
+	nvme_tcp_cmd_hdr(hdr, sqe, NVME_DSM_RANGE_LEN);
+	nvme_dsm_range(range, 0x1122334455667788ULL, 0x20100);
+	ASSERT_EQ(hdr[0], 0x04);
+	ASSERT_EQ(hdr[3], 72);				/* PDO: the range right after */
+	ASSERT_EQ(nvme_get32(hdr + 4), 72 + 16);	/* PLEN */
+	ASSERT_EQ(hdr[8], 0x09);			/* Dataset Management */
+	ASSERT_EQ(hdr[9], 0x40);
+	ASSERT_EQ(nvme_get16(hdr + 10), 9);
+	ASSERT_EQ(nvme_get32(hdr + 12), 3);		/* NSID */
+	ASSERT_EQ(nvme_get64(hdr + 8 + 24), 0);		/* SGL1: offset 0 in the capsule */
+	ASSERT_EQ(nvme_get32(hdr + 8 + 32), 16);
+	ASSERT_EQ(hdr[8 + 39], 0x01);
+	ASSERT_EQ(nvme_get32(hdr + 8 + 40), 0);		/* CDW10 NR 0: one range */
+	ASSERT_EQ(nvme_get32(hdr + 8 + 44), 4);		/* CDW11 AD */
+	ASSERT_EQ(nvme_get32(hdr + 8 + 48), 0);
+	bytes_eq(unit_failed, "dsm range", range, want_range, sizeof(want_range));
+	nvme_sqe_dsm(sqe, 9, 3, 256);
+	ASSERT_EQ(nvme_get32(sqe + 40), 255);		/* NR 0's based, 8 bits */
+}
+
+UNIT_TEST(write_zeroes_layout)
+{
+	uint8_t sqe[NVME_SQE_LEN];
+
+	nvme_sqe_write_zeroes(sqe, 0x21, 1, 0x1000, 65536, 1);
+	ASSERT_EQ(sqe[0], 0x08);
+	ASSERT_EQ(nvme_get16(sqe + 2), 0x21);
+	ASSERT_EQ(nvme_get32(sqe + 4), 1);
+	ASSERT_EQ(nvme_get32(sqe + 32), 0);		/* no data */
+	ASSERT_EQ(sqe[39], 0x5a);
+	ASSERT_EQ(nvme_get64(sqe + 40), 0x1000);
+	ASSERT_EQ(nvme_get32(sqe + 48), 0xffff | 1u << 25);	/* NLB 0's based, DEAC */
+	nvme_sqe_write_zeroes(sqe, 0x21, 1, 0x1000, 8, 0);
+	ASSERT_EQ(nvme_get32(sqe + 48), 7);
+}
+
+/* CNS 06h (NVM set): WZSL, DMRL, DMRSL, DMSL; CNS 02h: ids until a 0. */
+UNIT_TEST(identify_nvm_limits_and_ns_list)
+{
+	uint8_t d[NVME_IDENTIFY_LEN] = { 0 };
+	struct nvme_id_ctrl_nvm nvm;
+	uint32_t ids[4];
+
+	d[0] = 0x7;					/* VSL, not used */
+	d[1] = 5;					/* WZSL */
+	d[2] = 0x9;					/* WUSL, not used */
+	d[3] = 0x10;					/* DMRL */
+	d[4] = 0x00; d[5] = 0x00; d[6] = 0x01;		/* DMRSL 64 Ki blocks */
+	d[8] = 0x00; d[9] = 0x00; d[10] = 0x00; d[11] = 0x00; d[12] = 0x01;	/* DMSL 2^32 */
+	nvme_id_ctrl_nvm_parse(d, &nvm);
+	ASSERT_EQ(nvm.wzsl, 5);
+	ASSERT_EQ(nvm.dmrl, 0x10);
+	ASSERT_EQ(nvm.dmrsl, 0x10000);
+	ASSERT_EQ(nvm.dmsl, 1ULL << 32);
+
+	memset(d, 0, sizeof(d));
+	d[0] = 1; d[4] = 2; d[8] = 0x00; d[9] = 0x01;	/* 1, 2, 256, then 0 */
+	d[16] = 7;					/* after the 0: not an id */
+	ASSERT_EQ(nvme_ns_list_parse(d, ids, 4), 3);
+	ASSERT_EQ(ids[0], 1);
+	ASSERT_EQ(ids[1], 2);
+	ASSERT_EQ(ids[2], 256);
+	ASSERT_EQ(nvme_ns_list_parse(d, ids, 2), 2);
 }
 
 UNIT_TEST(status_words)
@@ -275,4 +356,6 @@ UNIT_MAIN("nvme_tcp",
 	  UNIT_CASE(flush_has_null_sgl), UNIT_CASE(connect_command_and_data),
 	  UNIT_CASE(property_get_set), UNIT_CASE(h2c_data_layout),
 	  UNIT_CASE(capsule_resp_parse), UNIT_CASE(c2h_data_parse), UNIT_CASE(r2t_parse),
-	  UNIT_CASE(identify_fields), UNIT_CASE(status_words))
+	  UNIT_CASE(identify_fields), UNIT_CASE(dsm_capsule_with_range),
+	  UNIT_CASE(write_zeroes_layout), UNIT_CASE(identify_nvm_limits_and_ns_list),
+	  UNIT_CASE(status_words))

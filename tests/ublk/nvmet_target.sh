@@ -22,6 +22,19 @@ _nvmet_setup() {
 		_fail "cannot create the nvmet subsystem"
 }
 
+# _nvmet_fs SIZE: NVMET_DIR, a fresh ext4 of SIZE loop-mounted for namespace
+# files: nvmet's file backend serves DSM deallocate by punching a hole and
+# Write Zeroes by FALLOC_FL_ZERO_RANGE, and the guest's tmpfs /tmp has no
+# ZERO_RANGE. Unmounted at exit, after the target lets go of the files.
+_nvmet_fs() {
+	modprobe loop 2>/dev/null
+	modprobe ext4 2>/dev/null
+	NVMET_FS_IMG=$(mktemp /tmp/nvmet-fs.XXXXXX) && truncate -s "$1" "$NVMET_FS_IMG" &&
+	NVMET_LOOP=$(losetup -f --show "$NVMET_FS_IMG") || _fail "no loop device for an ext4"
+	NVMET_DIR=$(mktemp -d /tmp/nvmet-dir.XXXXXX) && mkfs.ext4 -q -F "$NVMET_LOOP" &&
+	mount -t ext4 "$NVMET_LOOP" "$NVMET_DIR" || _fail "cannot mount an ext4 for the namespaces"
+}
+
 # _nvmet_ns N FILE: namespace N backed by FILE (buffered: /tmp may not do O_DIRECT).
 _nvmet_ns() {
 	mkdir "$NVMET_SUB/namespaces/$1" &&
@@ -55,4 +68,8 @@ _nvmet_teardown() {
 		rmdir "$ns" 2>/dev/null
 	done
 	rmdir "$NVMET_SUB" 2>/dev/null
+	[ -n "${NVMET_DIR:-}" ] && umount "$NVMET_DIR" 2>/dev/null && rmdir "$NVMET_DIR"
+	[ -n "${NVMET_LOOP:-}" ] && losetup -d "$NVMET_LOOP"
+	[ -n "${NVMET_FS_IMG:-}" ] && rm -f "$NVMET_FS_IMG"
+	return 0
 }

@@ -34,8 +34,8 @@
  * threads and the keep-alive thread); nothing is taken under it.
  *
  * Not done yet (see docs/usage.md): IO timeouts beyond TCP's own
- * (keepalive, TCP_USER_TIMEOUT), discard and write zeroes, digests,
- * several namespaces on one NVMe controller.
+ * (keepalive, TCP_USER_TIMEOUT), digests, several namespaces on one
+ * NVMe controller (--all gives each device its own).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -62,6 +62,7 @@
 #define NVT_MAX_KATO_S		3600
 #define NVT_TCP_DEAD_S		30
 #define NVT_RECONNECT_S		30	/* a queue retries its connection this long */
+#define NVT_MAX_DISCARD		(1u << 30)	/* bytes per discard, our own cap */
 #define NVT_OWN_SEND		0
 #define NVT_OWN_RECV		1
 
@@ -71,9 +72,12 @@ enum nvt_state { NVT_IDLE, NVT_BUSY };
 struct nvt_tag {
 	uint8_t cmd[NVME_TCP_CMD_HLEN];
 	uint8_t h2c[NVT_MAX_H2C][NVME_TCP_SHORT_HLEN];
+	uint8_t dsm[NVME_DSM_RANGE_LEN];	/* a discard's range list */
 	uint8_t state, op;
 	bool incap;			/* its data follows the command */
 	uint32_t len;			/* bytes of data */
+	void *data;			/* where they are: the IO buffer, or dsm */
+	int res;			/* the IO's result when the command succeeds */
 };
 
 /* A PDU to send: a header and the data after it. */
@@ -106,6 +110,7 @@ struct nvt_conn {
 struct nvt_data {
 	struct nvme_tcp_addr addr;
 	unsigned int nsid;		/* --nsid; 0: 1 */
+	bool all;			/* --all: a device per active namespace */
 	unsigned int kato_s;
 	pthread_mutex_t admin_lock;	/* admin_fd, cntlid, admin_gen */
 	int admin_fd;
@@ -116,6 +121,9 @@ struct nvt_data {
 	uint32_t maxh2cdata;
 	unsigned int lbads;
 	bool vwc;
+	bool dsm, wz;			/* the controller has DSM, Write Zeroes (ONCS) */
+	struct nvme_id_ctrl_nvm nvm;	/* their size limits */
+	unsigned int wz_page;		/* WZSL's unit: CAP.MPSMIN's page */
 	struct nvt_conn *conns;
 	unsigned int nr_conns;
 	pthread_t ka_thread;
@@ -130,8 +138,16 @@ static const struct ublk_tgt_option nvt_options[] = {
 	{ "hostnqn", true },
 	{ "nsid", true },
 	{ "kato", true },
+	{ "all", false },
 	{ NULL },
 };
+
+/*
+ * --all: the active namespace ids prepare() found before the daemon forked;
+ * the daemon's init() of each device, in order, takes the next.
+ */
+static uint32_t nvt_all_ids[UBLK_MAX_COUNT];
+static unsigned int nvt_all_nr, nvt_all_next;
 
 static int nvt_copy_arg(char *dst, size_t len, const char *name, const char *value)
 {
@@ -157,6 +173,10 @@ static int nvt_parse_option(void *data, const char *name, const char *value)
 		return nvt_copy_arg(a->hostnqn, sizeof(a->hostnqn), name, value);
 	if (!strcmp(name, "nsid"))
 		return ublk_parse_uint(value, "--nsid", 1, 0xfffffffe, &nd->nsid) ? -EINVAL : 0;
+	if (!strcmp(name, "all")) {
+		nd->all = true;
+		return 0;
+	}
 	if (!strcmp(name, "kato"))
 		return ublk_parse_uint(value, "--kato (seconds)", 1, NVT_MAX_KATO_S,
 				       &nd->kato_s) ? -EINVAL : 0;
@@ -277,6 +297,60 @@ static int nvt_admin_connect(struct nvt_data *nd, struct nvme_tcp_icresp *ic, ui
 	return ret;
 }
 
+/* The smaller of @a and a limit @b where 0 means none. */
+static unsigned long long nvt_min(unsigned long long a, unsigned long long b)
+{
+	return b && b < a ? b : a;
+}
+
+/*
+ * DSM and Write Zeroes as ONCS says, their size limits from the NVM
+ * command set's Identify Controller (CNS 06h; a controller without it has
+ * none but the commands' own fields).
+ */
+static int nvt_discard_limits(struct nvt_data *nd, const struct nvme_id_ctrl *ctrl,
+			      uint64_t cap)
+{
+	uint8_t id[NVME_IDENTIFY_LEN] = { 0 }, sqe[NVME_SQE_LEN];
+	uint16_t status;
+	uint64_t result;
+	int ret;
+
+	nd->dsm = ctrl->oncs & NVME_ONCS_DSM;
+	nd->wz = ctrl->oncs & NVME_ONCS_WRITE_ZEROES;
+	nd->wz_page = 4096u << ((cap >> 48) & 0xf);
+	if (!nd->dsm && !nd->wz)
+		return 0;
+	nvme_sqe_identify(sqe, 5, NVME_CNS_CS_CTRL, 0);
+	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	if (ret)
+		return ret;
+	if (status)
+		memset(id, 0, sizeof(id));
+	nvme_id_ctrl_nvm_parse(id, &nd->nvm);
+	return 0;
+}
+
+/* Discard and write-zeroes limits for ublk, blocks of 2^@lbads bytes. */
+static void nvt_discard_params(struct ublk_params *p, struct nvt_data *nd, unsigned int lbads)
+{
+	unsigned long long dsm = NVT_MAX_DISCARD, wz = (unsigned long long)NVME_WZ_MAX_NLB << lbads;
+
+	if (!nd->dsm && !nd->wz)
+		return;
+	/* One range per command (one segment), so DMRL never binds. */
+	dsm = nvt_min(dsm, (unsigned long long)nd->nvm.dmrsl << lbads);
+	if (nd->nvm.dmsl < (1ull << 40))
+		dsm = nvt_min(dsm, nd->nvm.dmsl << lbads);
+	if (nd->nvm.wzsl && nd->nvm.wzsl < 32)
+		wz = nvt_min(wz, (unsigned long long)nd->wz_page << nd->nvm.wzsl);
+	p->types |= UBLK_PARAM_TYPE_DISCARD;
+	p->discard.discard_granularity = 1u << lbads;
+	p->discard.max_discard_segments = 1;
+	p->discard.max_discard_sectors = nd->dsm ? (unsigned int)(dsm >> 9) : 0;
+	p->discard.max_write_zeroes_sectors = nd->wz ? (unsigned int)(wz >> 9) : 0;
+}
+
 /* The admin queue: connect, enable, identify; the device's parameters. */
 static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int depth)
 {
@@ -312,6 +386,9 @@ static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int dep
 	if (ret)
 		return ret;
 	nvme_id_ctrl_parse(id, &ctrl);
+	ret = nvt_discard_limits(nd, &ctrl, cap);
+	if (ret)
+		return ret;
 	memset(id, 0, sizeof(id));
 	nvme_sqe_identify(sqe, 4, NVME_CNS_NS, nd->nsid);
 	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
@@ -346,6 +423,7 @@ static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int dep
 	ublk_params_init(&dev->params, size, ns.lbads, max_io);
 	if (nd->vwc)
 		ublk_params_set_cache(&dev->params);
+	nvt_discard_params(&dev->params, nd, ns.lbads);
 	if (nd->kato_s && !ctrl.kas)
 		ublk_warn("nvme-tcp: %s does not say it supports Keep Alive (KAS 0); sending it anyway",
 			  where);
@@ -388,15 +466,9 @@ static int nvt_conn_init(struct nvt_data *nd, struct nvt_conn *c, unsigned int d
 	return nvt_io_connect(nd, c, i, nd->cntlid);
 }
 
-static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+/* The options every verb needs; the default port. */
+static int nvt_check_opts(struct nvt_data *nd, const struct ublk_dev_opts *opts)
 {
-	struct nvt_data *nd = dev->tgt_data;
-	unsigned int q;
-	int ret;
-
-	nd->admin_fd = -1;
-	nd->depth = opts->queue_depth;
-	pthread_mutex_init(&nd->admin_lock, NULL);
 	if (!nd->addr.host[0] || !nd->addr.subnqn[0]) {
 		ublk_err("target nvme-tcp needs --traddr ADDRESS and --subnqn NQN");
 		return -EINVAL;
@@ -407,6 +479,95 @@ static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 	}
 	if (!nd->addr.port[0])
 		snprintf(nd->addr.port, sizeof(nd->addr.port), "%s", NVME_TCP_DEFAULT_PORT);
+	return 0;
+}
+
+/* The controller's active namespace ids (Identify CNS 02h), on a passing admin queue. */
+static int nvt_list_namespaces(struct nvt_data *nd)
+{
+	uint8_t list[NVME_IDENTIFY_LEN] = { 0 }, sqe[NVME_SQE_LEN];
+	struct nvme_tcp_icresp ic;
+	char where[300];
+	uint16_t status;
+	uint64_t result, cap;
+	int ret;
+
+	nvme_tcp_where(&nd->addr, where, sizeof(where));
+	ret = nvt_host_identity(&nd->addr);
+	if (!ret)
+		ret = nvt_admin_connect(nd, &ic, &cap);
+	if (!ret) {
+		nvme_sqe_identify(sqe, 3, NVME_CNS_ACTIVE_NS, 0);
+		ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, list, sizeof(list),
+					&status, &result);
+	}
+	if (!ret && status) {
+		ublk_err("nvme-tcp: %s: Identify active namespace list: %s (status 0x%x)", where,
+			 nvme_status_str(status), status);
+		ret = -EIO;
+	}
+	if (nd->admin_fd >= 0)
+		close(nd->admin_fd);
+	nd->admin_fd = -1;
+	if (ret)
+		return ret;
+	/* One page holds 1024 ids, UBLK_MAX_COUNT: a longer list is cut there. */
+	nvt_all_nr = nvme_ns_list_parse(list, nvt_all_ids, UBLK_MAX_COUNT);
+	nvt_all_next = 0;
+	if (!nvt_all_nr) {
+		ublk_err("nvme-tcp: subsystem '%s' at %s has no active namespace", nd->addr.subnqn,
+			 where);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * add --all, before the daemon: one device per active namespace, made as
+ * --count makes several (one daemon, all or none); each its own NVMe
+ * controller, as with --nsid. The parent's list is the daemon's (fork).
+ */
+static int nvt_prepare(struct ublk_dev_opts *opts)
+{
+	struct nvt_data *nd = opts->tgt_opts, probe;
+
+	if (!nd || !nd->all)
+		return 0;
+	if (nd->nsid || opts->count != 1 || opts->recovery) {
+		ublk_err("nvme-tcp: --all makes a device per namespace: no --nsid, --count or recovery (recover could not tell a device's namespace)");
+		return -EINVAL;
+	}
+	if (nvt_check_opts(nd, opts))
+		return -EINVAL;
+	/* A throw-away admin queue of its own identity: the devices make theirs. */
+	memset(&probe, 0, sizeof(probe));
+	probe.addr = nd->addr;
+	probe.admin_fd = -1;
+	if (nvt_list_namespaces(&probe))
+		return -EINVAL;
+	opts->count = nvt_all_nr;
+	return 0;
+}
+
+static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
+{
+	struct nvt_data *nd = dev->tgt_data;
+	unsigned int q;
+	int ret;
+
+	nd->admin_fd = -1;
+	nd->depth = opts->queue_depth;
+	pthread_mutex_init(&nd->admin_lock, NULL);
+	if (nvt_check_opts(nd, opts))
+		return -EINVAL;
+	if (nd->all) {
+		/* recover and serve make one device without prepare(): which one? */
+		if (nvt_all_next >= nvt_all_nr) {
+			ublk_err("nvme-tcp: --all is for add only: recover or serve one namespace with --nsid");
+			return -EINVAL;
+		}
+		nd->nsid = nvt_all_ids[nvt_all_next++];
+	}
 	if (!nd->nsid)
 		nd->nsid = 1;
 	nd->addr.kato_ms = nd->kato_s * 1000;
@@ -518,7 +679,7 @@ static void nvt_reconnect(struct ublk_queue *q, struct nvt_data *nd, struct nvt_
 		t = &c->tags[tag];
 		if (t->state == NVT_IDLE)
 			continue;
-		nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, t->incap ? ublk_io_buf(q, tag) : NULL,
+		nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, t->incap ? t->data : NULL,
 			     t->incap ? t->len : 0);
 	}
 	nvt_kick_send(q, c);
@@ -648,7 +809,7 @@ static int nvt_r2t(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c
 	uint32_t off = rx->offset, end = rx->offset + rx->length, n;
 	unsigned int i = 0;
 
-	if (t->op != NVME_CMD_WRITE || end > t->len || end < off)
+	if ((t->op != NVME_CMD_WRITE && t->op != NVME_CMD_DSM) || end > t->len || end < off)
 		return -EPROTO;
 	while (off < end) {
 		if (i == NVT_MAX_H2C)
@@ -656,7 +817,7 @@ static int nvt_r2t(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c
 		n = end - off < nd->maxh2cdata ? end - off : nd->maxh2cdata;
 		nvme_tcp_h2c_hdr(t->h2c[i], rx->cid, rx->ttag, off, n, off + n == end);
 		nvt_out_push(c, t->h2c[i], NVME_TCP_SHORT_HLEN,
-			     (char *)ublk_io_buf(q, rx->cid) + off, n);
+			     (char *)t->data + off, n);
 		off += n;
 		i++;
 	}
@@ -682,7 +843,7 @@ static int nvt_rx_header(struct ublk_queue *q, struct nvt_data *nd, struct nvt_c
 	t = &c->tags[rx->cid];
 	switch (rx->type) {
 	case NVME_TCP_RSP:
-		nvt_finish(q, c, rx->cid, rx->status ? nvt_errno(rx->status) : (int)t->len);
+		nvt_finish(q, c, rx->cid, rx->status ? nvt_errno(rx->status) : t->res);
 		return 0;
 	case NVME_TCP_R2T:
 		return nvt_r2t(q, nd, c, t);
@@ -692,7 +853,7 @@ static int nvt_rx_header(struct ublk_queue *q, struct nvt_data *nd, struct nvt_c
 			return -EPROTO;
 		c->rx_data = rx->length > 0;
 		if (!c->rx_data && (rx->flags & NVME_TCP_F_DATA_SUCCESS))
-			nvt_finish(q, c, rx->cid, (int)t->len);
+			nvt_finish(q, c, rx->cid, t->res);
 		return 0;
 	}
 }
@@ -719,7 +880,7 @@ static void nvt_recv_done(struct ublk_queue *q, struct nvt_data *nd, struct nvt_
 		c->rx_data = false;
 		/* Without SUCCESS a CapsuleResp follows and completes the IO. */
 		if (c->rx.flags & NVME_TCP_F_DATA_SUCCESS)
-			nvt_finish(q, c, c->rx.cid, (int)c->tags[c->rx.cid].len);
+			nvt_finish(q, c, c->rx.cid, c->tags[c->rx.cid].res);
 	}
 	if (c->nr_busy || c->rx_data || c->rx_done)
 		nvt_post_recv(q, c);
@@ -743,8 +904,11 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 	struct nvt_conn *c = &nd->conns[q->q_id];
 	struct nvt_tag *t = &c->tags[tag];
 	unsigned int op = ublksrv_get_op(iod), len = ublk_iod_bytes(iod);
+	uint64_t slba = (iod->start_sector << 9) >> nd->lbads;
 	uint8_t sqe[NVME_SQE_LEN];
 	bool incap = false;
+	void *data = ublk_io_buf(q, tag);
+	int res = (int)len;
 
 	if (c->dead) {
 		ublk_complete_io(q, tag, -EIO);
@@ -754,8 +918,7 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
 		t->op = op == UBLK_IO_OP_READ ? NVME_CMD_READ : NVME_CMD_WRITE;
-		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, nd->nsid,
-			    (iod->start_sector << 9) >> nd->lbads, len >> nd->lbads,
+		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, nd->nsid, slba, len >> nd->lbads,
 			    op == UBLK_IO_OP_WRITE && (iod->op_flags & UBLK_IO_F_FUA) && nd->vwc);
 		incap = t->op == NVME_CMD_WRITE && len <= nd->incap_max;
 		nvme_sqe_sgl(sqe, len, incap);
@@ -767,19 +930,43 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 		}
 		t->op = NVME_CMD_FLUSH;
 		len = 0;
+		res = 0;
 		nvme_sqe_init(sqe, NVME_CMD_FLUSH, (uint16_t)tag, nd->nsid);
 		break;
+	case UBLK_IO_OP_DISCARD:	/* DSM deallocate, its one range as data */
+		if (!nd->dsm)
+			goto unsupported;
+		t->op = NVME_CMD_DSM;
+		nvme_sqe_dsm(sqe, (uint16_t)tag, nd->nsid, 1);
+		nvme_dsm_range(t->dsm, slba, len >> nd->lbads);
+		data = t->dsm;
+		len = NVME_DSM_RANGE_LEN;
+		incap = len <= nd->incap_max;	/* else on R2T, as a write's */
+		nvme_sqe_sgl(sqe, len, incap);
+		res = 0;
+		break;
+	case UBLK_IO_OP_WRITE_ZEROES:
+		if (!nd->wz)
+			goto unsupported;
+		t->op = NVME_CMD_WRITE_ZEROES;
+		nvme_sqe_write_zeroes(sqe, (uint16_t)tag, nd->nsid, slba, len >> nd->lbads,
+				      !(iod->op_flags & UBLK_IO_F_NOUNMAP));
+		len = 0;
+		res = 0;
+		break;
 	default:
+unsupported:
 		ublk_complete_io(q, tag, -EOPNOTSUPP);
 		return;
 	}
 	t->len = len;
+	t->data = data;
+	t->res = res;
 	t->incap = incap;
 	t->state = NVT_BUSY;
 	c->nr_busy++;
 	nvme_tcp_cmd_hdr(t->cmd, sqe, incap ? len : 0);
-	nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, incap ? ublk_io_buf(q, tag) : NULL,
-		     incap ? len : 0);
+	nvt_out_push(c, t->cmd, NVME_TCP_CMD_HLEN, incap ? data : NULL, incap ? len : 0);
 	nvt_kick_send(q, c);
 	if (!c->receiving && !c->broken)
 		nvt_post_recv(q, c);
@@ -787,10 +974,11 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 
 const struct ublk_tgt_ops ublk_tgt_nvme_tcp = {
 	.name = "nvme-tcp",
-	.usage = "--traddr ADDRESS [--trsvcid PORT] (default 4420) --subnqn NQN [--hostnqn NQN] [--nsid N] (default 1) [--kato SECONDS] (keep-alive timeout; default none)",
+	.usage = "--traddr ADDRESS [--trsvcid PORT] (default 4420) --subnqn NQN [--hostnqn NQN] [--nsid N] (default 1) | --all (a device per active namespace) [--kato SECONDS] (keep-alive timeout; default none)",
 	.options = nvt_options,
 	.data_size = sizeof(struct nvt_data),
 	.parse_option = nvt_parse_option,
+	.prepare = nvt_prepare,
 	.init = nvt_init,
 	.deinit = nvt_deinit,
 	.queue_io = nvt_queue_io,

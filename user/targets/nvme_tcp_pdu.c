@@ -129,6 +129,28 @@ void nvme_sqe_rw(uint8_t sqe[NVME_SQE_LEN], uint8_t opcode, uint16_t cid, uint32
 	nvme_put32(sqe + 48, ((nlb - 1) & 0xffff) | (fua ? 1u << 30 : 0));
 }
 
+void nvme_sqe_write_zeroes(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint32_t nsid,
+			   uint64_t slba, uint32_t nlb, int deac)
+{
+	nvme_sqe_init(sqe, NVME_CMD_WRITE_ZEROES, cid, nsid);
+	nvme_put64(sqe + 40, slba);
+	nvme_put32(sqe + 48, ((nlb - 1) & 0xffff) | (deac ? NVME_WZ_DEAC : 0));
+}
+
+void nvme_sqe_dsm(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint32_t nsid, unsigned int nr)
+{
+	nvme_sqe_init(sqe, NVME_CMD_DSM, cid, nsid);
+	nvme_put32(sqe + 40, (nr - 1) & 0xff);		/* CDW10 NR, 0's based */
+	nvme_put32(sqe + 44, NVME_DSM_AD);		/* CDW11 */
+}
+
+void nvme_dsm_range(uint8_t range[NVME_DSM_RANGE_LEN], uint64_t slba, uint32_t nlb)
+{
+	nvme_put32(range, 0);				/* context attributes */
+	nvme_put32(range + 4, nlb);
+	nvme_put64(range + 8, slba);
+}
+
 /* A fabrics command: opcode 0x7f, FCTYPE at byte 4 where NSID would be. */
 static void nvme_sqe_fabrics(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint8_t fctype)
 {
@@ -190,8 +212,29 @@ void nvme_id_ctrl_parse(const uint8_t data[NVME_IDENTIFY_LEN], struct nvme_id_ct
 	c->kas = nvme_get16(data + 320);
 	c->maxcmd = nvme_get16(data + 514);
 	c->nn = nvme_get32(data + 516);
+	c->oncs = nvme_get16(data + 520);
 	c->vwc = data[525];
 	c->ioccsz = nvme_get32(data + 1792);
+}
+
+void nvme_id_ctrl_nvm_parse(const uint8_t data[NVME_IDENTIFY_LEN], struct nvme_id_ctrl_nvm *c)
+{
+	/* VSL at 0, then WZSL, WUSL, DMRL, DMRSL (4-7), DMSL (8-15). */
+	c->wzsl = data[1];
+	c->dmrl = data[3];
+	c->dmrsl = nvme_get32(data + 4);
+	c->dmsl = nvme_get64(data + 8);
+}
+
+unsigned int nvme_ns_list_parse(const uint8_t data[NVME_IDENTIFY_LEN], uint32_t *ids,
+				unsigned int max)
+{
+	unsigned int n = 0;
+	uint32_t id;
+
+	while (n < max && n < NVME_IDENTIFY_LEN / 4 && (id = nvme_get32(data + 4 * n)))
+		ids[n++] = id;
+	return n;
 }
 
 void nvme_id_ns_parse(const uint8_t data[NVME_IDENTIFY_LEN], struct nvme_id_ns *ns)

@@ -55,6 +55,8 @@
 #define NVME_CMD_FLUSH		0x00
 #define NVME_CMD_WRITE		0x01
 #define NVME_CMD_READ		0x02
+#define NVME_CMD_WRITE_ZEROES	0x08
+#define NVME_CMD_DSM		0x09
 #define NVME_FABRICS		0x7f
 #define NVME_FCTYPE_PROP_SET	0x00
 #define NVME_FCTYPE_CONNECT	0x01
@@ -63,6 +65,18 @@
 /* Identify CNS values. */
 #define NVME_CNS_NS		0x00
 #define NVME_CNS_CTRL		0x01
+#define NVME_CNS_ACTIVE_NS	0x02	/* active namespace ids above NSID, ascending */
+#define NVME_CNS_CS_CTRL	0x06	/* I/O command set specific controller (CSI in CDW11) */
+
+/* ONCS (Identify Controller bytes 520-521): optional NVM commands. */
+#define NVME_ONCS_DSM		(1u << 2)
+#define NVME_ONCS_WRITE_ZEROES	(1u << 3)
+/* DSM: CDW11 AD, deallocate the ranges; a range is 16 bytes of data. */
+#define NVME_DSM_AD		(1u << 2)
+#define NVME_DSM_RANGE_LEN	16
+/* Write Zeroes CDW12: DEAC, the blocks may be deallocated (read back zeroes). */
+#define NVME_WZ_DEAC		(1u << 25)
+#define NVME_WZ_MAX_NLB		65536	/* a 16-bit 0's based count */
 
 /* Controller properties (Property Get/Set offsets). */
 #define NVME_PROP_CAP		0x00	/* 8 bytes */
@@ -150,6 +164,15 @@ struct nvme_id_ctrl {
 	uint8_t vwc;		/* bit 0: volatile write cache */
 	uint32_t ioccsz;	/* I/O command capsule, 16-byte units */
 	uint16_t kas;		/* keep-alive granularity, 100 ms units; 0: none */
+	uint16_t oncs;		/* optional NVM commands (NVME_ONCS_*) */
+};
+
+/* Identify I/O Command Set specific Controller, NVM set (CNS 06h, CSI 0). */
+struct nvme_id_ctrl_nvm {
+	uint8_t wzsl;		/* Write Zeroes size, 2^n min pages; 0: no limit */
+	uint8_t dmrl;		/* DSM ranges per command; 0: no limit given */
+	uint32_t dmrsl;		/* blocks per DSM range; 0: no limit given */
+	uint64_t dmsl;		/* blocks per DSM command; 0: no limit given */
 };
 
 /* Identify Namespace, the fields used. */
@@ -183,6 +206,13 @@ void nvme_sqe_sgl(uint8_t sqe[NVME_SQE_LEN], uint32_t len, int incap);
 /* Read or Write of @nlb blocks (1-based here, 0's based on the wire) at @slba. */
 void nvme_sqe_rw(uint8_t sqe[NVME_SQE_LEN], uint8_t opcode, uint16_t cid, uint32_t nsid,
 		 uint64_t slba, uint32_t nlb, int fua);
+/* Write Zeroes of @nlb blocks (1 to 65536) at @slba; @deac: may deallocate. */
+void nvme_sqe_write_zeroes(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint32_t nsid,
+			   uint64_t slba, uint32_t nlb, int deac);
+/* DSM deallocate of @nr ranges (1 to 256) sent as @nr * 16 bytes of data. */
+void nvme_sqe_dsm(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint32_t nsid, unsigned int nr);
+/* One DSM range: @nlb blocks (1-based, as the wire has it) at @slba. */
+void nvme_dsm_range(uint8_t range[NVME_DSM_RANGE_LEN], uint64_t slba, uint32_t nlb);
 void nvme_sqe_connect(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint16_t qid,
 		      uint16_t sqsize, uint32_t kato_ms);
 /* Connect's 1024 bytes of data. -EINVAL when an NQN does not fit. */
@@ -192,6 +222,10 @@ void nvme_sqe_prop_get(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint32_t off, in
 void nvme_sqe_prop_set(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint32_t off, uint64_t val);
 void nvme_sqe_identify(uint8_t sqe[NVME_SQE_LEN], uint16_t cid, uint8_t cns, uint32_t nsid);
 void nvme_id_ctrl_parse(const uint8_t data[NVME_IDENTIFY_LEN], struct nvme_id_ctrl *c);
+void nvme_id_ctrl_nvm_parse(const uint8_t data[NVME_IDENTIFY_LEN], struct nvme_id_ctrl_nvm *c);
+/* CNS 02h's list: up to 1024 ids, 0-terminated; how many are there. */
+unsigned int nvme_ns_list_parse(const uint8_t data[NVME_IDENTIFY_LEN], uint32_t *ids,
+				unsigned int max);
 void nvme_id_ns_parse(const uint8_t data[NVME_IDENTIFY_LEN], struct nvme_id_ns *ns);
 /* A CQE status in words, for messages ("invalid namespace"). */
 const char *nvme_status_str(uint16_t status);
