@@ -41,9 +41,10 @@ _new_dev -t rbd --conf "$CEPH_CONF" --pool rep2 --image t05 -d 16
 id=$UBLK_DEV_ID
 # _ios: reads and writes the device has completed.
 _ios() { awk '{ print $1 + $5 }' /sys/block/ublkb$id/stat; }
-# _moved: 200 IOs since $before (more than the 16 in flight, had they all
-# waited for the OSD), or fio is done.
-_moved() { [ "$(_ios)" -ge $((before + 200)) ] || ! kill -0 $fio_pid 2>/dev/null; }
+# _moved: 200 IOs since $before, more than the 16 in flight, had they all
+# waited for the OSD. fio has more than that left (2048 IOs, 2 s in); its
+# end is no sign: IOs that wait fail at --io-timeout (60 s) and end it.
+_moved() { [ "$(_ios)" -ge $((before + 200)) ]; }
 fio --name=rep2 --filename=/dev/ublkb$id --ioengine=io_uring --direct=1 \
     --rw=randwrite --bs=4k --iodepth=16 --size=4M --verify=crc32c \
     --verify_state_save=0 --verify_fatal=1 >"$UBLK_TMP/fio.log" 2>&1 &
@@ -59,7 +60,7 @@ _wait_until 40 _moved ||
 	}
 _log "osd.$victim down: $(($(_ios) - before)) IOs done in $((SECONDS - down)) s"
 sleep 2
-kill -0 $fio_pid && _log "fio still running with osd.$victim down"
+kill -0 $fio_pid 2>/dev/null && _log "fio still running with osd.$victim down"
 start=$SECONDS
 "$CEPH_SCRIPT" osd-start "$CEPH_DIR" "$victim" 2>/dev/null || _fail "osd-start $victim failed"
 _log "osd.$victim back in $((SECONDS - start)) s, down $((SECONDS - down)) s"
