@@ -7,8 +7,12 @@
 #   ceph_cluster.sh start DIR [--cephx]   mon.a, one memstore osd.0, mgr.x,
 #                                         pool "rbd" of size 1, image rbd/img
 #   ceph_cluster.sh stop DIR              every daemon of DIR, then DIR
-#   ceph_cluster.sh osd-stop DIR          osd.0 only, cleanly
-#   ceph_cluster.sh osd-start DIR         osd.0 again; returns once it is up
+#   ceph_cluster.sh osd-stop DIR [ID]     osd.ID (default 0) only, cleanly
+#   ceph_cluster.sh osd-start DIR [ID]    osd.ID again; returns once every
+#                                         OSD of the map is up
+#   ceph_cluster.sh add-osds DIR          two more memstore OSDs (osd.1,
+#                                         osd.2) and pool "rep2" of size 2,
+#                                         min_size 1, on the running cluster
 #   ceph_cluster.sh mon-stop DIR          mon.a only (the cluster is gone
 #                                         for good with osd-stop too)
 #   ceph_cluster.sh status DIR            0 when the mon answers
@@ -25,7 +29,7 @@ set -euo pipefail
 
 cmd=${1:-} dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || {
-	echo "usage: $0 start|stop|osd-stop|osd-start|status DIR [--cephx]" >&2
+	echo "usage: $0 start|stop|osd-stop|osd-start|add-osds|mon-stop|status DIR [--cephx|ID]" >&2
 	exit 2
 }
 cephx=0
@@ -83,8 +87,7 @@ mon data avail crit = 0
 mgr data = $dir/mgr
 # Only what the tests need: no dashboard, no prometheus.
 mgr initial modules =
-[osd.0]
-osd data = $dir/osd
+[osd]
 osd objectstore = memstore
 # A stop must unmount the store: memstore writes its objects out then.
 osd fast shutdown = false
@@ -99,6 +102,8 @@ osd class load list = *
 # It joins the CRUSH map itself, under root=default.
 osd crush update on start = true
 osd class default list = *
+[osd.0]
+osd data = $dir/osd
 EOF
 }
 
@@ -142,7 +147,78 @@ start() {
 	setsid ceph-mgr -c "$conf" --id x
 }
 
-osd_up() { cli osd stat -f json | grep -q '"num_up_osds":1'; }
+# osd_up: every OSD of the map is up.
+osd_up() {
+	local st n
+	st=$(cli osd stat -f json) || return 1
+	n=$(sed -n 's/.*"num_osds":\([0-9]*\).*/\1/p' <<<"$st")
+	grep -q "\"num_up_osds\":$n[,}]" <<<"$st"
+}
+
+# mon_cmds JSON...: monitor commands (ceph CLI JSON, "inbuf" for its -i
+# input; {"prefix":"wait-up","n":N} polls until N OSDs are up) in one
+# Python start: each ceph CLI call is one, seconds under TCG. The python3
+# the ceph CLI runs on, which has the rados module.
+mon_cmds() {
+	/usr/bin/python3 - "$conf" "$timeout" "$@" <<'PY'
+import json, sys, time, rados
+conf, limit = sys.argv[1], int(sys.argv[2])
+c = rados.Rados(conffile=conf)
+c.connect(timeout=limit)
+for arg in sys.argv[3:]:
+    cmd = json.loads(arg)
+    if cmd["prefix"] == "wait-up":
+        end = time.time() + limit
+        while True:
+            r, out, _ = c.mon_command(json.dumps({"prefix": "osd stat", "format": "json"}), b"")
+            if r == 0 and json.loads(out)["num_up_osds"] == cmd["n"]:
+                break
+            if time.time() > end:
+                sys.exit("%d OSDs not up after %d s" % (cmd["n"], limit))
+            time.sleep(0.5)
+        continue
+    inbuf = cmd.pop("inbuf", "").encode()
+    r, _, outs = c.mon_command(json.dumps(cmd), inbuf)
+    if r != 0:
+        sys.exit("%s: %s (%d)" % (cmd["prefix"], outs, r))
+PY
+}
+
+# add_osds: osd.1 and osd.2 (memstore, like osd.0) and pool rep2 of size 2,
+# min_size 1: an OSD may go while the other copy serves. Pool rbd (size 1)
+# is left as it is; CRUSH spreads its PGs over the three OSDs too.
+add_osds() {
+	local t0=$SECONDS id secret uuids=() cmds=()
+	grep -q '^\[osd\.1\]' "$conf" && { say "osd.1 and osd.2 are there already"; return 0; }
+	for id in 1 2; do
+		uuids[id]=$(cat /proc/sys/kernel/random/uuid)
+		mkdir -p "$dir/osd$id"
+		printf "[osd.%s]\\nosd data = %s\\n" \
+			"$id" "$dir/osd$id" >>"$conf"
+		secret=
+		if grep -q '^auth cluster required = cephx' "$conf"; then
+			ceph-authtool "$dir/keyring" --gen-key -n "osd.$id" >/dev/null
+			secret=$(ceph-authtool "$dir/keyring" -p -n "osd.$id")
+			secret=",\"inbuf\":\"{\\\"cephx_secret\\\":\\\"$secret\\\"}\""
+		fi
+		cmds+=("{\"prefix\":\"osd new\",\"uuid\":\"${uuids[id]}\",\"id\":$id$secret}")
+	done
+	mon_cmds "${cmds[@]}" || die "osd new failed"
+	for id in 1 2; do
+		ceph-osd -c "$conf" --id $id --mkfs --osd-uuid "${uuids[id]}" >/dev/null 2>"$dir/log/osd$id.mkfs.log" ||
+			die "ceph-osd --mkfs of osd.$id failed: $(tail -n 3 "$dir/log/osd$id.mkfs.log")"
+		setsid ceph-osd -c "$conf" --id $id 2>/dev/null
+	done
+	# The pool once all three are up: its PGs are made where they stay.
+	mon_cmds '{"prefix":"wait-up","n":3}' \
+		'{"prefix":"osd pool create","pool":"rep2","pg_num":8,"pgp_num":8}' \
+		'{"prefix":"osd pool set","pool":"rep2","var":"pg_autoscale_mode","val":"off"}' \
+		'{"prefix":"osd pool set","pool":"rep2","var":"size","val":"2"}' \
+		'{"prefix":"osd pool set","pool":"rep2","var":"min_size","val":"1"}' \
+		'{"prefix":"osd pool application enable","pool":"rep2","app":"rbd"}' ||
+		die "pool rep2 not made"
+	say "osd.1, osd.2 up, pool rep2 (size 2, min_size 1) ready after $((SECONDS - t0)) s"
+}
 
 # kill_daemon NAME: SIGTERM, then wait for it to be gone (SIGKILL after 30 s).
 kill_daemon() {
@@ -162,15 +238,18 @@ case "$cmd" in
 start) start ;;
 stop)
 	[ -f "$conf" ] || exit 0
-	kill_daemon osd.0
+	for pidf in "$dir"/run/osd.*.pid; do
+		[ -f "$pidf" ] && kill_daemon "$(basename "$pidf" .pid)"
+	done
 	kill_daemon mgr.x
 	kill_daemon mon.a
 	rm -rf "$dir" ;;
-osd-stop) kill_daemon osd.0 ;;
+osd-stop) kill_daemon "osd.${3:-0}" ;;
 mon-stop) kill_daemon mon.a ;;
 osd-start)
-	setsid ceph-osd -c "$conf" --id 0
-	wait_for "$timeout" "osd.0" osd_up ;;
+	setsid ceph-osd -c "$conf" --id "${3:-0}"
+	wait_for "$timeout" "osd.${3:-0}" osd_up ;;
+add-osds) add_osds ;;
 status) cli mon stat >/dev/null 2>&1 ;;
 *) die "unknown command $cmd" ;;
 esac

@@ -7,7 +7,7 @@
 # - the daemon killed with kill -9 (--reissue), `recover` taking the device
 #   back: the new daemon opens the image again, breaking the dead one's
 #   exclusive lock once the OSD drops its watch (5 s in the test cluster).
-# (The last rbd test, test_rbd_04, stops the shared cluster.)
+# (test_rbd_04 stops the shared cluster.)
 . "$(dirname "$0")/test_common.sh"
 . "$(dirname "$0")/rbd_cluster.sh"
 _prep_test rbd_03

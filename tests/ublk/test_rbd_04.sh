@@ -8,7 +8,8 @@
 # one line for the outage; `del` ends, the daemon exits within a few limits
 # (closing the image waits on the cluster too) and nothing is left. (test_rbd_03: an
 # OSD restart shorter than the default limit is survived with zero errors.)
-# The last rbd test: it stops what is left of the shared cluster.
+# It stops what is left of the shared cluster, of no use after it
+# (test_rbd_05 starts another).
 . "$(dirname "$0")/test_common.sh"
 . "$(dirname "$0")/rbd_cluster.sh"
 _prep_test rbd_04
@@ -65,7 +66,7 @@ _wait_until $((limit * 5)) sh -c '! pgrep -f "ublk-bpf (add|load)" >/dev/null' |
 _log "the daemon exited $((SECONDS - start)) s after del"
 _syslog_stop
 _nothing_left "rbd_04"
-_ceph_down_if_last
+"$CEPH_SCRIPT" stop "$CEPH_DIR"
 _check_dmesg
 _cleanup_test
 exit 0
