@@ -41,6 +41,7 @@
 
 #include "values.h"
 #include "log.h"
+#include "msg_advance.h"
 #include "nbd_client.h"
 #include "params.h"
 #include "ublk.h"
@@ -526,14 +527,7 @@ static void nbd_send_done(struct ublk_queue *q, struct nbd_conn *c, int res)
 	c->sending = false;
 	if (nbd_own_failed(q, c, res))
 		return;
-	while (c->msg.msg_iovlen && left >= c->msg.msg_iov->iov_len) {
-		left -= c->msg.msg_iov->iov_len;
-		c->msg.msg_iov++;
-		c->msg.msg_iovlen--;
-	}
-	if (c->msg.msg_iovlen) {
-		c->msg.msg_iov->iov_base = (char *)c->msg.msg_iov->iov_base + left;
-		c->msg.msg_iov->iov_len -= left;
+	if (msg_advance(&c->msg, left)) {
 		nbd_post_send(q, c);
 		return;
 	}

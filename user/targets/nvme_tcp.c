@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg_advance.h"
 #include "nvme_tcp_conn.h"
 #include "params.h"
 #include "ublk.h"
@@ -759,14 +760,7 @@ static void nvt_send_done(struct ublk_queue *q, struct nvt_conn *c, int res)
 		nvt_conn_fail(q, c, strerror(res < 0 ? -res : ECONNRESET));
 		return;
 	}
-	while (c->msg.msg_iovlen && left >= c->msg.msg_iov->iov_len) {
-		left -= c->msg.msg_iov->iov_len;
-		c->msg.msg_iov++;
-		c->msg.msg_iovlen--;
-	}
-	if (c->msg.msg_iovlen) {
-		c->msg.msg_iov->iov_base = (char *)c->msg.msg_iov->iov_base + left;
-		c->msg.msg_iov->iov_len -= left;
+	if (msg_advance(&c->msg, left)) {
 		nvt_post_send(q, c);
 		return;
 	}
