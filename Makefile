@@ -18,6 +18,8 @@
 # make profile JOB=GROUP/PATH/JOB   a guest perf profile of one bench job
 # make bench-rbd   the rbd target against rbd-nbd and krbd on one Ceph image
 #               (one VM boot, its own cluster; not part of bench)
+# make bench-nvme  the nvme-tcp target against the kernel's nvme-tcp host,
+#               and the tag-set memory of a shared controller
 # make bench-cpus   the BPF path at 1, 2 and 4 vCPUs against the kernel's drivers
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
@@ -74,7 +76,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-cpus profile thousand unit shim shim-tests \
+.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-nvme bench-cpus profile thousand unit shim shim-tests \
 	mutants crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
@@ -270,6 +272,13 @@ bench: all | rig
 # The rbd target against rbd-nbd and krbd: .output/bench/rbd_vs.md.
 bench-rbd: all | rig
 	$(Q)tests/bench/rbd_vs.sh
+
+# The nvme-tcp target against the kernel's nvme-tcp host on one nvmet-tcp
+# subsystem, then the tag-set bytes of devices with their own sets against
+# one controller; one VM boot each. Not part of bench.
+bench-nvme: all | rig
+	$(Q)tests/bench/nvme_vs.sh
+	$(Q)tests/bench/tagset_mem.sh
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
