@@ -150,16 +150,6 @@ static const struct ublk_tgt_option nvt_options[] = {
 static uint32_t nvt_all_ids[UBLK_MAX_COUNT];
 static unsigned int nvt_all_nr, nvt_all_next;
 
-static int nvt_copy_arg(char *dst, size_t len, const char *name, const char *value)
-{
-	if (!*value || strlen(value) >= len) {
-		ublk_err("--%s must be 1 to %zu characters, got '%s'", name, len - 1, value);
-		return -EINVAL;
-	}
-	memcpy(dst, value, strlen(value) + 1);
-	return 0;
-}
-
 static int nvt_parse_option(void *data, const char *name, const char *value)
 {
 	struct nvt_data *nd = data;
@@ -167,11 +157,11 @@ static int nvt_parse_option(void *data, const char *name, const char *value)
 	unsigned int port;
 
 	if (!strcmp(name, "traddr"))
-		return nvt_copy_arg(a->host, sizeof(a->host), name, value);
+		return ublk_parse_text(value, name, a->host, sizeof(a->host));
 	if (!strcmp(name, "subnqn"))
-		return nvt_copy_arg(a->subnqn, sizeof(a->subnqn), name, value);
+		return ublk_parse_text(value, name, a->subnqn, sizeof(a->subnqn));
 	if (!strcmp(name, "hostnqn"))
-		return nvt_copy_arg(a->hostnqn, sizeof(a->hostnqn), name, value);
+		return ublk_parse_text(value, name, a->hostnqn, sizeof(a->hostnqn));
 	if (!strcmp(name, "nsid"))
 		return ublk_parse_uint(value, "--nsid", 1, 0xfffffffe, &nd->nsid) ? -EINVAL : 0;
 	if (!strcmp(name, "all")) {
