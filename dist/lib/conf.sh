@@ -30,13 +30,14 @@ conf_paths() {
 }
 
 # conf_network FILE: true when its device is served from the network: the
-# rbd target (add -t rbd, or load of rbd / rbd.bpf.o), whose daemon connects
-# to the cluster's monitors as it starts.
+# rbd, nbd and nvme-tcp targets (add -t NAME, or load of NAME / NAME.bpf.o),
+# whose daemon connects to its servers as it starts (nbd over a local socket
+# only waits for the network for nothing).
 conf_network() {
 	conf_words "$1" | awk '
 		NR == 1 { first = $0 }
 		prev == "-t" || prev == "--target" || (NR == 2 && first == "load") { t = $0 }
 		/^--target=/ { t = substr($0, 10) }
 		{ prev = $0 }
-		END { sub(/.*\//, "", t); sub(/\.bpf\.o$/, "", t); exit !(t == "rbd") }'
+		END { sub(/.*\//, "", t); sub(/\.bpf\.o$/, "", t); exit !(t == "rbd" || t == "nbd" || t == "nvme-tcp") }'
 }

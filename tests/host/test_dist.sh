@@ -19,6 +19,8 @@ printf 'add -t loop \\\n  --number=1 "/srv/my disk.img"\n' >"$UBLK_BPF_CONFIG_DI
 echo 'add -t null' >"$UBLK_BPF_CONFIG_DIR/noid.conf"
 printf 'add -t rbd -n 5 --conf /etc/ceph/ceph.conf \\\n  --pool rbd --image vm1\n' >"$UBLK_BPF_CONFIG_DIR/vm1.conf"
 echo 'load /usr/lib/ublk-bpf/rbd.bpf.o -n 6 --pool rbd --image vm2' >"$UBLK_BPF_CONFIG_DIR/vm2.conf"
+echo 'add -t nbd -n 11 --host 10.0.0.5 --export disk' >"$UBLK_BPF_CONFIG_DIR/nas.conf"
+echo 'add --target=nvme-tcp -n 12 --traddr 10.0.0.6 --subnqn nqn.x:y' >"$UBLK_BPF_CONFIG_DIR/fabric.conf"
 echo 'add -t null -n 3' >"$UBLK_BPF_CONFIG_DIR/bad name.conf"
 
 # udev-name ID
@@ -45,15 +47,15 @@ d=$gen/ublk-bpf@my-disk.service.d/50-ublk-bpf-generator.conf
 grep -q 'blockdev@dev-ublkb1.target' "$d" || fail "my-disk: no drop-in (a line joined by a backslash)"
 grep -qx 'RequiresMountsFor="/srv/my disk.img" ' "$d" || fail "my-disk: a quoted path: $(grep RequiresMountsFor "$d")"
 # Served from the network: started after network-online.target; a local one not.
-for name in vm1 vm2; do
+for name in vm1 vm2 nas fabric; do
 	d=$gen/ublk-bpf@$name.service.d/50-ublk-bpf-generator.conf
 	grep -qx 'After=network-online.target' "$d" && grep -qx 'Wants=network-online.target' "$d" ||
-		fail "$name (rbd): not after network-online.target: $(cat "$d" 2>&1)"
+		fail "$name (rbd, nbd, nvme-tcp): not after network-online.target: $(cat "$d" 2>&1)"
 done
 grep -q network "$gen/ublk-bpf@data.service.d/50-ublk-bpf-generator.conf" &&
 	fail "data (stripe): waits for the network"
 n=$(find "$gen" -name '*.conf' | wc -l)
-[ "$n" -eq 4 ] || fail "the generator wrote $n drop-ins, not 4 (none for no id or a bad name)"
+[ "$n" -eq 6 ] || fail "the generator wrote $n drop-ins, not 6 (none for no id or a bad name)"
 
 # dkms-make.sh check RELEASE, with dpkg-query answering from $FAKE_DPKG
 src=$tmp/src
