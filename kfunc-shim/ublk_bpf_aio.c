@@ -56,7 +56,7 @@
 static struct kmem_cache *ublk_bpf_aio_cache;
 static struct workqueue_struct *ublk_bpf_aio_wq;
 
-/* off until a quiet machine shows what it pays (kfunc-shim/README.md) */
+/* off: under TCG it costs more than it gives (kfunc-shim/README.md) */
 static bool bpf_spread;
 module_param(bpf_spread, bool, 0644);
 MODULE_PARM_DESC(bpf_spread,
