@@ -41,7 +41,7 @@
 
 #include "values.h"
 #include "log.h"
-#include "msg_advance.h"
+#include "net.h"
 #include "nbd_client.h"
 #include "params.h"
 #include "ublk.h"

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "nbd_client.h"
 #include "ublk.h"
 
@@ -250,26 +251,6 @@ static int nbd_socket_tcp(struct nbd_hs *hs, const struct nbd_addr *addr)
 	/* Requests are small and many: no Nagle delay. */
 	setsockopt(hs->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return 0;
-}
-
-/*
- * A TCP peer that vanishes (host down, cable cut) sends no FIN: keepalive
- * probes find it when the connection is idle, TCP_USER_TIMEOUT when data
- * waits for its acknowledgement; either way within about NBD_TCP_DEAD_S,
- * and the connection's recv or send then fails.
- */
-static void nbd_tcp_liveness(int fd)
-{
-	int one = 1, idle = NBD_TCP_DEAD_S / 2, intvl = NBD_TCP_DEAD_S / 6, cnt = 3;
-	unsigned int user_ms = NBD_TCP_DEAD_S * 1000;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms)))
-		ublk_warn("nbd: TCP keepalive and user timeout: %s (a vanished server is found later)",
-			  strerror(errno));
 }
 
 static int nbd_send_option(const struct nbd_hs *hs, uint32_t option, const void *data,
@@ -514,7 +495,7 @@ int nbd_connect(const struct nbd_addr *addr, struct nbd_export *exp, const int *
 		return ret;
 	}
 	if (!addr->unix_path[0])
-		nbd_tcp_liveness(hs.fd);
+		ublk_tcp_liveness(hs.fd, NBD_TCP_DEAD_S, "nbd");
 	return hs.fd;
 }
 

@@ -51,7 +51,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "msg_advance.h"
+#include "net.h"
 #include "nvme_tcp_conn.h"
 #include "params.h"
 #include "ublk.h"
@@ -193,20 +193,6 @@ static int nvt_host_identity(struct nvme_tcp_addr *a)
 		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
 		 h[12], h[13], h[14], h[15]);
 	return 0;
-}
-
-/* As nbd's: a vanished peer is found within about NVT_TCP_DEAD_S. */
-static void nvt_tcp_liveness(int fd)
-{
-	int one = 1, idle = NVT_TCP_DEAD_S / 2, intvl = NVT_TCP_DEAD_S / 6, cnt = 3;
-	unsigned int user_ms = NVT_TCP_DEAD_S * 1000;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms)))
-		ublk_warn("nvme-tcp: TCP keepalive and user timeout: %s", strerror(errno));
 }
 
 /* Keep Alive every half KATO on the admin queue, until told to stop. */
@@ -438,7 +424,7 @@ static int nvt_io_connect(struct nvt_data *nd, struct nvt_conn *c, unsigned int 
 		return ret;
 	}
 	nvme_tcp_hand_over(fd);
-	nvt_tcp_liveness(fd);
+	ublk_tcp_liveness(fd, NVT_TCP_DEAD_S, "nvme-tcp");
 	c->fd = fd;
 	return 0;
 }
