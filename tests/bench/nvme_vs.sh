@@ -52,8 +52,12 @@ hz=$(getconf CLK_TCK)
 
 # run_fio DEV JOB ARGS: "IOPS CPU-ms-per-1000-IOs ctxt-per-IO" of one job.
 run_fio() {
-	local dev=$1 name=$2 b0 c0 b1 c1 ios
+	local dev=$1 name=$2 b0 c0 b1 c1 ios sched
 	shift 2
+	test -b "$dev" || { echo "nvme_vs: $dev is not a block device" >&2; exit 1; }
+	# Like for like: both hosts' devices on the same scheduler (none).
+	sched=/sys/block/${dev#/dev/}/queue/scheduler
+	[ -w "$sched" ] && echo none >"$sched"
 	read -r b0 c0 < <(stat_now)
 	fio --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 --time_based \
 	    --runtime="$runtime" --size=1G --output-format=json "$@" >"$tmp/fio.json"
