@@ -41,7 +41,7 @@ UBLK_DEVS+=("${ids[@]}")
 [ "${#ids[@]}" -eq 2 ] || _fail "add --all made ${#ids[@]} devices, not 2: '$out'"
 id1=${ids[0]} id2=${ids[1]}
 made=$(($(dmesg | grep -c "nvmet: creating nvm controller") - made_before))
-pid=$(pgrep -f "ublk-bpf add -t nvme-tcp")
+pid=$(pgrep -f -- "--subnqn $NQN --all --ctrl $ctrl")
 [ "$(echo "$pid" | wc -w)" = 1 ] || _fail "not one daemon: '$pid'"
 _log "daemon $pid: $(_conns "$pid") connections, $(ls /proc/"$pid"/task | wc -l) threads; the target made $made controllers (one is add's namespace probe)"
 [ "$(_conns "$pid")" = 3 ] ||
@@ -77,7 +77,10 @@ wait $both || _fail "fio verify on both across a port flap failed"
 _fio_verify /dev/ublkb$id2 --size=16M --bs=4k --iodepth=32 &
 fio_pid=$!
 sleep 1
-_del_dev "$id1"
+# Its DEL_DEV waits for every holder of /dev/ublkc$id1: the shared ring too.
+timeout 60 "$UBLK_PROG" del -n "$id1" || _fail "del -n $id1 failed or hung with ublkb$id2 served on"
+_forget_dev "$id1"
+_wait_until 10 eval '[ ! -e /dev/ublkb$id1 ] && [ ! -e /dev/ublkc$id1 ]' || _fail "device $id1 still exists after del"
 wait $fio_pid || _fail "fio verify on ublkb$id2 failed while ublkb$id1 was deleted"
 kill -0 "$pid" 2>/dev/null || _fail "the daemon ended with device $id2 still served"
 [ "$(_conns "$pid")" = 3 ] || _fail "after deleting one device: $(_conns "$pid") connections, not 3"
