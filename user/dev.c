@@ -392,9 +392,37 @@ static int ublk_daemon_join_ctrl(struct ublk_daemon *d)
 	return ublk_daemon_batch_result(d, "UBLK_U_CMD_BPF_JOIN_CTRL");
 }
 
+/*
+ * ublk_queues_shared(): hardware queue q of every device on one thread,
+ * bound where the first device's queue q wants to run.
+ */
+static int ublk_daemon_start_shared(struct ublk_daemon *d)
+{
+	struct ublk_dev **devs = calloc(d->nr_devs, sizeof(*devs));
+	int cpus[UBLK_MAX_QUEUES];
+	unsigned int i, q, nr_queues = d->devs[0].dev.info.nr_hw_queues;
+	int ret = 0;
+
+	if (!devs)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_devs; i++)
+		devs[i] = &d->devs[i].dev;
+	ublk_queue_cpus(&d->ctrl, devs[0], cpus);
+	for (q = 0; q < nr_queues && !ret; q++) {
+		ret = ublk_queue_start_shared(devs, d->nr_devs, q, cpus[q], d->exit_fd);
+		for (i = 0; i < d->nr_devs && !ret; i++)
+			devs[i]->nr_started++;
+	}
+	free(devs);
+	if (ret < 0)
+		ublk_err("cannot start the queues the devices share: %s", strerror(-ret));
+	return ret;
+}
+
 /* Every device's char device and queue threads, FETCH_REQs parked. */
 static int ublk_daemon_start_queues(struct ublk_daemon *d)
 {
+	bool shared = ublk_queues_shared(d->opts);
 	unsigned int i;
 	int ret;
 
@@ -407,6 +435,8 @@ static int ublk_daemon_start_queues(struct ublk_daemon *d)
 		dev->queues = calloc(dev->info.nr_hw_queues, sizeof(*dev->queues));
 		if (!dev->queues || ublk_pattern_stats_open(dev))
 			return -ENOMEM;
+		if (shared)
+			continue;
 		ret = ublk_start_queues(&d->ctrl, dev, d->exit_fd);
 		if (ret < 0) {
 			ublk_err("device %u: cannot start the queues: %s", dev->info.dev_id,
@@ -414,7 +444,7 @@ static int ublk_daemon_start_queues(struct ublk_daemon *d)
 			return ret;
 		}
 	}
-	return 0;
+	return shared ? ublk_daemon_start_shared(d) : 0;
 }
 
 /* START_DEV, or END_USER_RECOVERY, of every device: they go live. */

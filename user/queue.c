@@ -3,8 +3,13 @@
  * One thread per hardware queue. Each tag always has exactly one ublk
  * command parked in the driver (FETCH_REQ at start, COMMIT_AND_FETCH_REQ
  * after each IO); its completion hands us the next IO of that tag. Backing
- * IO of the target runs on the same ring. The thread ends when the driver
- * aborts every command (device stopped) and no backing IO is left.
+ * IO of the target runs on the same ring. A queue is done when the driver
+ * has aborted every command (device stopped) and no backing IO is left.
+ *
+ * A thread and its ring (a group) serve one queue, or hardware queue q of
+ * several devices (ublk_queue_start_shared()): each such queue is a member
+ * and ends on its own; the thread ends with the last. Group state is the
+ * thread's alone, but for refs (atomic), which the joins count down.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,6 +26,29 @@
 #include "log.h"
 #include "ublk.h"
 
+struct ublk_queue_group {
+	struct io_uring ring;
+	bool ring_ready;		/* set up (by the thread) */
+	pthread_t thread;
+	unsigned int nr;		/* members */
+	struct ublk_queue **members;	/* NULL once a member is done */
+	unsigned int live;		/* members not done */
+	unsigned int own_inflight;	/* shared: the target's own SQEs */
+	int ready_fd;			/* eventfd: all FETCH_REQs queued */
+	int err;			/* the ring could not be made */
+	int refs;			/* members not joined (atomic) */
+};
+
+static bool ublk_group_shared(const struct ublk_queue_group *g)
+{
+	return g->nr > 1;
+}
+
+static uint64_t ublk_ud_member(const struct ublk_queue *q)
+{
+	return (uint64_t)q->member << UBLK_UD_MEMBER_SHIFT;
+}
+
 static size_t ublk_round_up(size_t v, size_t to)
 {
 	return (v + to - 1) / to * to;
@@ -28,20 +56,21 @@ static size_t ublk_round_up(size_t v, size_t to)
 
 struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+	struct io_uring *ring = &q->grp->ring;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
 	/*
 	 * The SQ holds two entries per tag; an IO split in many pieces may
 	 * fill it: hand what is queued to the kernel and take a fresh one.
 	 */
 	while (!sqe) {
-		int ret = io_uring_submit(&q->ring);
+		int ret = io_uring_submit(ring);
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			ublk_err("queue %u: io_uring_submit: %s", q->q_id, strerror(-ret));
 			abort();
 		}
-		sqe = io_uring_get_sqe(&q->ring);
+		sqe = io_uring_get_sqe(ring);
 	}
 	return sqe;
 }
@@ -52,7 +81,8 @@ static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
 	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
 	struct ublksrv_io_cmd *cmd;
 
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, UBLK_FIXED_CDEV, NULL, 0, 0);
+	/* A member's char device is its fixed file (UBLK_FIXED_CDEV alone). */
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, (int)q->member, NULL, 0, 0);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->cmd_op = ublk_cmd_op(cmd_op);
 	cmd = (struct ublksrv_io_cmd *)sqe->cmd;
@@ -61,22 +91,35 @@ static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
 	cmd->tag = tag;
 	cmd->result = result;
 	cmd->addr = (__u64)(uintptr_t)ublk_io_buf(q, tag);
-	io_uring_sqe_set_data64(sqe, tag);
+	io_uring_sqe_set_data64(sqe, tag | ublk_ud_member(q));
 	q->cmds_inflight++;
 }
 
 void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
 		       unsigned int tag, unsigned int op, unsigned int piece)
 {
-	io_uring_sqe_set_data64(sqe, ublk_tgt_user_data(tag, op, piece));
+	io_uring_sqe_set_data64(sqe, ublk_tgt_user_data(tag, op, piece) | ublk_ud_member(q));
 	q->ios[tag].pending++;
 	q->tgt_inflight++;
 }
 
 void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie)
 {
-	io_uring_sqe_set_data64(sqe, UBLK_UD_TGT | UBLK_UD_OWN | cookie);
+	io_uring_sqe_set_data64(sqe, UBLK_UD_TGT | UBLK_UD_OWN | ublk_ud_member(q) | cookie);
+	if (ublk_group_shared(q->grp))
+		q->grp->own_inflight++;
+	else
+		q->tgt_inflight++;
+}
+
+void ublk_queue_hold(struct ublk_queue *q)
+{
 	q->tgt_inflight++;
+}
+
+void ublk_queue_release(struct ublk_queue *q)
+{
+	q->tgt_inflight--;
 }
 
 static void ublk_tgt_io_done(struct ublk_queue *q, unsigned int tag,
@@ -152,13 +195,37 @@ static void ublk_queue_classify(struct ublk_queue *q, unsigned int tag,
 	__atomic_store_n(&c->hint, q->pattern.hint, __ATOMIC_RELAXED);
 }
 
-static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+/* A live member for a shared ring's own SQE: any serves the target. */
+static struct ublk_queue *ublk_group_any(const struct ublk_queue_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++)
+		if (g->members[i])
+			return g->members[i];
+	return NULL;
+}
+
+static void ublk_handle_cqe(struct ublk_queue_group *g, const struct io_uring_cqe *cqe)
 {
 	unsigned int tag = UBLK_UD_TAG(cqe->user_data);
+	unsigned int member = (unsigned int)(cqe->user_data >> UBLK_UD_MEMBER_SHIFT) & 0xffff;
+	struct ublk_queue *q = member < g->nr ? g->members[member] : NULL;
 
 	if (cqe->user_data & UBLK_UD_OWN) {
-		q->tgt_inflight--;
-		q->dev->tgt->own_done(q, cqe);
+		if (ublk_group_shared(g)) {
+			g->own_inflight--;
+			q = ublk_group_any(g);
+		} else if (q) {
+			q->tgt_inflight--;
+		}
+		/* None left to serve: the devices are gone, so is its work. */
+		if (q)
+			q->dev->tgt->own_done(q, cqe);
+		return;
+	}
+	if (!q) {
+		ublk_err("queue ring: a completion for member %u, which is done", member);
 		return;
 	}
 	if (cqe->user_data & UBLK_UD_TGT) {
@@ -190,87 +257,81 @@ static void ublk_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 }
 
 /*
- * The queue's ring, made by the thread that alone submits to it and reaps
+ * The group's ring, made by the thread that alone submits to it and reaps
  * it: completions (the driver's and the backing files') then run as task
  * work when the thread asks for events, instead of interrupting it
- * (DEFER_TASKRUN). The char device is fixed file 0, backing file i is i + 1.
+ * (DEFER_TASKRUN). One queue: the char device is fixed file 0, backing
+ * file i is i + 1. Shared: member i's char device is fixed file i.
  */
-static int ublk_queue_ring_init(struct ublk_queue *q)
+static int ublk_group_ring_init(struct ublk_queue_group *g)
 {
+	struct ublk_queue *q0 = g->members[0];
+	const struct ublk_dev *dev = q0->dev;
 	struct io_uring_params p = {
 		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			 IORING_SETUP_COOP_TASKRUN,
 	};
-	int fds[1 + UBLK_MAX_FILES];
-	unsigned int i;
-	int ret;
-
+	unsigned int i, nr_fds = ublk_group_shared(g) ? g->nr : 1 + dev->nr_fds;
 	/*
 	 * One ublk command and most often one backing SQE per tag; an IO
 	 * that needs more (stripe, mirror) flushes the SQ when it is full.
+	 * Shared: the tags are one set's, but each member parks a command
+	 * per tag; completions beyond the CQ wait in the kernel's overflow.
 	 */
-	ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
+	unsigned int entries = 2 * q0->depth * (ublk_group_shared(g) ? 2 : 1);
+	int *fds = calloc(nr_fds, sizeof(*fds));
+	int ret;
+
+	if (!fds)
+		return -ENOMEM;
+	ret = io_uring_queue_init_params(entries, &g->ring, &p);
 	if (ret == -EINVAL) {	/* a kernel older than 6.1 */
 		memset(&p, 0, sizeof(p));
-		ret = io_uring_queue_init_params(2 * q->depth, &q->ring, &p);
+		ret = io_uring_queue_init_params(entries, &g->ring, &p);
 	}
 	if (ret < 0) {
-		ublk_err("queue %u: io_uring_queue_init: %s", q->q_id, strerror(-ret));
+		ublk_err("queue %u: io_uring_queue_init: %s", q0->q_id, strerror(-ret));
+		free(fds);
 		return ret;
 	}
-	q->ring_ready = true;
-	fds[0] = q->dev->cdev_fd;
-	for (i = 0; i < q->dev->nr_fds; i++)
-		fds[1 + i] = q->dev->fds[i];
-	ret = io_uring_register_files(&q->ring, fds, 1 + q->dev->nr_fds);
+	g->ring_ready = true;
+	if (ublk_group_shared(g)) {
+		for (i = 0; i < g->nr; i++)
+			fds[i] = g->members[i]->dev->cdev_fd;
+	} else {
+		fds[0] = dev->cdev_fd;
+		for (i = 0; i < dev->nr_fds; i++)
+			fds[1 + i] = dev->fds[i];
+	}
+	ret = io_uring_register_files(&g->ring, fds, nr_fds);
+	free(fds);
 	if (ret < 0) {
-		ublk_err("queue %u: io_uring_register_files: %s", q->q_id, strerror(-ret));
+		ublk_err("queue %u: io_uring_register_files: %s", q0->q_id, strerror(-ret));
 		return ret;
 	}
 	/* Saves looking up the ring's own fd on every io_uring_enter. */
-	io_uring_register_ring_fd(&q->ring);
+	io_uring_register_ring_fd(&g->ring);
 	return 0;
 }
 
-static void *ublk_queue_thread(void *arg)
+/*
+ * Member @i is served to the end: nothing of it is in flight. Its owner
+ * is told (exit_fd) and may free it; the thread does not touch it again.
+ */
+static void ublk_group_member_done(struct ublk_queue_group *g, unsigned int i)
 {
-	struct ublk_queue *q = arg;
-	struct io_uring_cqe *cqe;
-	unsigned int tag, head, n;
-	uint64_t one = 1;
+	struct ublk_queue *q = g->members[i];
 
+	g->members[i] = NULL;
+	g->live--;
 	/*
-	 * Memory this thread (and the io-wq workers it spawns) allocates must
-	 * not be reclaimed by writing to a device, maybe ours: that write
-	 * would wait for this thread (see prctl(2), PR_SET_IO_FLUSHER).
+	 * A shared ring lets go of the member's char device now: DEL_DEV
+	 * waits for every holder of it, and the other members live on.
 	 */
-	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) < 0 && errno != EPERM)
-		ublk_warn("queue %u: PR_SET_IO_FLUSHER: %s", q->q_id, strerror(errno));
-	q->err = ublk_queue_ring_init(q);
-	if (q->err) {
-		if (write(q->ready_fd, &one, sizeof(one)) != sizeof(one))
-			ublk_err("queue %u: cannot report its start", q->q_id);
-		return NULL;
-	}
-	for (tag = 0; tag < q->depth; tag++)
-		ublk_queue_io_cmd(q, tag, UBLK_U_IO_FETCH_REQ, -1);
-	io_uring_submit(&q->ring);
-	if (write(q->ready_fd, &one, sizeof(one)) != sizeof(one))
-		q->err = -errno;
+	if (ublk_group_shared(g) && g->live) {
+		int none = -1;
 
-	while (q->cmds_inflight || q->tgt_inflight) {
-		int ret = io_uring_submit_and_wait(&q->ring, 1);
-
-		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
-			q->err = ret;
-			break;
-		}
-		n = 0;
-		io_uring_for_each_cqe(&q->ring, head, cqe) {
-			ublk_handle_cqe(q, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&q->ring, n);
+		io_uring_register_files_update(&g->ring, i, &none, 1);
 	}
 	__atomic_store_n(&q->exited, 1, __ATOMIC_RELEASE);
 	/*
@@ -280,6 +341,70 @@ static void *ublk_queue_thread(void *arg)
 	 */
 	if (q->exit_fd >= 0 && eventfd_write(q->exit_fd, 1))
 		ublk_err("queue %u: cannot report its end: %s", q->q_id, strerror(errno));
+}
+
+/* Members with nothing in flight are done; one queue's own SQEs hold it. */
+static void ublk_group_reap_members(struct ublk_queue_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++) {
+		struct ublk_queue *q = g->members[i];
+
+		if (q && !q->cmds_inflight && !q->tgt_inflight)
+			ublk_group_member_done(g, i);
+	}
+}
+
+static void *ublk_queue_thread(void *arg)
+{
+	struct ublk_queue_group *g = arg;
+	struct io_uring_cqe *cqe;
+	unsigned int tag, head, n, i;
+	uint64_t one = 1;
+
+	/*
+	 * Memory this thread (and the io-wq workers it spawns) allocates must
+	 * not be reclaimed by writing to a device, maybe ours: that write
+	 * would wait for this thread (see prctl(2), PR_SET_IO_FLUSHER).
+	 */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) < 0 && errno != EPERM)
+		ublk_warn("queue %u: PR_SET_IO_FLUSHER: %s", g->members[0]->q_id, strerror(errno));
+	g->err = ublk_group_ring_init(g);
+	if (g->err) {
+		for (i = 0; i < g->nr; i++)
+			g->members[i]->err = g->err;
+		if (write(g->ready_fd, &one, sizeof(one)) != sizeof(one))
+			ublk_err("queue %u: cannot report its start", g->members[0]->q_id);
+		return NULL;
+	}
+	for (i = 0; i < g->nr; i++)
+		for (tag = 0; tag < g->members[i]->depth; tag++)
+			ublk_queue_io_cmd(g->members[i], tag, UBLK_U_IO_FETCH_REQ, -1);
+	io_uring_submit(&g->ring);
+	if (write(g->ready_fd, &one, sizeof(one)) != sizeof(one))
+		g->members[0]->err = -errno;
+
+	while (g->live) {
+		int ret = io_uring_submit_and_wait(&g->ring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
+			for (i = 0; i < g->nr; i++)
+				if (g->members[i])
+					g->members[i]->err = ret;
+			break;
+		}
+		n = 0;
+		io_uring_for_each_cqe(&g->ring, head, cqe) {
+			ublk_handle_cqe(g, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&g->ring, n);
+		ublk_group_reap_members(g);
+	}
+	for (i = 0; i < g->nr; i++)
+		if (g->members[i])
+			ublk_group_member_done(g, i);
 	return NULL;
 }
 
@@ -292,7 +417,6 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id, int exit_fd)
 	q->dev = dev;
 	q->q_id = q_id;
 	q->depth = dev->info.queue_depth;
-	q->ready_fd = -1;
 	q->exit_fd = exit_fd;
 
 	off = UBLKSRV_CMD_BUF_OFFSET +
@@ -319,28 +443,99 @@ static int ublk_queue_init(struct ublk_dev *dev, unsigned int q_id, int exit_fd)
 	 */
 	madvise(q->bufs, (size_t)q->depth * UBLK_IO_BUF_BYTES, MADV_NOHUGEPAGE);
 	q->ios = calloc(q->depth, sizeof(*q->ios));
-	if (!q->ios)
-		return -ENOMEM;
-	q->ready_fd = eventfd(0, EFD_CLOEXEC);
-	return q->ready_fd < 0 ? -errno : 0;
+	return q->ios ? 0 : -ENOMEM;
 }
 
 static void ublk_queue_free(struct ublk_queue *q)
 {
-	if (q->ring_ready)
-		io_uring_queue_exit(&q->ring);
-	q->ring_ready = false;
 	if (q->bufs)
 		munmap(q->bufs, (size_t)q->depth * UBLK_IO_BUF_BYTES);
 	if (q->iods)
 		munmap((void *)q->iods, q->iods_len);
-	if (q->ready_fd >= 0)
-		close(q->ready_fd);
 	free(q->ios);
 	q->ios = NULL;
 	q->bufs = NULL;
 	q->iods = NULL;
-	q->ready_fd = -1;
+}
+
+/* The group's thread is gone (or never ran): its ring and memory too. */
+static void ublk_group_free(struct ublk_queue_group *g)
+{
+	if (g->ring_ready)
+		io_uring_queue_exit(&g->ring);
+	if (g->ready_fd >= 0)
+		close(g->ready_fd);
+	free(g->members);
+	free(g);
+}
+
+/*
+ * Queue @q_id of each of the @nr devices @devs as the members of one
+ * group; its thread started, bound to @cpu. Returns once the thread has
+ * queued a FETCH_REQ for every tag of every member, which START_DEV waits
+ * for.
+ */
+static int ublk_group_start(struct ublk_dev **devs, unsigned int nr, unsigned int q_id,
+			    int cpu, int exit_fd)
+{
+	struct ublk_queue_group *g = calloc(1, sizeof(*g));
+	pthread_attr_t attr;
+	unsigned int i, inited = 0;
+	cpu_set_t one;
+	uint64_t v;
+	int ret = -ENOMEM;
+
+	if (!g)
+		return ret;
+	g->ready_fd = -1;
+	g->members = calloc(nr, sizeof(*g->members));
+	if (!g->members)
+		goto fail;
+	for (i = 0; i < nr; i++, inited++) {
+		struct ublk_queue *q = &devs[i]->queues[q_id];
+
+		q->grp = g;
+		q->member = i;
+		g->members[i] = q;
+		ret = ublk_queue_init(devs[i], q_id, exit_fd);
+		if (ret < 0) {
+			ublk_err("queue %u: %s", q_id, strerror(-ret));
+			inited++;
+			goto fail;
+		}
+	}
+	g->nr = g->live = nr;
+	g->refs = (int)nr;
+	g->ready_fd = eventfd(0, EFD_CLOEXEC);
+	if (g->ready_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	pthread_attr_init(&attr);
+	if (cpu >= 0) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+	}
+	ret = -pthread_create(&g->thread, &attr, ublk_queue_thread, g);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		goto fail;
+	if (read(g->ready_fd, &v, sizeof(v)) != sizeof(v))
+		return -errno;
+	ret = g->err ? g->err : g->members[0] ? g->members[0]->err : 0;
+	if (g->err) {		/* no ring: the thread has ended */
+		pthread_join(g->thread, NULL);
+		goto fail;
+	}
+	return ret;
+fail:
+	for (i = 0; i < inited; i++) {
+		ublk_queue_free(&devs[i]->queues[q_id]);
+		devs[i]->queues[q_id].grp = NULL;
+	}
+	ublk_group_free(g);
+	return ret;
 }
 
 /*
@@ -350,40 +545,36 @@ static void ublk_queue_free(struct ublk_queue *q)
  */
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd)
 {
-	struct ublk_queue *q = &dev->queues[q_id];
-	pthread_attr_t attr;
-	cpu_set_t one;
-	uint64_t v;
-	int ret;
-
-	ret = ublk_queue_init(dev, q_id, exit_fd);
-	if (ret < 0) {
-		ublk_err("queue %u: %s", q_id, strerror(-ret));
-		ublk_queue_free(q);
-		return ret;
-	}
-	pthread_attr_init(&attr);
-	if (cpu >= 0) {
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
-	}
-	ret = pthread_create(&q->thread, &attr, ublk_queue_thread, q);
-	pthread_attr_destroy(&attr);
-	if (ret) {
-		ublk_queue_free(q);
-		return -ret;
-	}
-	if (read(q->ready_fd, &v, sizeof(v)) != sizeof(v))
-		return -errno;
-	ret = q->err;
-	if (ret < 0 && !q->cmds_inflight)	/* no ring: the thread has ended */
-		ublk_queue_join(q);
-	return ret;
+	return ublk_group_start(&dev, 1, q_id, cpu, exit_fd);
 }
 
+int ublk_queue_start_shared(struct ublk_dev **devs, unsigned int nr, unsigned int q_id,
+			    int cpu, int exit_fd)
+{
+	unsigned int i;
+
+	if (!nr || nr > 0xffff)		/* user_data's member bits */
+		return -EINVAL;
+	for (i = 0; i < nr; i++)
+		if (devs[i]->nr_fds || devs[i]->info.queue_depth != devs[0]->info.queue_depth)
+			return -EINVAL;
+	return ublk_group_start(devs, nr, q_id, cpu, exit_fd);
+}
+
+/*
+ * @q is done (exited) or its thread never started: its memory goes; the
+ * last member's join waits for the thread and frees the ring.
+ */
 void ublk_queue_join(struct ublk_queue *q)
 {
-	pthread_join(q->thread, NULL);
+	struct ublk_queue_group *g = q->grp;
+
+	if (!g)
+		return;
+	q->grp = NULL;
+	if (__atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pthread_join(g->thread, NULL);
+		ublk_group_free(g);
+	}
 	ublk_queue_free(q);
 }

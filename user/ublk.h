@@ -118,6 +118,12 @@ struct ublk_tgt_ops {
 	 * IO it redirects fails with -EIO (`list` and `stats` say so).
 	 */
 	bool bpf_only;
+	/*
+	 * Devices of one daemon on one kfunc-shim controller share each
+	 * hardware queue's thread and ring (ublk_queues_shared()), so the
+	 * target may serve them over one connection per queue.
+	 */
+	bool shares_queues;
 	/* Its files and own options, for `ublk-bpf help`. */
 	const char *usage;
 	/* Its own options, ended by a { NULL } entry; NULL: none. */
@@ -162,6 +168,18 @@ struct ublk_tgt_ops {
 	void (*own_done)(struct ublk_queue *q, const struct io_uring_cqe *cqe);
 };
 
+/*
+ * The daemon serves queue q of all its devices on one thread and ring: a
+ * target that asks for it, devices made together (--count, nvme-tcp's
+ * --all) on one kfunc-shim controller (--ctrl), whose one tag set makes
+ * a tag unique per hardware queue across them.
+ */
+static inline bool ublk_queues_shared(const struct ublk_dev_opts *opts)
+{
+	return opts->tgt && opts->tgt->shares_queues && opts->ctrl_id >= 0 &&
+	       opts->count > 1 && !opts->recovering;
+}
+
 /* Backing SQEs of one IO still in flight, and the first error among them. */
 struct ublk_io {
 	unsigned int pending;
@@ -169,24 +187,28 @@ struct ublk_io {
 	unsigned int pattern;	/* UBLK_IO_PATTERN_*: see ublk_io_hint() */
 };
 
+struct ublk_queue_group;	/* queue.c: the thread and ring serving a queue */
+
 struct ublk_queue {
 	struct ublk_dev *dev;
 	unsigned int q_id;
 	unsigned int depth;
-	struct io_uring ring;
-	bool ring_ready;			/* ring set up (by the thread) */
+	/*
+	 * The thread and ring that serve it: its own, or one that serves
+	 * hardware queue q_id of several devices (ublk_queue_start_shared()).
+	 */
+	struct ublk_queue_group *grp;
+	unsigned int member;			/* its index in grp */
 	const struct ublksrv_io_desc *iods;	/* mmap of the driver's array */
 	size_t iods_len;
 	char *bufs;				/* depth * UBLK_IO_BUF_BYTES */
 	struct ublk_io *ios;			/* depth entries */
 	struct ublk_io_pattern pattern;		/* this queue's IOs, by its thread only */
 	unsigned int cmds_inflight;		/* ublk commands the driver holds */
-	unsigned int tgt_inflight;		/* backing SQEs not yet completed */
-	pthread_t thread;
-	int ready_fd;				/* eventfd: all FETCH_REQs queued */
-	int exit_fd;				/* the owner's eventfd: thread ended */
+	unsigned int tgt_inflight;		/* backing SQEs (and holds) not yet done */
+	int exit_fd;				/* the owner's eventfd: queue ended */
 	int err;
-	int exited;				/* thread done (atomic) */
+	int exited;				/* served to the end (atomic) */
 };
 
 struct ublk_dev {
@@ -235,11 +257,13 @@ static inline void *ublk_io_buf(const struct ublk_queue *q, unsigned int tag)
 /*
  * user_data of an SQE: bit 63 tells a target's backing IO from a ublk
  * command; then the tag (bits 0-15), the IO's op (16-23) and the index of
- * the piece of the IO the SQE serves (24-39).
+ * the piece of the IO the SQE serves (24-39). Bits 40-55 of every SQE of
+ * a queue's ring: the member (ublk_queue.member) it is for.
  */
 #define UBLK_UD_TGT	(1ULL << 63)
 /* With UBLK_UD_TGT: an SQE of no one tag; the low 32 bits are the target's. */
 #define UBLK_UD_OWN	(1ULL << 62)
+#define UBLK_UD_MEMBER_SHIFT	40
 #define UBLK_UD_TAG(ud)	((unsigned int)((ud) & 0xffff))
 
 static inline uint64_t ublk_tgt_user_data(unsigned int tag, unsigned int op,
@@ -275,14 +299,32 @@ void ublk_queue_tgt_io(struct ublk_queue *q, struct io_uring_sqe *sqe,
 void ublk_complete_io(struct ublk_queue *q, unsigned int tag, int res);
 /*
  * Marks a prepared SQE as the target's own (@cookie: its to read back in
- * own_done()). The queue thread lives while such SQEs are in flight.
+ * own_done()). The queue thread lives while such SQEs are in flight; on a
+ * shared ring (below) they belong to the ring, not to @q, and own_done()
+ * gets whichever member is still served.
  */
 void ublk_queue_own_io(struct ublk_queue *q, struct io_uring_sqe *sqe, uint32_t cookie);
+/*
+ * @tag's IO is held by the target outside the ring (an NVMe command on a
+ * connection shared by several devices): @q is not done while it is.
+ * Each hold ends with one release, after the IO's ublk_complete_io().
+ */
+void ublk_queue_hold(struct ublk_queue *q);
+void ublk_queue_release(struct ublk_queue *q);
 /*
  * Starts queue @q_id's thread, bound to @cpu (-1: wherever it is put); it
  * bumps the eventfd @exit_fd (-1: none) as it ends.
  */
 int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_fd);
+/*
+ * Hardware queue @q_id of the @nr devices @devs on ONE thread and ring
+ * (devices of one kfunc-shim controller: their tags are unique per hardware
+ * queue across them). Only for targets without backing files: device i's
+ * char device is fixed file i. Each queue ends on its own: exit_fd is
+ * bumped, and it may be joined, as its device is done.
+ */
+int ublk_queue_start_shared(struct ublk_dev **devs, unsigned int nr, unsigned int q_id,
+			    int cpu, int exit_fd);
 void ublk_queue_join(struct ublk_queue *q);
 
 /*

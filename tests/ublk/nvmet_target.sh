@@ -73,3 +73,26 @@ _nvmet_teardown() {
 	[ -n "${NVMET_FS_IMG:-}" ] && rm -f "$NVMET_FS_IMG"
 	return 0
 }
+
+# _nvmet_two_ns NQN SIZE: subsystem NQN with namespaces 1 and 2 on files of
+# SIZE ($img1, $img2), the port up.
+_nvmet_two_ns() {
+	img1=$UBLK_TMP/ns1.img
+	img2=$UBLK_TMP/ns2.img
+	_make_file "$img1" "$2"
+	_make_file "$img2" "$2"
+	_nvmet_setup "$1"
+	_nvmet_ns 1 "$img1"
+	_nvmet_ns 2 "$img2"
+	_nvmet_port_up
+}
+
+# _nvmet_shim_ctrl Q D: $ctrl, a kfunc-shim controller of Q x D tags,
+# removed at exit (unless $_ctrl_removed) before the target goes.
+_nvmet_shim_ctrl() {
+	ctrl=$("$UBLK_PROG" ctrl add -q "$1" -d "$2")
+	[[ "$ctrl" =~ ^[0-9]+$ ]] || _fail "ctrl add: cannot create a controller of $1 x $2 tags: '$ctrl'"
+	_ctrl_removed=
+	trap '_cleanup_test; _ctrl_gone; _nvmet_teardown' EXIT
+}
+_ctrl_gone() { [ -n "${_ctrl_removed:-}" ] || "$UBLK_PROG" ctrl del -n "$ctrl" >/dev/null 2>&1; }

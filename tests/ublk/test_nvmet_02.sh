@@ -18,20 +18,8 @@ _need_shim
 . "$(dirname "$0")/nvmet_target.sh"
 NQN=nqn.2026-12.org.ublk-bpf:test-nvmet-02
 
-img1=$UBLK_TMP/ns1.img
-img2=$UBLK_TMP/ns2.img
-_make_file "$img1" 48M
-_make_file "$img2" 48M
-_nvmet_setup "$NQN"
-_nvmet_ns 1 "$img1"
-_nvmet_ns 2 "$img2"
-_nvmet_port_up
-
-ctrl=$("$UBLK_PROG" ctrl add -q 2 -d 32)
-[[ "$ctrl" =~ ^[0-9]+$ ]] || _fail "ctrl add: cannot create a controller of 2 x 32 tags: '$ctrl'"
-_ctrl_removed=
-_ctrl_gone() { [ -n "$_ctrl_removed" ] || "$UBLK_PROG" ctrl del -n "$ctrl" >/dev/null 2>&1; }
-trap '_cleanup_test; _ctrl_gone; _nvmet_teardown' EXIT
+_nvmet_two_ns "$NQN" 48M
+_nvmet_shim_ctrl 2 32
 _ctrl_json() { "$UBLK_PROG" ctrl list --json | jq -c ".controllers[] | select(.id == $ctrl)"; }
 _ctrl_field() { _ctrl_json | jq -r ".$1"; }
 _refused "controller $ctrl exists" ctrl add --id "$ctrl" -q 2 -d 32

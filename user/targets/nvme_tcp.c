@@ -15,6 +15,15 @@
  * it ends the controller); with --kato a thread sends Keep Alive on it
  * every half KATO.
  *
+ * Devices made together on one kfunc-shim controller (--all or --count
+ * with --ctrl: ublk_queues_shared()) share ONE NVMe controller: one admin
+ * queue, and I/O queue q, one connection, serves hardware queue q of every
+ * device, on the one thread and ring the daemon gives them all. Their tags
+ * come from the shim controller's one tag set, unique per hardware queue
+ * across the devices, so a tag is still the command id, and the NVMe
+ * queue's depth is never exceeded however many namespaces there are. Each
+ * command records its ublk queue (device), and holds it until it is done.
+ *
  * On a queue's ring, one sendmsg at a time carries every PDU queued since
  * the last (CapsuleCmd headers, a write's data in the capsule when it fits
  * the controller's IOCCSZ, H2CData PDUs answering R2Ts), and one recv at a
@@ -30,12 +39,13 @@
  * Only when the time is up do the queue's IOs fail with -EIO, and every
  * later one.
  *
- * Lock order: nd->admin_lock alone (admin_fd, cntlid, admin_gen; queue
- * threads and the keep-alive thread); nothing is taken under it.
+ * Lock order: ctrl->admin_lock alone (admin_fd, cntlid, admin_gen; queue
+ * threads, the keep-alive thread, a later device's init); nothing is
+ * taken under it. ctrl->refs changes only on the daemon's main thread.
  *
  * Not done yet (see docs/usage.md): IO timeouts beyond TCP's own
- * (keepalive, TCP_USER_TIMEOUT), digests, several namespaces on one
- * NVMe controller (--all gives each device its own).
+ * (keepalive, TCP_USER_TIMEOUT), digests. Without --ctrl, --all gives each
+ * device its own NVMe controller (their tags could collide on one).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -79,6 +89,7 @@ struct nvt_tag {
 	uint32_t len;			/* bytes of data */
 	void *data;			/* where they are: the IO buffer, or dsm */
 	int res;			/* the IO's result when the command succeeds */
+	struct ublk_queue *q;		/* whose IO: the device's queue, held */
 };
 
 /* A PDU to send: a header and the data after it. */
@@ -108,19 +119,19 @@ struct nvt_conn {
 	bool rx_data;			/* reading rx's C2HData data */
 };
 
-struct nvt_data {
-	struct nvme_tcp_addr addr;
-	unsigned int nsid;		/* --nsid; 0: 1 */
-	bool all;			/* --all: a device per active namespace */
+/* An NVMe controller on the target: one device's, or shared by several. */
+struct nvt_ctrl {
+	struct nvme_tcp_addr addr;	/* with the host identity it connects as */
 	unsigned int kato_s;
+	unsigned int refs;		/* devices using it */
 	pthread_mutex_t admin_lock;	/* admin_fd, cntlid, admin_gen */
 	int admin_fd;
 	uint16_t cntlid;
 	unsigned int admin_gen;		/* admin queues made after the first */
 	unsigned int depth;
+	unsigned int max_io;		/* bytes per command: MDTS, MAXH2CDATA */
 	uint32_t incap_max;		/* a write up to this goes in the capsule */
 	uint32_t maxh2cdata;
-	unsigned int lbads;
 	bool vwc;
 	bool dsm, wz;			/* the controller has DSM, Write Zeroes (ONCS) */
 	struct nvme_id_ctrl_nvm nvm;	/* their size limits */
@@ -131,6 +142,19 @@ struct nvt_data {
 	bool ka_running;
 	int ka_stop;			/* atomic */
 };
+
+/* A device: its options, its namespace, its controller. */
+struct nvt_data {
+	struct nvme_tcp_addr addr;
+	unsigned int nsid;		/* --nsid; 0: 1 */
+	bool all;			/* --all: a device per active namespace */
+	unsigned int kato_s;
+	unsigned int lbads;
+	struct nvt_ctrl *ctrl;
+};
+
+/* ublk_queues_shared(): the controller the daemon's devices share. */
+static struct nvt_ctrl *nvt_shared_ctrl;
 
 static const struct ublk_tgt_option nvt_options[] = {
 	{ "traddr", true },
@@ -198,7 +222,7 @@ static int nvt_host_identity(struct nvme_tcp_addr *a)
 /* Keep Alive every half KATO on the admin queue, until told to stop. */
 static void *nvt_keep_alive(void *arg)
 {
-	struct nvt_data *nd = arg;
+	struct nvt_ctrl *ctrl = arg;
 	struct timespec slice = { 0, 100 * 1000 * 1000 };
 	unsigned int waited_ms = 0;
 	bool failing = false;
@@ -208,17 +232,17 @@ static void *nvt_keep_alive(void *arg)
 	int ret;
 
 	prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
-	while (!__atomic_load_n(&nd->ka_stop, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(&ctrl->ka_stop, __ATOMIC_ACQUIRE)) {
 		nanosleep(&slice, NULL);
 		waited_ms += 100;
-		if (waited_ms < nd->kato_s * 500)
+		if (waited_ms < ctrl->kato_s * 500)
 			continue;
 		waited_ms = 0;
 		nvme_sqe_init(sqe, NVME_ADMIN_KEEP_ALIVE, 2, 0);
-		pthread_mutex_lock(&nd->admin_lock);
-		ret = nd->admin_fd < 0 ? -ENOTCONN :
-		      nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, NULL, 0, &status, &result);
-		pthread_mutex_unlock(&nd->admin_lock);
+		pthread_mutex_lock(&ctrl->admin_lock);
+		ret = ctrl->admin_fd < 0 ? -ENOTCONN :
+		      nvme_tcp_sync_cmd(ctrl->admin_fd, sqe, NULL, 0, NULL, 0, &status, &result);
+		pthread_mutex_unlock(&ctrl->admin_lock);
 		/* Said once a spell: the next lost I/O queue makes a new controller. */
 		if ((ret || status) && !failing)
 			ublk_err("nvme-tcp: Keep Alive failed (%s): the controller will drop this host",
@@ -238,39 +262,49 @@ static void nvt_conn_free(struct nvt_conn *c)
 	free(c->iov);
 }
 
+/* The last device using @ctrl is done: its queues, keep-alive, admin queue. */
+static void nvt_ctrl_free(struct nvt_ctrl *ctrl)
+{
+	while (ctrl->nr_conns)
+		nvt_conn_free(&ctrl->conns[--ctrl->nr_conns]);
+	free(ctrl->conns);
+	if (ctrl->ka_running) {
+		__atomic_store_n(&ctrl->ka_stop, 1, __ATOMIC_RELEASE);
+		pthread_join(ctrl->ka_thread, NULL);
+	}
+	/* The admin queue last: closing it ends the controller on the target. */
+	if (ctrl->admin_fd >= 0)
+		close(ctrl->admin_fd);
+	pthread_mutex_destroy(&ctrl->admin_lock);
+	if (nvt_shared_ctrl == ctrl)
+		nvt_shared_ctrl = NULL;
+	free(ctrl);
+}
+
 static void nvt_deinit(struct ublk_dev *dev)
 {
 	struct nvt_data *nd = dev->tgt_data;
 
-	while (nd->nr_conns)
-		nvt_conn_free(&nd->conns[--nd->nr_conns]);
-	free(nd->conns);
-	nd->conns = NULL;
-	if (nd->ka_running) {
-		__atomic_store_n(&nd->ka_stop, 1, __ATOMIC_RELEASE);
-		pthread_join(nd->ka_thread, NULL);
-		nd->ka_running = false;
-	}
-	/* The admin queue last: closing it ends the controller on the target. */
-	if (nd->admin_fd > 0)
-		close(nd->admin_fd);
-	nd->admin_fd = -1;
+	if (nd->ctrl && !--nd->ctrl->refs)
+		nvt_ctrl_free(nd->ctrl);
+	nd->ctrl = NULL;
 }
 
 /* A new admin queue (and so controller) in place of the old: connect, enable. */
-static int nvt_admin_connect(struct nvt_data *nd, struct nvme_tcp_icresp *ic, uint64_t *cap)
+static int nvt_admin_connect(struct nvt_ctrl *ctrl, struct nvme_tcp_icresp *ic, uint64_t *cap)
 {
 	int ret;
 
-	if (nd->admin_fd >= 0)
-		close(nd->admin_fd);
-	nd->admin_fd = nvme_tcp_dial(&nd->addr, ic);
-	if (nd->admin_fd < 0)
-		return nd->admin_fd;
-	nd->cntlid = 0xffff;
-	ret = nvme_tcp_connect_queue(nd->admin_fd, &nd->addr, 0, NVT_ADMIN_SQSIZE, &nd->cntlid);
+	if (ctrl->admin_fd >= 0)
+		close(ctrl->admin_fd);
+	ctrl->admin_fd = nvme_tcp_dial(&ctrl->addr, ic);
+	if (ctrl->admin_fd < 0)
+		return ctrl->admin_fd;
+	ctrl->cntlid = 0xffff;
+	ret = nvme_tcp_connect_queue(ctrl->admin_fd, &ctrl->addr, 0, NVT_ADMIN_SQSIZE,
+				     &ctrl->cntlid);
 	if (!ret)
-		ret = nvme_tcp_enable(nd->admin_fd, &nd->addr, cap);
+		ret = nvme_tcp_enable(ctrl->admin_fd, &ctrl->addr, cap);
 	return ret;
 }
 
@@ -285,7 +319,7 @@ static unsigned long long nvt_min(unsigned long long a, unsigned long long b)
  * command set's Identify Controller (CNS 06h; a controller without it has
  * none but the commands' own fields).
  */
-static int nvt_discard_limits(struct nvt_data *nd, const struct nvme_id_ctrl *ctrl,
+static int nvt_discard_limits(struct nvt_ctrl *ctrl, const struct nvme_id_ctrl *id_ctrl,
 			      uint64_t cap)
 {
 	uint8_t id[NVME_IDENTIFY_LEN] = { 0 }, sqe[NVME_SQE_LEN];
@@ -293,68 +327,67 @@ static int nvt_discard_limits(struct nvt_data *nd, const struct nvme_id_ctrl *ct
 	uint64_t result;
 	int ret;
 
-	nd->dsm = ctrl->oncs & NVME_ONCS_DSM;
-	nd->wz = ctrl->oncs & NVME_ONCS_WRITE_ZEROES;
-	nd->wz_page = 4096u << ((cap >> 48) & 0xf);
-	if (!nd->dsm && !nd->wz)
+	ctrl->dsm = id_ctrl->oncs & NVME_ONCS_DSM;
+	ctrl->wz = id_ctrl->oncs & NVME_ONCS_WRITE_ZEROES;
+	ctrl->wz_page = 4096u << ((cap >> 48) & 0xf);
+	if (!ctrl->dsm && !ctrl->wz)
 		return 0;
 	nvme_sqe_identify(sqe, 5, NVME_CNS_CS_CTRL, 0);
-	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	ret = nvme_tcp_sync_cmd(ctrl->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
 	if (ret)
 		return ret;
 	if (status)
 		memset(id, 0, sizeof(id));
-	nvme_id_ctrl_nvm_parse(id, &nd->nvm);
+	nvme_id_ctrl_nvm_parse(id, &ctrl->nvm);
 	return 0;
 }
 
 /* Discard and write-zeroes limits for ublk, blocks of 2^@lbads bytes. */
-static void nvt_discard_params(struct ublk_params *p, struct nvt_data *nd, unsigned int lbads)
+static void nvt_discard_params(struct ublk_params *p, const struct nvt_ctrl *ctrl,
+			       unsigned int lbads)
 {
 	unsigned long long dsm = NVT_MAX_DISCARD, wz = (unsigned long long)NVME_WZ_MAX_NLB << lbads;
 
-	if (!nd->dsm && !nd->wz)
+	if (!ctrl->dsm && !ctrl->wz)
 		return;
 	/* One range per command (one segment), so DMRL never binds. */
-	dsm = nvt_min(dsm, (unsigned long long)nd->nvm.dmrsl << lbads);
-	if (nd->nvm.dmsl < (1ull << 40))
-		dsm = nvt_min(dsm, nd->nvm.dmsl << lbads);
-	if (nd->nvm.wzsl && nd->nvm.wzsl < 32)
-		wz = nvt_min(wz, (unsigned long long)nd->wz_page << nd->nvm.wzsl);
+	dsm = nvt_min(dsm, (unsigned long long)ctrl->nvm.dmrsl << lbads);
+	if (ctrl->nvm.dmsl < (1ull << 40))
+		dsm = nvt_min(dsm, ctrl->nvm.dmsl << lbads);
+	if (ctrl->nvm.wzsl && ctrl->nvm.wzsl < 32)
+		wz = nvt_min(wz, (unsigned long long)ctrl->wz_page << ctrl->nvm.wzsl);
 	p->types |= UBLK_PARAM_TYPE_DISCARD;
 	p->discard.discard_granularity = 1u << lbads;
 	p->discard.max_discard_segments = 1;
-	p->discard.max_discard_sectors = nd->dsm ? (unsigned int)(dsm >> 9) : 0;
-	p->discard.max_write_zeroes_sectors = nd->wz ? (unsigned int)(wz >> 9) : 0;
+	p->discard.max_discard_sectors = ctrl->dsm ? (unsigned int)(dsm >> 9) : 0;
+	p->discard.max_write_zeroes_sectors = ctrl->wz ? (unsigned int)(wz >> 9) : 0;
 }
 
-/* The admin queue: connect, enable, identify; the device's parameters. */
-static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int depth)
+/* The admin queue: connect, enable, Identify Controller: what all its devices share. */
+static int nvt_ctrl_admin(struct nvt_ctrl *ctrl)
 {
 	uint8_t id[NVME_IDENTIFY_LEN];
 	struct nvme_tcp_icresp ic;
-	struct nvme_id_ctrl ctrl;
-	struct nvme_id_ns ns;
+	struct nvme_id_ctrl id_ctrl;
 	uint8_t sqe[NVME_SQE_LEN];
-	unsigned long long size;
-	unsigned int max_io = UBLK_IO_BUF_BYTES, mqes, page;
+	unsigned int mqes, page;
 	uint16_t status;
 	uint64_t result, cap;
 	char where[300];
 	int ret;
 
-	nvme_tcp_where(&nd->addr, where, sizeof(where));
-	ret = nvt_admin_connect(nd, &ic, &cap);
+	nvme_tcp_where(&ctrl->addr, where, sizeof(where));
+	ret = nvt_admin_connect(ctrl, &ic, &cap);
 	if (ret)
 		return ret;
 	mqes = (unsigned int)(cap & 0xffff);	/* 0's based */
-	if (depth > mqes) {
+	if (ctrl->depth > mqes) {
 		ublk_err("nvme-tcp: %s takes at most %u commands per queue: use -d %u or less",
 			 where, mqes, mqes);
 		return -EINVAL;
 	}
 	nvme_sqe_identify(sqe, 3, NVME_CNS_CTRL, 0);
-	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	ret = nvme_tcp_sync_cmd(ctrl->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
 	if (!ret && status) {
 		ublk_err("nvme-tcp: %s: Identify Controller: %s (status 0x%x)", where,
 			 nvme_status_str(status), status);
@@ -362,19 +395,49 @@ static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int dep
 	}
 	if (ret)
 		return ret;
-	nvme_id_ctrl_parse(id, &ctrl);
-	ret = nvt_discard_limits(nd, &ctrl, cap);
+	nvme_id_ctrl_parse(id, &id_ctrl);
+	ret = nvt_discard_limits(ctrl, &id_ctrl, cap);
 	if (ret)
 		return ret;
-	memset(id, 0, sizeof(id));
+	ctrl->vwc = id_ctrl.vwc & 1;
+	ctrl->maxh2cdata = ic.maxh2cdata;
+	ctrl->incap_max = id_ctrl.ioccsz * 16 > NVME_SQE_LEN ? id_ctrl.ioccsz * 16 - NVME_SQE_LEN : 0;
+	/* MDTS: in units of the smallest page, CAP.MPSMIN (2^(12 + MPSMIN)). */
+	ctrl->max_io = UBLK_IO_BUF_BYTES;
+	page = 4096u << ((cap >> 48) & 0xf);
+	if (id_ctrl.mdts && id_ctrl.mdts < 20 &&
+	    ((unsigned long long)page << id_ctrl.mdts) < ctrl->max_io)
+		ctrl->max_io = page << id_ctrl.mdts;
+	if ((unsigned long long)ctrl->maxh2cdata * NVT_MAX_H2C < ctrl->max_io)
+		ctrl->max_io = ctrl->maxh2cdata * NVT_MAX_H2C;
+	if (ctrl->kato_s && !id_ctrl.kas)
+		ublk_warn("nvme-tcp: %s does not say it supports Keep Alive (KAS 0); sending it anyway",
+			  where);
+	return 0;
+}
+
+/* Identify Namespace nd->nsid on @ctrl's admin queue: the device's parameters. */
+static int nvt_namespace(struct ublk_dev *dev, struct nvt_data *nd, struct nvt_ctrl *ctrl)
+{
+	uint8_t id[NVME_IDENTIFY_LEN] = { 0 }, sqe[NVME_SQE_LEN];
+	struct nvme_id_ns ns;
+	unsigned long long size;
+	unsigned int max_io;
+	uint16_t status;
+	uint64_t result;
+	int ret;
+
 	nvme_sqe_identify(sqe, 4, NVME_CNS_NS, nd->nsid);
-	ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	pthread_mutex_lock(&ctrl->admin_lock);
+	ret = ctrl->admin_fd < 0 ? -ENOTCONN :
+	      nvme_tcp_sync_cmd(ctrl->admin_fd, sqe, NULL, 0, id, sizeof(id), &status, &result);
+	pthread_mutex_unlock(&ctrl->admin_lock);
 	if (ret)
 		return ret;
 	nvme_id_ns_parse(id, &ns);
 	if (status || !ns.nsze) {
-		ublk_err("nvme-tcp: subsystem '%s' at %s has no active namespace %u (it has %u namespace ids)",
-			 nd->addr.subnqn, where, nd->nsid, ctrl.nn);
+		ublk_err("nvme-tcp: subsystem '%s' has no active namespace %u", nd->addr.subnqn,
+			 nd->nsid);
 		return -ENOENT;
 	}
 	if (ns.lbads < 9 || ns.lbads > 12 || ns.ms) {
@@ -383,41 +446,29 @@ static int nvt_admin(struct ublk_dev *dev, struct nvt_data *nd, unsigned int dep
 		return -EINVAL;
 	}
 	nd->lbads = ns.lbads;
-	nd->vwc = ctrl.vwc & 1;
-	nd->maxh2cdata = ic.maxh2cdata;
-	nd->incap_max = ctrl.ioccsz * 16 > NVME_SQE_LEN ? ctrl.ioccsz * 16 - NVME_SQE_LEN : 0;
-	/* MDTS: in units of the smallest page, CAP.MPSMIN (2^(12 + MPSMIN)). */
-	page = 4096u << ((cap >> 48) & 0xf);
-	if (ctrl.mdts && ctrl.mdts < 20 && ((unsigned long long)page << ctrl.mdts) < max_io)
-		max_io = page << ctrl.mdts;
-	if ((unsigned long long)nd->maxh2cdata * NVT_MAX_H2C < max_io)
-		max_io = nd->maxh2cdata * NVT_MAX_H2C;
-	max_io &= ~((1u << ns.lbads) - 1);
+	max_io = ctrl->max_io & ~((1u << ns.lbads) - 1);
 	size = ns.nsze << ns.lbads;
 	if (ns.nsze > (UBLK_MAX_DEV_SIZE >> ns.lbads))
 		size = UBLK_MAX_DEV_SIZE;
 	dev->lbs = 1u << ns.lbads;
 	ublk_params_init(&dev->params, size, ns.lbads, max_io);
-	if (nd->vwc)
+	if (ctrl->vwc)
 		ublk_params_set_cache(&dev->params);
-	nvt_discard_params(&dev->params, nd, ns.lbads);
-	if (nd->kato_s && !ctrl.kas)
-		ublk_warn("nvme-tcp: %s does not say it supports Keep Alive (KAS 0); sending it anyway",
-			  where);
+	nvt_discard_params(&dev->params, ctrl, ns.lbads);
 	return 0;
 }
 
 /* I/O queue @i on its own connection to controller @cntlid: c->fd. */
-static int nvt_io_connect(struct nvt_data *nd, struct nvt_conn *c, unsigned int i,
+static int nvt_io_connect(struct nvt_ctrl *ctrl, struct nvt_conn *c, unsigned int i,
 			  uint16_t cntlid)
 {
 	struct nvme_tcp_icresp ic;
 	int fd, ret;
 
-	fd = nvme_tcp_dial(&nd->addr, &ic);
+	fd = nvme_tcp_dial(&ctrl->addr, &ic);
 	if (fd < 0)
 		return fd;
-	ret = nvme_tcp_connect_queue(fd, &nd->addr, (uint16_t)(i + 1), (uint16_t)nd->depth,
+	ret = nvme_tcp_connect_queue(fd, &ctrl->addr, (uint16_t)(i + 1), (uint16_t)ctrl->depth,
 				     &cntlid);
 	if (ret) {
 		close(fd);
@@ -430,17 +481,16 @@ static int nvt_io_connect(struct nvt_data *nd, struct nvt_conn *c, unsigned int 
 }
 
 /* I/O queue @i: its own connection, Connect to the admin queue's controller. */
-static int nvt_conn_init(struct nvt_data *nd, struct nvt_conn *c, unsigned int depth,
-			 unsigned int i)
+static int nvt_conn_init(struct nvt_ctrl *ctrl, struct nvt_conn *c, unsigned int i)
 {
 	c->fd = -1;
-	c->tags = calloc(depth, sizeof(*c->tags));
-	c->out_cap = depth * (1 + NVT_MAX_H2C);
+	c->tags = calloc(ctrl->depth, sizeof(*c->tags));
+	c->out_cap = ctrl->depth * (1 + NVT_MAX_H2C);
 	c->outq = calloc(c->out_cap, sizeof(*c->outq));
 	c->iov = calloc(NVT_MAX_IOV, sizeof(*c->iov));
 	if (!c->tags || !c->outq || !c->iov)
 		return -ENOMEM;
-	return nvt_io_connect(nd, c, i, nd->cntlid);
+	return nvt_io_connect(ctrl, c, i, ctrl->cntlid);
 }
 
 /* The options every verb needs; the default port. */
@@ -459,8 +509,30 @@ static int nvt_check_opts(struct nvt_data *nd, const struct ublk_dev_opts *opts)
 	return 0;
 }
 
+/* A controller not connected yet, as @nd's options say. */
+static struct nvt_ctrl *nvt_ctrl_new(const struct nvt_data *nd, unsigned int depth)
+{
+	struct nvt_ctrl *ctrl = calloc(1, sizeof(*ctrl));
+
+	if (!ctrl)
+		return NULL;
+	ctrl->addr = nd->addr;
+	ctrl->addr.kato_ms = nd->kato_s * 1000;
+	ctrl->kato_s = nd->kato_s;
+	ctrl->depth = depth;
+	ctrl->admin_fd = -1;
+	ctrl->refs = 1;
+	pthread_mutex_init(&ctrl->admin_lock, NULL);
+	if (nvt_host_identity(&ctrl->addr)) {
+		pthread_mutex_destroy(&ctrl->admin_lock);
+		free(ctrl);
+		return NULL;
+	}
+	return ctrl;
+}
+
 /* The controller's active namespace ids (Identify CNS 02h), on a passing admin queue. */
-static int nvt_list_namespaces(struct nvt_data *nd)
+static int nvt_list_namespaces(struct nvt_ctrl *ctrl)
 {
 	uint8_t list[NVME_IDENTIFY_LEN] = { 0 }, sqe[NVME_SQE_LEN];
 	struct nvme_tcp_icresp ic;
@@ -469,13 +541,11 @@ static int nvt_list_namespaces(struct nvt_data *nd)
 	uint64_t result, cap;
 	int ret;
 
-	nvme_tcp_where(&nd->addr, where, sizeof(where));
-	ret = nvt_host_identity(&nd->addr);
-	if (!ret)
-		ret = nvt_admin_connect(nd, &ic, &cap);
+	nvme_tcp_where(&ctrl->addr, where, sizeof(where));
+	ret = nvt_admin_connect(ctrl, &ic, &cap);
 	if (!ret) {
 		nvme_sqe_identify(sqe, 3, NVME_CNS_ACTIVE_NS, 0);
-		ret = nvme_tcp_sync_cmd(nd->admin_fd, sqe, NULL, 0, list, sizeof(list),
+		ret = nvme_tcp_sync_cmd(ctrl->admin_fd, sqe, NULL, 0, list, sizeof(list),
 					&status, &result);
 	}
 	if (!ret && status) {
@@ -483,16 +553,13 @@ static int nvt_list_namespaces(struct nvt_data *nd)
 			 nvme_status_str(status), status);
 		ret = -EIO;
 	}
-	if (nd->admin_fd >= 0)
-		close(nd->admin_fd);
-	nd->admin_fd = -1;
 	if (ret)
 		return ret;
 	/* One page holds 1024 ids, UBLK_MAX_COUNT: a longer list is cut there. */
 	nvt_all_nr = nvme_ns_list_parse(list, nvt_all_ids, UBLK_MAX_COUNT);
 	nvt_all_next = 0;
 	if (!nvt_all_nr) {
-		ublk_err("nvme-tcp: subsystem '%s' at %s has no active namespace", nd->addr.subnqn,
+		ublk_err("nvme-tcp: subsystem '%s' at %s has no active namespace", ctrl->addr.subnqn,
 			 where);
 		return -ENOENT;
 	}
@@ -501,12 +568,15 @@ static int nvt_list_namespaces(struct nvt_data *nd)
 
 /*
  * add --all, before the daemon: one device per active namespace, made as
- * --count makes several (one daemon, all or none); each its own NVMe
- * controller, as with --nsid. The parent's list is the daemon's (fork).
+ * --count makes several (one daemon, all or none); with --ctrl they share
+ * one NVMe controller, else each has its own, as with --nsid. The
+ * parent's list is the daemon's (fork).
  */
 static int nvt_prepare(struct ublk_dev_opts *opts)
 {
-	struct nvt_data *nd = opts->tgt_opts, probe;
+	struct nvt_data *nd = opts->tgt_opts;
+	struct nvt_ctrl *probe;
+	int ret;
 
 	if (!nd || !nd->all)
 		return 0;
@@ -517,24 +587,51 @@ static int nvt_prepare(struct ublk_dev_opts *opts)
 	if (nvt_check_opts(nd, opts))
 		return -EINVAL;
 	/* A throw-away admin queue of its own identity: the devices make theirs. */
-	memset(&probe, 0, sizeof(probe));
-	probe.addr = nd->addr;
-	probe.admin_fd = -1;
-	if (nvt_list_namespaces(&probe))
+	probe = nvt_ctrl_new(nd, opts->queue_depth);
+	if (!probe)
+		return -ENOMEM;
+	ret = nvt_list_namespaces(probe);
+	nvt_ctrl_free(probe);
+	if (ret)
 		return -EINVAL;
 	opts->count = nvt_all_nr;
+	return 0;
+}
+
+/* The NVMe controller of a device: connected, its I/O queues too. */
+static int nvt_ctrl_start(struct nvt_ctrl *ctrl, unsigned int nr_queues)
+{
+	unsigned int q;
+	int ret;
+
+	ret = nvt_ctrl_admin(ctrl);
+	if (ret)
+		return ret;
+	ctrl->conns = calloc(nr_queues, sizeof(*ctrl->conns));
+	if (!ctrl->conns)
+		return -ENOMEM;
+	for (q = 0; q < nr_queues; q++) {
+		ctrl->nr_conns++;
+		ret = nvt_conn_init(ctrl, &ctrl->conns[q], q);
+		if (ret)
+			return ret;
+	}
+	if (ctrl->kato_s) {
+		ret = -pthread_create(&ctrl->ka_thread, NULL, nvt_keep_alive, ctrl);
+		if (ret)
+			return ret;
+		ctrl->ka_running = true;
+	}
 	return 0;
 }
 
 static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 {
 	struct nvt_data *nd = dev->tgt_data;
-	unsigned int q;
+	bool shared = ublk_queues_shared(opts);
 	int ret;
 
-	nd->admin_fd = -1;
-	nd->depth = opts->queue_depth;
-	pthread_mutex_init(&nd->admin_lock, NULL);
+	nd->ctrl = NULL;
 	if (nvt_check_opts(nd, opts))
 		return -EINVAL;
 	if (nd->all) {
@@ -547,39 +644,42 @@ static int nvt_init(struct ublk_dev *dev, const struct ublk_dev_opts *opts)
 	}
 	if (!nd->nsid)
 		nd->nsid = 1;
-	nd->addr.kato_ms = nd->kato_s * 1000;
-	ret = nvt_host_identity(&nd->addr);
+	if (shared && nvt_shared_ctrl) {
+		nd->ctrl = nvt_shared_ctrl;
+		nd->ctrl->refs++;
+	} else {
+		nd->ctrl = nvt_ctrl_new(nd, opts->queue_depth);
+		if (!nd->ctrl)
+			return -ENOMEM;
+		ret = nvt_ctrl_start(nd->ctrl, opts->nr_queues);
+		if (ret)
+			goto fail;
+		if (shared)
+			nvt_shared_ctrl = nd->ctrl;
+	}
+	ret = nvt_namespace(dev, nd, nd->ctrl);
 	if (!ret)
-		ret = nvt_admin(dev, nd, opts->queue_depth);
-	if (ret)
-		goto fail;
-	nd->conns = calloc(opts->nr_queues, sizeof(*nd->conns));
-	ret = -ENOMEM;
-	if (!nd->conns)
-		goto fail;
-	for (q = 0; q < opts->nr_queues; q++) {
-		nd->nr_conns++;
-		ret = nvt_conn_init(nd, &nd->conns[q], opts->queue_depth, q);
-		if (ret)
-			goto fail;
-	}
-	if (nd->kato_s) {
-		ret = -pthread_create(&nd->ka_thread, NULL, nvt_keep_alive, nd);
-		if (ret)
-			goto fail;
-		nd->ka_running = true;
-	}
-	return 0;
+		return 0;
 fail:
 	nvt_deinit(dev);
 	return ret;
 }
 
-static void nvt_finish(struct ublk_queue *q, struct nvt_conn *c, unsigned int tag, int res)
+static struct nvt_ctrl *nvt_ctrl_of(const struct ublk_queue *q)
 {
+	return ((struct nvt_data *)q->dev->tgt_data)->ctrl;
+}
+
+/* Command @tag is done: its device's IO completes, and lets go of its queue. */
+static void nvt_finish(struct nvt_conn *c, unsigned int tag, int res)
+{
+	struct ublk_queue *q = c->tags[tag].q;
+
 	c->tags[tag].state = NVT_IDLE;
+	c->tags[tag].q = NULL;
 	c->nr_busy--;
 	ublk_complete_io(q, tag, res);
+	ublk_queue_release(q);
 }
 
 static void nvt_out_push(struct nvt_conn *c, void *hdr, uint32_t hlen, void *data,
@@ -592,7 +692,7 @@ static void nvt_post_recv(struct ublk_queue *q, struct nvt_conn *c);
  * other queue has made one since ours connected (the target may have
  * dropped the controller), then the I/O queue to it.
  */
-static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c)
 {
 	struct nvme_tcp_icresp ic;
 	uint64_t cap;
@@ -624,7 +724,7 @@ static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_data *nd, struct 
  * The old socket has no op in flight: connect again, then send every IO
  * it held again; after NVT_RECONNECT_S, fail them and every later IO.
  */
-static void nvt_reconnect(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+static void nvt_reconnect(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c)
 {
 	time_t end = time(NULL) + NVT_RECONNECT_S;
 	unsigned int tag, tries = 1;
@@ -647,7 +747,7 @@ static void nvt_reconnect(struct ublk_queue *q, struct nvt_data *nd, struct nvt_
 		c->dead = true;
 		for (tag = 0; tag < q->depth; tag++)
 			if (c->tags[tag].state != NVT_IDLE)
-				nvt_finish(q, c, tag, -EIO);
+				nvt_finish(c, tag, -EIO);
 		return;
 	}
 	ublk_warn("nvme-tcp: queue %u: connected again (try %u): sending its %u IOs again",
@@ -677,7 +777,7 @@ static void nvt_conn_fail(struct ublk_queue *q, struct nvt_conn *c, const char *
 		c->out_len = 0;
 	}
 	if (!c->sending && !c->receiving)
-		nvt_reconnect(q, q->dev->tgt_data, c);
+		nvt_reconnect(q, nvt_ctrl_of(q), c);
 }
 
 static void nvt_out_push(struct nvt_conn *c, void *hdr, uint32_t hlen, void *data,
@@ -749,8 +849,9 @@ static void nvt_post_recv(struct ublk_queue *q, struct nvt_conn *c)
 	void *buf;
 	unsigned int len;
 
-	if (c->rx_data) {
-		buf = (char *)ublk_io_buf(q, c->rx.cid) + c->rx.offset + c->rx_done;
+	if (c->rx_data) {	/* into the buffer of the device whose IO it is */
+		buf = (char *)ublk_io_buf(c->tags[c->rx.cid].q, c->rx.cid) + c->rx.offset +
+		      c->rx_done;
 		len = c->rx.length - c->rx_done;
 	} else {
 		buf = c->rxhdr + c->rx_done;
@@ -772,7 +873,7 @@ static int nvt_errno(uint16_t status)
 }
 
 /* An R2T: the data it asks for, in H2CData PDUs of at most MAXH2CDATA. */
-static int nvt_r2t(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c,
+static int nvt_r2t(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c,
 		   struct nvt_tag *t)
 {
 	const struct nvme_tcp_rx *rx = &c->rx;
@@ -796,7 +897,7 @@ static int nvt_r2t(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c
 }
 
 /* A whole PDU header is in: act on it. -EPROTO: the connection is unusable. */
-static int nvt_rx_header(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c)
+static int nvt_rx_header(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c)
 {
 	struct nvme_tcp_rx *rx = &c->rx;
 	struct nvt_tag *t;
@@ -813,7 +914,7 @@ static int nvt_rx_header(struct ublk_queue *q, struct nvt_data *nd, struct nvt_c
 	t = &c->tags[rx->cid];
 	switch (rx->type) {
 	case NVME_TCP_RSP:
-		nvt_finish(q, c, rx->cid, rx->status ? nvt_errno(rx->status) : t->res);
+		nvt_finish(c, rx->cid, rx->status ? nvt_errno(rx->status) : t->res);
 		return 0;
 	case NVME_TCP_R2T:
 		return nvt_r2t(q, nd, c, t);
@@ -823,12 +924,12 @@ static int nvt_rx_header(struct ublk_queue *q, struct nvt_data *nd, struct nvt_c
 			return -EPROTO;
 		c->rx_data = rx->length > 0;
 		if (!c->rx_data && (rx->flags & NVME_TCP_F_DATA_SUCCESS))
-			nvt_finish(q, c, rx->cid, t->res);
+			nvt_finish(c, rx->cid, t->res);
 		return 0;
 	}
 }
 
-static void nvt_recv_done(struct ublk_queue *q, struct nvt_data *nd, struct nvt_conn *c,
+static void nvt_recv_done(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c,
 			  int res)
 {
 	c->receiving = false;
@@ -850,7 +951,7 @@ static void nvt_recv_done(struct ublk_queue *q, struct nvt_data *nd, struct nvt_
 		c->rx_data = false;
 		/* Without SUCCESS a CapsuleResp follows and completes the IO. */
 		if (c->rx.flags & NVME_TCP_F_DATA_SUCCESS)
-			nvt_finish(q, c, c->rx.cid, c->tags[c->rx.cid].res);
+			nvt_finish(c, c->rx.cid, c->tags[c->rx.cid].res);
 	}
 	if (c->nr_busy || c->rx_data || c->rx_done)
 		nvt_post_recv(q, c);
@@ -858,7 +959,7 @@ static void nvt_recv_done(struct ublk_queue *q, struct nvt_data *nd, struct nvt_
 
 static void nvt_own_done(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 {
-	struct nvt_data *nd = q->dev->tgt_data;
+	struct nvt_ctrl *nd = nvt_ctrl_of(q);
 	struct nvt_conn *c = &nd->conns[q->q_id];
 
 	if ((cqe->user_data & 0xffffffff) == NVT_OWN_SEND)
@@ -870,17 +971,22 @@ static void nvt_own_done(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 			 const struct ublksrv_io_desc *iod)
 {
-	struct nvt_data *nd = q->dev->tgt_data;
+	struct nvt_data *ns = q->dev->tgt_data;
+	struct nvt_ctrl *nd = ns->ctrl;
 	struct nvt_conn *c = &nd->conns[q->q_id];
 	struct nvt_tag *t = &c->tags[tag];
 	unsigned int op = ublksrv_get_op(iod), len = ublk_iod_bytes(iod);
-	uint64_t slba = (iod->start_sector << 9) >> nd->lbads;
+	uint64_t slba = (iod->start_sector << 9) >> ns->lbads;
 	uint8_t sqe[NVME_SQE_LEN];
 	bool incap = false;
 	void *data = ublk_io_buf(q, tag);
 	int res = (int)len;
 
-	if (c->dead) {
+	/* The tag is unique on this queue across the devices that share it. */
+	if (c->dead || t->state != NVT_IDLE) {
+		if (!c->dead)
+			ublk_err("nvme-tcp: queue %u: tag %u is busy: the devices do not share one tag set",
+				 q->q_id, tag);
 		ublk_complete_io(q, tag, -EIO);
 		return;
 	}
@@ -888,7 +994,7 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
 		t->op = op == UBLK_IO_OP_READ ? NVME_CMD_READ : NVME_CMD_WRITE;
-		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, nd->nsid, slba, len >> nd->lbads,
+		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, ns->nsid, slba, len >> ns->lbads,
 			    op == UBLK_IO_OP_WRITE && (iod->op_flags & UBLK_IO_F_FUA) && nd->vwc);
 		incap = t->op == NVME_CMD_WRITE && len <= nd->incap_max;
 		nvme_sqe_sgl(sqe, len, incap);
@@ -901,14 +1007,14 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 		t->op = NVME_CMD_FLUSH;
 		len = 0;
 		res = 0;
-		nvme_sqe_init(sqe, NVME_CMD_FLUSH, (uint16_t)tag, nd->nsid);
+		nvme_sqe_init(sqe, NVME_CMD_FLUSH, (uint16_t)tag, ns->nsid);
 		break;
 	case UBLK_IO_OP_DISCARD:	/* DSM deallocate, its one range as data */
 		if (!nd->dsm)
 			goto unsupported;
 		t->op = NVME_CMD_DSM;
-		nvme_sqe_dsm(sqe, (uint16_t)tag, nd->nsid, 1);
-		nvme_dsm_range(t->dsm, slba, len >> nd->lbads);
+		nvme_sqe_dsm(sqe, (uint16_t)tag, ns->nsid, 1);
+		nvme_dsm_range(t->dsm, slba, len >> ns->lbads);
 		data = t->dsm;
 		len = NVME_DSM_RANGE_LEN;
 		incap = len <= nd->incap_max;	/* else on R2T, as a write's */
@@ -919,7 +1025,7 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 		if (!nd->wz)
 			goto unsupported;
 		t->op = NVME_CMD_WRITE_ZEROES;
-		nvme_sqe_write_zeroes(sqe, (uint16_t)tag, nd->nsid, slba, len >> nd->lbads,
+		nvme_sqe_write_zeroes(sqe, (uint16_t)tag, ns->nsid, slba, len >> ns->lbads,
 				      !(iod->op_flags & UBLK_IO_F_NOUNMAP));
 		len = 0;
 		res = 0;
@@ -933,6 +1039,8 @@ unsupported:
 	t->data = data;
 	t->res = res;
 	t->incap = incap;
+	t->q = q;
+	ublk_queue_hold(q);
 	t->state = NVT_BUSY;
 	c->nr_busy++;
 	nvme_tcp_cmd_hdr(t->cmd, sqe, incap ? len : 0);
@@ -944,6 +1052,7 @@ unsupported:
 
 const struct ublk_tgt_ops ublk_tgt_nvme_tcp = {
 	.name = "nvme-tcp",
+	.shares_queues = true,
 	.usage = "--traddr ADDRESS [--trsvcid PORT] (default 4420) --subnqn NQN [--hostnqn NQN] [--nsid N] (default 1) | --all (a device per active namespace) [--kato SECONDS] (keep-alive timeout; default none)",
 	.options = nvt_options,
 	.data_size = sizeof(struct nvt_data),
