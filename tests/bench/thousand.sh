@@ -13,7 +13,10 @@
 #   - loop: the same count over small files (N/100 daemons of `--count
 #     100`, each on a 1 MiB file of its own), with fio on 100 of them;
 #   - kill: `del -a` of N null devices with the daemon killed (kill -9)
-#     half-way through it, then `del -a` again.
+#     half-way through it (the round fails unless the kill came with 1 to
+#     N-1 devices left), then `del -a` again.
+# THOUSAND_NO_LOOP=1 skips the loop round, THOUSAND_NO_KILL=1 the kill
+# round, THOUSAND_KILL_ONLY=1 runs only the kill round (of the last N).
 # After each: no /dev/ublk[bc]*, nothing in /sys/class/ublk-char, no
 # daemon, and a clean kernel log (tests/vm/klog-check.sh). Exit 1 on any
 # failed check.
@@ -72,7 +75,7 @@ echo "|---|---|---|---|---|---|---|---|" >>"$out"
 
 # one TARGET N: make N devices, measure, delete them all, check.
 one() {
-	local tgt=$1 n=$2 t0 t1 t2 slab0 avail0 slab1 avail1 pids rss fds i per
+	local tgt=$1 n=$2 t0 t1 t2 slab0 avail0 slab1 avail1 rss fds i per
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	slab0=$(kib Slab); avail0=$(kib MemAvailable)
 	t0=$(now_ms)
@@ -117,27 +120,58 @@ one() {
 	tail -n 1 "$out"
 }
 
-for n in $ns; do one null "$n"; done
-[ -n "${THOUSAND_NO_LOOP:-}" ] || one loop "${ns##* }"
+if [ -z "${THOUSAND_KILL_ONLY:-}" ]; then
+	for n in $ns; do one null "$n"; done
+	[ -n "${THOUSAND_NO_LOOP:-}" ] || one loop "${ns##* }"
+fi
 
-# kill -9 of the daemon half-way through a del -a of the largest count.
-[ -n "${THOUSAND_NO_KILL:-}" ] && { cat "$out"; exit $rc; }
-n=${ns##* }
-"$UBLK_PROG" add -t null "${common[@]}" --count "$n" >/dev/null || bad "add --count $n (kill)"
-pid=$(daemons)
-"$UBLK_PROG" del -a >/dev/null 2>&1 &
-del=$!
-for ((i = 0; i < 600; i++)); do
-	[ "$(ls /sys/class/ublk-char | wc -l)" -le $((n / 2)) ] && break
-	sleep 0.05
-done
-kill -9 $pid
-echo "# kill -9 of the daemon with $(ls /sys/class/ublk-char | wc -l) of $n devices left"
-for ((i = 0; i < 3000; i++)); do kill -0 $del 2>/dev/null || break; sleep 0.1; done
-kill -0 $del 2>/dev/null && bad "del -a still running 300 s after the kill"
-timeout 300 "$UBLK_PROG" del -a >/dev/null 2>&1
-_wait_until 30 eval '[ "$(ls /sys/class/ublk-char | wc -l)" -eq 0 ]'
-left "kill -9 half-way through del -a of $n"
-echo "# kill half-way: done"
+# kill_round N: a daemon of N null devices killed (kill -9) while `del -a`
+# is deleting them, with between 1 and N-1 of its devices left: the rest must
+# still go (that del -a ends, or a second one deletes them), nothing left, the
+# kernel log clean. The count is watched with builtins only (a glob over
+# sysfs, `read -t` on a FIFO nobody writes): under TCG a fork per poll took
+# longer than del -a's whole run, and the kill came after the last device.
+kill_round() {
+	local n=$1 pid del i never nfd devs before after killed=1 t0 t1
+	"$UBLK_PROG" add -t null "${common[@]}" --count "$n" >/dev/null || { bad "add --count $n (kill)"; return; }
+	pid=$(daemons)
+	never=$UBLK_TMP/never
+	mkfifo "$never" && exec {nfd}<>"$never" || { bad "kill: no FIFO to wait on"; return; }
+	shopt -s nullglob
+	t0=$(now_ms)
+	"$UBLK_PROG" del -a >/dev/null 2>&1 &
+	del=$!
+	for ((i = 0; i < 60000; i++)); do
+		devs=(/sys/class/ublk-char/*)
+		[ ${#devs[@]} -le $((n / 2)) ] && break
+		read -r -t 0.005 -u "$nfd"
+	done
+	before=${#devs[@]}
+	kill -9 $pid && killed=0
+	devs=(/sys/class/ublk-char/*)
+	after=${#devs[@]}
+	shopt -u nullglob
+	exec {nfd}>&-
+	echo "# kill -9 of the daemon with $before of $n devices left ($after just after it), $(( $(now_ms) - t0 )) ms into del -a"
+	[ "$killed" -eq 0 ] || bad "kill: the daemon ($pid) was gone before the kill"
+	[ "$before" -ge 1 ] && [ "$before" -lt "$n" ] ||
+		bad "kill: the kill did not land during del -a ($before of $n devices left)"
+	for ((i = 0; i < 3000; i++)); do kill -0 $del 2>/dev/null || break; sleep 0.1; done
+	t1=$(now_ms)
+	if kill -0 $del 2>/dev/null; then
+		bad "kill: del -a still running 300 s after the kill"
+	else
+		wait $del
+		echo "# the del -a under way ended (status $?) $(( t1 - t0 )) ms after it began"
+	fi
+	timeout 300 "$UBLK_PROG" del -a >/dev/null 2>&1 || bad "kill: a second del -a failed"
+	_wait_until 30 eval '[ "$(ls /sys/class/ublk-char | wc -l)" -eq 0 ]'
+	left "kill -9 half-way through del -a of $n"
+	echo "# kill half-way: done"
+}
+
+if [ -z "${THOUSAND_NO_KILL:-}" ]; then
+	kill_round "${ns##* }"
+fi
 cat "$out"
 exit $rc
