@@ -14,7 +14,7 @@
 #     100`, each on a 1 MiB file of its own), with fio on 100 of them;
 #   - kill: `del -a` of N null devices with the daemon killed (kill -9)
 #     half-way through it (the round fails unless the kill came with 1 to
-#     N-1 devices left), then `del -a` again.
+#     N-1 devices still served), then `del -a` again.
 # THOUSAND_NO_LOOP=1 skips the loop round, THOUSAND_NO_KILL=1 the kill
 # round, THOUSAND_KILL_ONLY=1 runs only the kill round (of the last N).
 # After each: no /dev/ublk[bc]*, nothing in /sys/class/ublk-char, no
@@ -141,6 +141,7 @@ kill_round() {
 	"$UBLK_PROG" add -t null "${common[@]}" --count "$n" >/dev/null || { bad "add --count $n (kill)"; return; }
 	pid=$(daemons)
 	pid=${pid%% *}
+	[ -n "$pid" ] || { bad "kill: no daemon after add --count $n"; return; }
 	never=$UBLK_TMP/never
 	mkfifo "$never" && exec {nfd}<>"$never" || { bad "kill: no FIFO to wait on"; return; }
 	shopt -s nullglob
