@@ -13,7 +13,10 @@
 #   - loop: the same count over small files (N/100 daemons of `--count
 #     100`, each on a 1 MiB file of its own), with fio on 100 of them;
 #   - kill: `del -a` of N null devices with the daemon killed (kill -9)
-#     half-way through it, then `del -a` again.
+#     half-way through it (the round fails unless the kill came with 1 to
+#     N-1 devices still served), then `del -a` again.
+# THOUSAND_NO_LOOP=1 skips the loop round, THOUSAND_NO_KILL=1 the kill
+# round, THOUSAND_KILL_ONLY=1 runs only the kill round (of the last N).
 # After each: no /dev/ublk[bc]*, nothing in /sys/class/ublk-char, no
 # daemon, and a clean kernel log (tests/vm/klog-check.sh). Exit 1 on any
 # failed check.
@@ -25,8 +28,11 @@ if [ "${1:-}" != --in-vm ]; then
 	ns="1 100 1000"
 	[ "${1:-}" = --quick ] && ns="1 50 200"
 	export THOUSAND_NS=${THOUSAND_NS:-$ns}
-	exec tests/vm/run.sh --module shim --timeout 1500 "$PWD/tests/bench/thousand.sh" \
-		--in-vm "$PWD/.output/bench/thousand.md"
+	# run.sh passes on only its own knobs: these travel on the command line.
+	exec tests/vm/run.sh --module shim --timeout 1500 env THOUSAND_NS="$THOUSAND_NS" \
+		THOUSAND_NO_LOOP="${THOUSAND_NO_LOOP:-}" THOUSAND_NO_KILL="${THOUSAND_NO_KILL:-}" \
+		THOUSAND_KILL_ONLY="${THOUSAND_KILL_ONLY:-}" \
+		"$PWD/tests/bench/thousand.sh" --in-vm "$PWD/.output/bench/thousand.md"
 fi
 out=$2
 mkdir -p "$(dirname "$out")"
@@ -72,7 +78,7 @@ echo "|---|---|---|---|---|---|---|---|" >>"$out"
 
 # one TARGET N: make N devices, measure, delete them all, check.
 one() {
-	local tgt=$1 n=$2 t0 t1 t2 slab0 avail0 slab1 avail1 pids rss fds i per
+	local tgt=$1 n=$2 t0 t1 t2 slab0 avail0 slab1 avail1 rss fds i per
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	slab0=$(kib Slab); avail0=$(kib MemAvailable)
 	t0=$(now_ms)
@@ -117,27 +123,69 @@ one() {
 	tail -n 1 "$out"
 }
 
-for n in $ns; do one null "$n"; done
-[ -n "${THOUSAND_NO_LOOP:-}" ] || one loop "${ns##* }"
+if [ -z "${THOUSAND_KILL_ONLY:-}" ]; then
+	for n in $ns; do one null "$n"; done
+	[ -n "${THOUSAND_NO_LOOP:-}" ] || one loop "${ns##* }"
+fi
 
-# kill -9 of the daemon half-way through a del -a of the largest count.
-[ -n "${THOUSAND_NO_KILL:-}" ] && { cat "$out"; exit $rc; }
-n=${ns##* }
-"$UBLK_PROG" add -t null "${common[@]}" --count "$n" >/dev/null || bad "add --count $n (kill)"
-pid=$(daemons)
-"$UBLK_PROG" del -a >/dev/null 2>&1 &
-del=$!
-for ((i = 0; i < 600; i++)); do
-	[ "$(ls /sys/class/ublk-char | wc -l)" -le $((n / 2)) ] && break
-	sleep 0.05
-done
-kill -9 $pid
-echo "# kill -9 of the daemon with $(ls /sys/class/ublk-char | wc -l) of $n devices left"
-for ((i = 0; i < 3000; i++)); do kill -0 $del 2>/dev/null || break; sleep 0.1; done
-kill -0 $del 2>/dev/null && bad "del -a still running 300 s after the kill"
-timeout 300 "$UBLK_PROG" del -a >/dev/null 2>&1
-_wait_until 30 eval '[ "$(ls /sys/class/ublk-char | wc -l)" -eq 0 ]'
-left "kill -9 half-way through del -a of $n"
-echo "# kill half-way: done"
+# kill_round N: a daemon of N null devices killed (kill -9) while `del -a`
+# stops them, with half of them still served: the round fails unless 1 to
+# N-1 were. The rest must still go (that del -a ends, or a second one deletes
+# them), nothing left, the kernel log clean. "Served" is the daemon's queue
+# threads (one per device at -q 1), each ending as STOP_DEV reaches its
+# device; the devices in /sys/class/ublk-char go later, at DEL_DEV, mostly
+# after the daemon has exited by itself. Watched with builtins only (a glob,
+# `read -t` on a FIFO nobody writes): a fork per poll is slow under TCG.
+kill_round() {
+	local n=$1 pid del i never nfd tasks extra served=-1 devs killed=1 t0 t1
+	"$UBLK_PROG" add -t null "${common[@]}" --count "$n" >/dev/null || { bad "add --count $n (kill)"; return; }
+	pid=$(daemons)
+	pid=${pid%% *}
+	[ -n "$pid" ] || { bad "kill: no daemon after add --count $n"; return; }
+	never=$UBLK_TMP/never
+	mkfifo "$never" && exec {nfd}<>"$never" || { bad "kill: no FIFO to wait on"; return; }
+	shopt -s nullglob
+	# The io-wq workers left from add's control commands idle out (5 s):
+	# then the daemon's threads are its main one and one per queue.
+	for ((i = 0; i < 300; i++)); do
+		tasks=(/proc/"$pid"/task/*)
+		[ ${#tasks[@]} -le $((n + 1)) ] && break
+		read -r -t 0.1 -u "$nfd"
+	done
+	extra=$(( ${#tasks[@]} - n ))
+	t0=$(now_ms)
+	"$UBLK_PROG" del -a >/dev/null 2>&1 &
+	del=$!
+	for ((i = 0; i < 60000; i++)); do
+		tasks=(/proc/"$pid"/task/*)
+		served=$(( ${#tasks[@]} - extra ))
+		[ "$served" -le $((n / 2)) ] && break
+		read -r -t 0.005 -u "$nfd"
+	done
+	kill -9 "$pid" && killed=0
+	t1=$(now_ms)
+	devs=(/sys/class/ublk-char/*)
+	shopt -u nullglob
+	exec {nfd}>&-
+	echo "# kill -9 of the daemon serving $served of $n devices (${#tasks[@]} threads, $extra not a queue's; ${#devs[@]} devices in sysfs), $(( t1 - t0 )) ms into del -a"
+	[ "$killed" -eq 0 ] || bad "kill: the daemon ($pid) had exited before the kill"
+	[ "$served" -ge 1 ] && [ "$served" -lt "$n" ] ||
+		bad "kill: the kill did not land half-way ($served of $n devices served)"
+	for ((i = 0; i < 3000; i++)); do kill -0 $del 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $del 2>/dev/null; then
+		bad "kill: del -a still running 300 s after the kill"
+	else
+		wait $del
+		echo "# the del -a under way ended (status $?) $(( $(now_ms) - t0 )) ms after it began"
+	fi
+	timeout 300 "$UBLK_PROG" del -a >/dev/null 2>&1 || bad "kill: a second del -a failed"
+	_wait_until 30 eval '[ "$(ls /sys/class/ublk-char | wc -l)" -eq 0 ]'
+	left "kill -9 half-way through del -a of $n"
+	echo "# kill half-way: done"
+}
+
+if [ -z "${THOUSAND_NO_KILL:-}" ]; then
+	kill_round "${ns##* }"
+fi
 cat "$out"
 exit $rc
