@@ -51,7 +51,10 @@ t_pci_nvme() {
 	bdf=$(qemu_nvme_bdf)
 	[ -n "$bdf" ] || { echo "# SKIP: no QEMU NVMe controller (tests/vm/run.sh --nvme SIZE)"; return 0; }
 	[ -d "$PCI/drivers/ublk_bpf_pci" ] || { echo "# no ublk_bpf_pci driver"; return 1; }
-	modprobe nvme && wait_driver "$bdf" nvme || return 1
+	# from whatever an earlier run left (a mutant's, say): nvme's
+	echo >"$PCI/devices/$bdf/driver_override"
+	[ -e "$PCI/devices/$bdf/driver" ] && echo "$bdf" >"$PCI/devices/$bdf/driver/unbind"
+	modprobe nvme && echo "$bdf" >"$PCI/drivers_probe" && wait_driver "$bdf" nvme || return 1
 	echo "$bdf" >"$PCI/drivers/ublk_bpf_pci/bind" 2>/dev/null &&
 		{ echo "# bind took a device without driver_override"; return 1; }
 	echo ublk_bpf_pci >"$PCI/devices/$bdf/driver_override"
