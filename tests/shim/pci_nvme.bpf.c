@@ -7,7 +7,9 @@
  * (struct_ops) comes later.
  *
  * probe: CAP and VS, and every access the kfuncs must refuse.
- * identify: disable, admin queue, enable, Identify Controller, read back.
+ * identify: disable, admin queue, enable, Identify Controller, read back;
+ * then an I/O queue pair and a Flush on it.
+ * hold: reads CSTS for up to HOLD_NS while the test unbinds the device.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -60,6 +62,36 @@ int probe(struct pci_nvme_ctx *ctx)
 	return 0;
 }
 
+/* the longest hold keeps a CPU (the watchdog complains at 20 s) */
+#define HOLD_NS 5000000000ULL
+
+/*
+ * Keep the device and read CSTS until a read fails (the device was unbound:
+ * -ENODEV) or HOLD_NS passed.
+ */
+SEC("syscall")
+int hold(struct pci_nvme_ctx *ctx)
+{
+	struct ublk_bpf_pci *p;
+	__u64 start = bpf_ktime_get_ns();
+	__u32 csts = 0;
+	int i;
+
+	p = ublk_bpf_pci_acquire(ctx->addr);
+	if (!p)
+		return 0;
+	ctx->acquired = 1;
+	bpf_for(i, 0, 1 << 30) {
+		ctx->rc_hold = ublk_bpf_pci_read32(p, NVME_REG_CSTS, &csts);
+		if (ctx->rc_hold || bpf_ktime_get_ns() - start > HOLD_NS)
+			break;
+		ctx->hold_reads++;
+	}
+	ctx->hold_ns = bpf_ktime_get_ns() - start;
+	ublk_bpf_pci_release(p);
+	return 0;
+}
+
 /* 0 once CSTS.RDY reads @rdy, -ETIMEDOUT or the kfunc's error */
 static int wait_rdy(struct ublk_bpf_pci *p, __u32 rdy)
 {
@@ -74,6 +106,68 @@ static int wait_rdy(struct ublk_bpf_pci *p, __u32 rdy)
 			return 0;
 	}
 	return -ETIMEDOUT;
+}
+
+/*
+ * Submit @sqe on queue @qid and wait for its completion: its status (DW3
+ * bits 17-31), -ETIMEDOUT or a kfunc's error; *@dw3 is the completion's DW3.
+ */
+static int run_cmd(struct ublk_bpf_pci *p, __u32 qid, __u8 *sqe, __u32 data,
+		   __u32 *dw3)
+{
+	__u32 cqe[4] = {};
+	int i, ret;
+
+	ret = ublk_bpf_nvme_submit(p, qid, sqe, UBLK_BPF_NVME_SQE_SIZE, data);
+	if (ret < 0)
+		return ret;
+	ret = 0;
+	bpf_for(i, 0, POLLS) {
+		ret = ublk_bpf_nvme_reap(p, qid, cqe, sizeof(cqe));
+		if (ret)
+			break;
+	}
+	if (ret != 1)
+		return ret < 0 ? ret : -ETIMEDOUT;
+	*dw3 = cqe[3];
+	return cqe[3] >> 17;
+}
+
+/* An I/O queue pair (queue 1, 16 entries) and a Flush on it. */
+static void io_queue(struct ublk_bpf_pci *p, struct pci_nvme_ctx *ctx)
+{
+	__u8 sqe[UBLK_BPF_NVME_SQE_SIZE] = {};
+	__u32 dw3 = 0;
+
+	sqe[0] = 0x09;				/* Set Features */
+	sqe[2] = 8;
+	*(__u32 *)&sqe[40] = 0x07;		/* Number of Queues */
+	*(__u32 *)&sqe[44] = 0;			/* 1 SQ, 1 CQ (0's based) */
+	ctx->st_nr_queues = run_cmd(p, 0, sqe, UBLK_BPF_NVME_NO_DATA, &dw3);
+	if (ctx->st_nr_queues)
+		return;
+	sqe[0] = 0x05;				/* Create I/O CQ */
+	sqe[2] = 9;
+	*(__u32 *)&sqe[40] = 1 | 15 << 16;	/* QID 1, 16 entries */
+	*(__u32 *)&sqe[44] = 0;			/* the kfunc sets PC */
+	ctx->st_create_cq = run_cmd(p, 0, sqe, UBLK_BPF_NVME_NO_DATA, &dw3);
+	if (ctx->st_create_cq)
+		return;
+	sqe[0] = 0x01;				/* Create I/O SQ */
+	sqe[2] = 10;
+	*(__u32 *)&sqe[44] = 1 << 16;		/* on CQ 1 */
+	ctx->st_create_sq = run_cmd(p, 0, sqe, UBLK_BPF_NVME_NO_DATA, &dw3);
+	if (ctx->st_create_sq)
+		return;
+	__builtin_memset(sqe, 0, sizeof(sqe));
+	sqe[0] = 0x02;				/* Read */
+	*(__u32 *)&sqe[4] = 1;			/* NSID 1 */
+	ctx->rc_io_read = ublk_bpf_nvme_submit(p, 1, sqe, sizeof(sqe),
+					       UBLK_BPF_NVME_REGION_DATA);
+	sqe[0] = 0x00;				/* Flush */
+	sqe[2] = 11;
+	ctx->st_flush = run_cmd(p, 1, sqe, UBLK_BPF_NVME_NO_DATA, &dw3);
+	ctx->flush_dw3 = dw3;
 }
 
 SEC("syscall")
@@ -133,6 +227,7 @@ int identify(struct pci_nvme_ctx *ctx)
 	ctx->vid = id[0] | id[1] << 8;
 	__builtin_memcpy(ctx->sn, id + 4, 20);
 	__builtin_memcpy(ctx->mn, id + 24, 40);
+	io_queue(p, ctx);
 out:
 	ublk_bpf_pci_release(p);
 	return 0;

@@ -4,7 +4,7 @@
  * controller bound to the kfunc-shim's ublk_bpf_pci, printing what it
  * found as KEY=value lines for test_shim.sh.
  *
- *   pci_nvme OBJ probe|identify DDDD:BB:DD.F
+ *   pci_nvme OBJ probe|identify|hold DDDD:BB:DD.F
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 
 	if (argc != 4 || sscanf(argv[3], "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4 ||
 	    dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7) {
-		fprintf(stderr, "usage: pci_nvme OBJ probe|identify DDDD:BB:DD.F\n");
+		fprintf(stderr, "usage: pci_nvme OBJ probe|identify|hold DDDD:BB:DD.F\n");
 		return 2;
 	}
 	ctx.addr = UBLK_BPF_PCI_ADDR(dom, bus, dev, fn);
@@ -64,6 +64,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pci_nvme: load: %s\n", strerror(-ret));
 		return 1;
 	}
+	/* the test unbinds the device once hold runs */
+	printf("running\n");
+	fflush(stdout);
 	ret = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	if (ret) {
 		fprintf(stderr, "pci_nvme: run: %s\n", strerror(errno));
@@ -76,10 +79,17 @@ int main(int argc, char **argv)
 		P(rc_cap); P(rc_vs); P(rc_oob); P(rc_oob64); P(rc_huge);
 		P(rc_misaligned); P(rc_misaligned64); P(rc_w_asq);
 		P(rc_w_cc_mps); P(rc_w_oob); P(rc_en_noaq);
+	} else if (!strcmp(argv[2], "hold")) {
+		P(rc_hold);
+		printf("hold_reads=%llu\nhold_ns=%llu\n",
+		       (unsigned long long)ctx.hold_reads, (unsigned long long)ctx.hold_ns);
 	} else {
 		P(rc_disable); P(rc_aq_big); P(rc_aq); P(rc_enable);
 		P(rc_sub_bad); P(rc_sub_cq_big); P(rc_sub_data); P(rc_submit);
 		P(rc_reap); P(rc_read);
+		P(st_nr_queues); P(st_create_cq); P(st_create_sq);
+		P(rc_io_read); P(st_flush);
+		printf("flush_dw3=0x%x\n", ctx.flush_dw3);
 		printf("cqe_dw3=0x%x\nvid=0x%x\n", ctx.cqe_dw3, ctx.vid);
 		/* the fields are space-padded */
 		printf("sn=%.20s\nmn=%.40s\n", ctx.sn, ctx.mn);

@@ -36,6 +36,17 @@ struct pci_nvme_ctx {
 	__s32 rc_reap;		/* 1 once its completion came */
 	__u32 cqe_dw3;		/* CID, phase and status */
 	__s32 rc_read;		/* region_read of the Identify data */
+	/* out: an I/O queue pair: status (>= 0) or the kfunc's error */
+	__s32 st_nr_queues;	/* Set Features, Number of Queues: 1 + 1 */
+	__s32 st_create_cq;	/* Create I/O CQ 1 */
+	__s32 st_create_sq;	/* Create I/O SQ 1 */
+	__s32 rc_io_read;	/* a Read: data the kfunc cannot map yet */
+	__s32 st_flush;		/* Flush on queue 1 */
+	__u32 flush_dw3;
+	/* out: hold, a program holding the device while it is unbound */
+	__s32 rc_hold;		/* the first error read32 returned */
+	__u64 hold_reads;	/* reads that worked before it */
+	__u64 hold_ns;		/* how long it held the device */
 	__u16 vid;
 	char sn[21];		/* serial number, NUL-terminated */
 	char mn[41];		/* model number */

@@ -44,10 +44,12 @@ pci_nvme() {
 # to a register only the kfuncs write is refused; then it enables the
 # controller with the admin queue the kfunc set up, runs Identify Controller
 # (with a forged PRP1 the kfunc replaces) and reads QEMU's serial and model
-# back; commands whose addresses the kfunc does not own are refused. Unbound,
-# the device is out of reach, and nvme binds it again and reads it.
+# back; commands whose addresses the kfunc does not own are refused. An I/O
+# queue pair whose regions the kfunc gave carries a Flush. Unbound while a
+# program holds it, the program's next access fails (-ENODEV); then no
+# program gets it, and nvme binds it again and reads it.
 t_pci_nvme() {
-	local i bdf ERANGE=-34 EINVAL=-22 EPERM=-1 o="$TMP/out" ns
+	local i pid bdf ERANGE=-34 EINVAL=-22 EPERM=-1 o="$TMP/out" ns
 	bdf=$(qemu_nvme_bdf)
 	[ -n "$bdf" ] || { echo "# SKIP: no QEMU NVMe controller (tests/vm/run.sh --nvme SIZE)"; return 0; }
 	[ -d "$PCI/drivers/ublk_bpf_pci" ] || { echo "# no ublk_bpf_pci driver"; return 1; }
@@ -89,9 +91,25 @@ t_pci_nvme() {
 		{ echo "# completion dw3 $(get cqe_dw3 "$o"): expected CID 7, status 0"; return 1; }
 	[[ "$(get sn "$o")" == "ublkbpf0 "* ]] && [[ "$(get mn "$o")" == "QEMU NVMe Ctrl"* ]] ||
 		{ echo "# Identify read back sn '$(get sn "$o")' mn '$(get mn "$o")'"; return 1; }
+	# an I/O queue pair the kfunc placed, a Flush through it; a Read refused
+	expect "$o" st_nr_queues -eq 0 && expect "$o" st_create_cq -eq 0 &&
+		expect "$o" st_create_sq -eq 0 && expect "$o" rc_io_read -eq $EPERM &&
+		expect "$o" st_flush -eq 0 && expect "$o" flush_dw3 = 0x1000b || return 1
 
-	# unbound (the controller was enabled): out of reach, and nvme's again
+	# unbound (the controller enabled) while a program holds it: the
+	# program's next read is -ENODEV, no later one gets it, nvme's again
+	"$PCI_NVME" "$OUT/pci_nvme.bpf.o" hold "$bdf" >"$o" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^running' "$o" && break
+		sleep 0.1
+	done
+	sleep 0.5
 	echo "$bdf" >"$PCI/drivers/ublk_bpf_pci/unbind" || return 1
+	wait $pid || { sed 's/^/#   /' "$o"; return 1; }
+	sed -n 's/^hold_/# &/p' "$o"
+	expect "$o" acquired -eq 1 && expect "$o" rc_hold -eq -19 &&
+		expect "$o" hold_reads -gt 0 && expect "$o" hold_ns -lt 5000000000 || return 1
 	pci_nvme probe "$bdf" && expect "$o" acquired -eq 0 || return 1
 	echo >"$PCI/devices/$bdf/driver_override"
 	echo "$bdf" >"$PCI/drivers_probe" && wait_driver "$bdf" nvme || return 1
