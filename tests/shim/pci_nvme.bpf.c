@@ -81,7 +81,8 @@ int hold(struct pci_nvme_ctx *ctx)
 	if (!p)
 		return 0;
 	ctx->acquired = 1;
-	bpf_for(i, 0, 1 << 30) {
+	/* bpf_iter_num takes at most BPF_MAX_LOOPS (1 << 23) */
+	bpf_for(i, 0, 1 << 23) {
 		ctx->rc_hold = ublk_bpf_pci_read32(p, NVME_REG_CSTS, &csts);
 		if (ctx->rc_hold || bpf_ktime_get_ns() - start > HOLD_NS)
 			break;
