@@ -104,7 +104,8 @@ t_pci_nvme() {
 		grep -q '^running' "$o" && break
 		sleep 0.1
 	done
-	sleep 0.5
+	# the program holds it about 1.5 s in TCG (1 << 23 reads) or 5 s
+	sleep 0.2
 	echo "$bdf" >"$PCI/drivers/ublk_bpf_pci/unbind" || return 1
 	wait $pid || { sed 's/^/#   /' "$o"; return 1; }
 	sed -n 's/^hold_/# &/p' "$o"
