@@ -22,6 +22,8 @@
 #               and the tag-set memory of a shared controller
 # make bench-cpus   the BPF path at 1, 2 and 4 vCPUs against the kernel's drivers
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
+# make check-bpf-nvme   the shim's NVMe kfuncs (ublk_bpf_pci) on QEMU's NVMe
+#               controller, one short boot (docs/bpf-nvme.md; not part of check)
 # make fuzz     libFuzzer (ASan, UBSan) on the parsers: command lines, --set,
 #               state and configuration files, numbers; FUZZ_SECONDS per
 #               harness (default 300), FUZZ=NAME... a subset (tests/fuzz/)
@@ -77,7 +79,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-nvme bench-cpus profile thousand unit shim shim-tests \
-	mutants crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
+	mutants check-bpf-nvme crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
 
@@ -304,6 +306,12 @@ crash-test: all $(OUTPUT)/tests/crash_replay $(OUTPUT)/tests/bpf/crash_noflush.b
 # One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
 mutants: all shim-tests | rig
 	$(Q)tests/shim/mutants.sh
+
+# The shim test pci_nvme needs QEMU's NVMe controller (--nvme), which make
+# check's boot lacks: there it says SKIP.
+check-bpf-nvme: all shim-tests | rig
+	$(Q)tests/vm/run.sh --nvme 64M --timeout 600 env SHIM_TESTS="pci_nvme rmmod" \
+		bash tests/shim/test_shim.sh
 
 # --- make install -----------------------------------------------------------
 # The tool finds its objects as ../lib/ublk-bpf beside its own folder, so

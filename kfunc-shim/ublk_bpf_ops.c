@@ -302,6 +302,9 @@ int ublk_bpf_init(void)
 	ret = register_bpf_struct_ops(&ublk_bpf_struct_ops, ublk_bpf_ops);
 	if (ret)
 		goto fail_aio;
+	ret = ublk_bpf_pci_init();
+	if (ret)
+		goto fail_aio;
 	return 0;
 
 fail_aio:
@@ -318,6 +321,7 @@ fail_srcu:
  */
 void ublk_bpf_exit(void)
 {
+	ublk_bpf_pci_exit();
 	ublk_bpf_ctrlr_exit();
 	ublk_bpf_aio_exit();
 	cleanup_srcu_struct(&ublk_bpf_srcu);

@@ -318,6 +318,10 @@ int ublk_bpf_aio_init(void);
 void ublk_bpf_aio_exit(void);
 
 int ublk_bpf_kfunc_init(void);
+
+/* ublk_bpf_pci.c: the PCI driver whose controllers BPF programs drive */
+int ublk_bpf_pci_init(void);
+void ublk_bpf_pci_exit(void);
 bool ublk_bpf_prog_is_ours(const struct bpf_prog *prog);
 
 /* ublk_bpf_ops.c: the registry of instances; ublk_bpf_dev.c: bindings */

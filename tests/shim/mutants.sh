@@ -199,7 +199,7 @@ while :; do
 	boot=$((boot + 1))
 	before=$(nr_results)
 	echo "# VM boot $boot: $(cut -d' ' -f1 "$plan" | tr '\n' ' ')"
-	UBLK_VM_LOG=$MUT/kernel.log.$boot "$REPO/tests/vm/run.sh" --module shim --timeout 780 \
+	UBLK_VM_LOG=$MUT/kernel.log.$boot "$REPO/tests/vm/run.sh" --module shim --nvme 64M --timeout 780 \
 		bash "$HERE/mutants.sh" --guest "$plan" "$results"
 	# a mutant whose tests started but never reported took the VM down
 	# (a crash, or a hang past the VM's time-out): caught

@@ -17,6 +17,7 @@ KO=${UBLK_BPF_SHIM_KO:-$REPO/.output/kfunc-shim/ublk_drv.ko}
 SHIM=${SHIM_TEST_BIN:-$OUT/shim_test}
 . "$REPO/tests/ublk/test_common.sh"
 . "$REPO/tests/lib/tap.sh"
+. "$HERE/pci_nvme_tests.sh"
 TMP=$(mktemp -d /tmp/shim-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -868,6 +869,7 @@ run_test cleanup t_cleanup
 run_test no_part_scan t_no_part_scan
 run_test start_after_stop t_start_after_stop
 run_test ctrl_shared_tags t_ctrl_shared_tags
+run_test pci_nvme t_pci_nvme
 run_test rmmod t_rmmod
 
 tap_end "# shim: "

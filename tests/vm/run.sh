@@ -5,7 +5,8 @@
 # (or, with --kernel 6.1, Debian 12's default 6.1).
 #
 #   tests/vm/run.sh [--vm qemu|vng] [--kernel 6.12|6.1] [--module stock|shim]
-#                   [--timeout SEC] [--mem MB] [--icount] [--smp N] CMD [ARG...]
+#                   [--timeout SEC] [--mem MB] [--icount] [--smp N]
+#                   [--nvme SIZE] CMD [ARG...]
 #
 # The guest sees the host's root read-only (under a throw-away overlay), the
 # repository and the current directory at their host paths, writable; so the
@@ -21,6 +22,12 @@
 # QEMU's instruction-count clock (one vCPU thread, 1 ns per instruction):
 # slower, but the guest sees the same time for the same work on every run.
 # --smp N: the guest's vCPUs (default 2).
+# --nvme SIZE (e.g. 64M) adds QEMU's emulated NVMe controller (serial
+# ublkbpf0, one namespace on a sparse scratch image of SIZE bytes, K/M/G
+# suffixes, thrown away with the run); the guest sees it in lspci and
+# /sys/bus/pci/devices (class 0x010802). Nothing binds it by itself (no
+# udev in the guest): `modprobe nvme` does, or driver_override to the
+# kfunc-shim's ublk_bpf_pci (docs/bpf-nvme.md). qemu runner only.
 #
 # --kernel 6.1 (default $UBLK_VM_KERNEL, else 6.12) boots the kernel
 # scripts/kernel-6.1.sh cached (make setup-6.1), with the ublk_drv built from
@@ -35,9 +42,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${UBLK_BPF_CACHE:-$HOME/.cache/ublk-bpf}
-module="" timeout=1800 mem=2048 icount="" smp=2 vm=${VM:-qemu} kernel=${UBLK_VM_KERNEL:-6.12}
+module="" timeout=1800 mem=2048 icount="" smp=2 vm=${VM:-qemu} kernel=${UBLK_VM_KERNEL:-6.12} nvme=""
 
-usage() { echo "usage: $0 [--vm qemu|vng] [--kernel 6.12|6.1] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] [--smp N] CMD [ARG...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--vm qemu|vng] [--kernel 6.12|6.1] [--module stock|shim] [--timeout SEC] [--mem MB] [--icount] [--smp N] [--nvme SIZE] CMD [ARG...]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--vm) vm=${2:?}; shift 2 ;;
@@ -47,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift 2 ;;
 	--icount) icount="-icount shift=0,sleep=off,align=off"; shift ;;
 	--smp) smp=${2:?}; shift 2 ;;
+	--nvme) nvme=${2:?}; shift 2 ;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) break ;;
@@ -78,6 +86,10 @@ case "$module" in
 stock|shim) ;;
 *) echo "run.sh: --module must be stock or shim" >&2; exit 2 ;;
 esac
+if [ -n "$nvme" ]; then
+	[[ "$nvme" =~ ^[1-9][0-9]*[KMG]?$ ]] || { echo "run.sh: --nvme takes a size like 64M" >&2; exit 2; }
+	[ "$vm" = qemu ] || { echo "run.sh: --nvme needs --vm qemu" >&2; exit 2; }
+fi
 case "$vm" in
 qemu) ;;
 vng) command -v vng >/dev/null ||
@@ -94,6 +106,12 @@ else
 	run=$(mktemp -d /tmp/ublk-vm.XXXXXX)
 fi
 trap 'rm -rf "$run"' EXIT
+nvme_args=()
+if [ -n "$nvme" ]; then
+	truncate -s "$nvme" "$run/nvme.img"
+	nvme_args=(-drive "file=$run/nvme.img,if=none,id=nvm,format=raw"
+		   -device nvme,serial=ublkbpf0,drive=nvm)
+fi
 printf '%q ' "$@" >"$run/cmd"
 echo >>"$run/cmd"
 pwd >"$run/cwd"
@@ -148,7 +166,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-device virtio-serial-pci -chardev stdio,id=out,signal=off \
 	-device virtconsole,chardev=out \
 	$(fsdev hostroot / ,readonly=on,multidevs=remap) $(fsdev repo "$repo" "") $(fsdev run "$run" "") \
-	</dev/null
+	"${nvme_args[@]}" </dev/null
 qemu_rc=$?
 fi
 }

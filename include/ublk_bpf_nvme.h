@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ublk-bpf: what the kfunc-shim's PCI driver (ublk_bpf_pci) and a BPF NVMe
+ * driver program agree on: the DMA regions of a bound controller and the
+ * device address the acquire kfunc takes. docs/bpf-nvme.md has the design.
+ */
+#ifndef UBLK_BPF_NVME_H
+#define UBLK_BPF_NVME_H
+
+/* The name of the shim's pci_driver, for driver_override. */
+#define UBLK_BPF_PCI_DRIVER "ublk_bpf_pci"
+
+/*
+ * A device as ublk_bpf_pci_acquire() names it: domain, bus, device and
+ * function of "DDDD:BB:DD.F" packed like the kernel's pci_dev_id() plus the
+ * domain above it.
+ */
+#define UBLK_BPF_PCI_ADDR(dom, bus, dev, fn) \
+	(((dom) << 16) | ((bus) << 8) | ((dev) << 3) | (fn))
+
+/*
+ * Queue pairs: 0 is the admin queue, 1..UBLK_BPF_NVME_NR_QUEUES-1 are I/O
+ * queues (fewer when BAR0 holds fewer doorbells).
+ */
+#define UBLK_BPF_NVME_NR_QUEUES 5
+
+/*
+ * DMA regions, one page each, allocated when the device binds: queue q's
+ * submission queue is region 2q, its completion queue region 2q+1, and the
+ * region after the last queue holds command data (Identify).
+ */
+#define UBLK_BPF_NVME_REGION_SQ(q)	(2 * (q))
+#define UBLK_BPF_NVME_REGION_CQ(q)	(2 * (q) + 1)
+#define UBLK_BPF_NVME_REGION_DATA	(2 * UBLK_BPF_NVME_NR_QUEUES)
+#define UBLK_BPF_NVME_NR_REGIONS	(UBLK_BPF_NVME_REGION_DATA + 1)
+#define UBLK_BPF_NVME_REGION_SIZE	4096
+#define UBLK_BPF_NVME_NO_DATA		0xffffffffu
+
+#define UBLK_BPF_NVME_SQE_SIZE		64
+#define UBLK_BPF_NVME_CQE_SIZE		16
+/* Entries a queue region holds: the most a queue may be created with. */
+#define UBLK_BPF_NVME_SQ_MAX (UBLK_BPF_NVME_REGION_SIZE / UBLK_BPF_NVME_SQE_SIZE)
+#define UBLK_BPF_NVME_CQ_MAX (UBLK_BPF_NVME_REGION_SIZE / UBLK_BPF_NVME_CQE_SIZE)
+
+#endif

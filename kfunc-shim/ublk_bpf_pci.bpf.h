@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ublk-bpf: the kfuncs of the kfunc-shim's PCI driver (ublk_bpf_pci.c), for
+ * BPF programs only; include after the kernel types and <bpf/bpf_helpers.h>.
+ * For now only syscall programs may call them (docs/bpf-nvme.md).
+ */
+#ifndef UBLK_BPF_PCI_BPF_H
+#define UBLK_BPF_PCI_BPF_H
+
+#ifndef __bpf__
+#error "ublk_bpf_pci.bpf.h is for BPF programs only"
+#endif
+
+#include "ublk_bpf_nvme.h"
+
+/* A bound controller: opaque, held between acquire and release. */
+struct ublk_bpf_pci {
+};
+
+/* Controller registers a program reads or writes by offset. */
+#define NVME_REG_CAP	0x00
+#define NVME_REG_VS	0x08
+#define NVME_REG_INTMS	0x0c
+#define NVME_REG_CC	0x14
+#define NVME_REG_CSTS	0x1c
+#define NVME_REG_ASQ	0x28
+
+extern struct ublk_bpf_pci *ublk_bpf_pci_acquire(__u32 addr) __ksym;
+extern void ublk_bpf_pci_release(struct ublk_bpf_pci *p) __ksym;
+extern int ublk_bpf_pci_read32(struct ublk_bpf_pci *p, __u32 off,
+			       __u32 *val) __ksym;
+extern int ublk_bpf_pci_read64(struct ublk_bpf_pci *p, __u32 off,
+			       __u64 *val) __ksym;
+extern int ublk_bpf_pci_write32(struct ublk_bpf_pci *p, __u32 off,
+				__u32 val) __ksym;
+extern int ublk_bpf_nvme_admin_queues(struct ublk_bpf_pci *p, __u32 sq_entries,
+				      __u32 cq_entries) __ksym;
+extern int ublk_bpf_pci_region_read(struct ublk_bpf_pci *p, __u32 region,
+				    __u32 off, void *buf, __u32 buf__sz) __ksym;
+extern int ublk_bpf_pci_region_write(struct ublk_bpf_pci *p, __u32 region,
+				     __u32 off, const void *buf,
+				     __u32 buf__sz) __ksym;
+extern int ublk_bpf_nvme_submit(struct ublk_bpf_pci *p, __u32 qid,
+				const void *sqe, __u32 sqe__sz,
+				__u32 data) __ksym;
+extern int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, __u32 qid, void *cqe,
+			      __u32 cqe__sz) __ksym;
+
+#endif
