@@ -81,9 +81,12 @@ static void ublk_queue_io_cmd(struct ublk_queue *q, unsigned int tag,
 	struct io_uring_sqe *sqe = ublk_queue_get_sqe(q);
 	struct ublksrv_io_cmd *cmd;
 
-	/* A member's char device is its fixed file (UBLK_FIXED_CDEV alone). */
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, (int)q->member, NULL, 0, 0);
-	sqe->flags |= IOSQE_FIXED_FILE;
+	if (ublk_group_shared(q->grp)) {	/* ublk_group_ring_init() says why */
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, q->dev->cdev_fd, NULL, 0, 0);
+	} else {
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, UBLK_FIXED_CDEV, NULL, 0, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
 	sqe->cmd_op = ublk_cmd_op(cmd_op);
 	cmd = (struct ublksrv_io_cmd *)sqe->cmd;
 	memset(cmd, 0, sizeof(*cmd));
@@ -261,7 +264,11 @@ static void ublk_handle_cqe(struct ublk_queue_group *g, const struct io_uring_cq
  * it: completions (the driver's and the backing files') then run as task
  * work when the thread asks for events, instead of interrupting it
  * (DEFER_TASKRUN). One queue: the char device is fixed file 0, backing
- * file i is i + 1. Shared: member i's char device is fixed file i.
+ * file i is i + 1. Shared: no fixed files. A member's char device must be
+ * let go of when its device is deleted (DEL_DEV waits for that) while the
+ * others are served, and on 6.12 a file dropped from the fixed table is
+ * only put once every command issued before the drop is done: the other
+ * members' parked FETCH_REQs could hold it for ever.
  */
 static int ublk_group_ring_init(struct ublk_queue_group *g)
 {
@@ -271,7 +278,7 @@ static int ublk_group_ring_init(struct ublk_queue_group *g)
 		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			 IORING_SETUP_COOP_TASKRUN,
 	};
-	unsigned int i, nr_fds = ublk_group_shared(g) ? g->nr : 1 + dev->nr_fds;
+	unsigned int i, nr_fds = 1 + dev->nr_fds;
 	/*
 	 * One ublk command and most often one backing SQE per tag; an IO
 	 * that needs more (stripe, mirror) flushes the SQ when it is full.
@@ -295,15 +302,10 @@ static int ublk_group_ring_init(struct ublk_queue_group *g)
 		return ret;
 	}
 	g->ring_ready = true;
-	if (ublk_group_shared(g)) {
-		for (i = 0; i < g->nr; i++)
-			fds[i] = g->members[i]->dev->cdev_fd;
-	} else {
-		fds[0] = dev->cdev_fd;
-		for (i = 0; i < dev->nr_fds; i++)
-			fds[1 + i] = dev->fds[i];
-	}
-	ret = io_uring_register_files(&g->ring, fds, nr_fds);
+	fds[0] = dev->cdev_fd;
+	for (i = 0; i < dev->nr_fds; i++)
+		fds[1 + i] = dev->fds[i];
+	ret = ublk_group_shared(g) ? 0 : io_uring_register_files(&g->ring, fds, nr_fds);
 	free(fds);
 	if (ret < 0) {
 		ublk_err("queue %u: io_uring_register_files: %s", q0->q_id, strerror(-ret));
@@ -324,15 +326,6 @@ static void ublk_group_member_done(struct ublk_queue_group *g, unsigned int i)
 
 	g->members[i] = NULL;
 	g->live--;
-	/*
-	 * A shared ring lets go of the member's char device now: DEL_DEV
-	 * waits for every holder of it, and the other members live on.
-	 */
-	if (ublk_group_shared(g) && g->live) {
-		int none = -1;
-
-		io_uring_register_files_update(&g->ring, i, &none, 1);
-	}
 	__atomic_store_n(&q->exited, 1, __ATOMIC_RELEASE);
 	/*
 	 * The owner's own eventfd, not a signal: a process-wide signal would

@@ -319,9 +319,9 @@ int ublk_queue_start(struct ublk_dev *dev, unsigned int q_id, int cpu, int exit_
 /*
  * Hardware queue @q_id of the @nr devices @devs on ONE thread and ring
  * (devices of one kfunc-shim controller: their tags are unique per hardware
- * queue across them). Only for targets without backing files: device i's
- * char device is fixed file i. Each queue ends on its own: exit_fd is
- * bumped, and it may be joined, as its device is done.
+ * queue across them). Only for targets without backing files: the ring
+ * has no fixed files. Each queue ends on its own: exit_fd is bumped, and
+ * it may be joined, as its device is done.
  */
 int ublk_queue_start_shared(struct ublk_dev **devs, unsigned int nr, unsigned int q_id,
 			    int cpu, int exit_fd);

@@ -21,7 +21,7 @@ cd "$(dirname "$0")/../.."
 out=.output/bench/nvme_vs.md
 if [ "${1:-}" != --in-vm ]; then
 	mkdir -p .output/bench
-	tests/vm/run.sh --module shim --timeout 600 tests/bench/nvme_vs.sh --in-vm "$PWD/$out"
+	tests/vm/run.sh --module shim --timeout 600 ${NVME_BENCH_TRACE:+bash -x} "$PWD/tests/bench/nvme_vs.sh" --in-vm "$PWD/$out"
 	cat "$out"
 	exit 0
 fi
@@ -68,7 +68,8 @@ run_fio() {
 		per+=(--name="$name-${dev#/dev/}" --filename="$dev")
 	done
 	read -r b0 c0 < <(stat_now)
-	fio --ioengine=io_uring --direct=1 --time_based --runtime="$runtime" --size=1G \
+	# A stalled device fails the run rather than holding the VM to its end.
+	timeout $((runtime + 60)) fio --ioengine=io_uring --direct=1 --time_based --runtime="$runtime" --size=1G \
 	    --output-format=json "$@" "${per[@]}" >"$tmp/fio.json"
 	read -r b1 c1 < <(stat_now)
 	ios=$(jq '[.jobs[] | .read.total_ios + .write.total_ios] | add' "$tmp/fio.json")
