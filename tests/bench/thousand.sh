@@ -51,14 +51,24 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 kib() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 bad() { echo "# FAIL: $*" >&2; rc=1; }
 
-# left WHAT: nothing of any device is left behind, the kernel log clean.
+# round WHAT: a mark in the kernel log where round WHAT starts; left()
+# reads the log from the latest mark, so one round's lockup fails that
+# round, not every later one too.
+klog_mark="ublk-test: start thousand"
+round() {
+	klog_mark="ublk-test: thousand round $*"
+	echo "$klog_mark" >/dev/kmsg
+}
+
+# left WHAT: nothing of any device is left behind, the kernel log clean
+# since the round's mark.
 left() {
 	local n
 	n=$(ls /sys/class/ublk-char 2>/dev/null | wc -l)
 	[ "$n" -eq 0 ] || bad "$1: $n char devices left in /sys/class/ublk-char"
 	ls /dev/ublkb* /dev/ublkc* >/dev/null 2>&1 && bad "$1: device nodes left: $(ls /dev/ublk[bc]* | head -n 3)"
 	pgrep -f "ublk-bpf (add|load)" >/dev/null && bad "$1: daemon left: $(pgrep -af 'ublk-bpf (add|load)' | head -n 2)"
-	[ -z "$(_klog_hits "ublk-test: start thousand")" ] || bad "$1: kernel log: $(_klog_hits "ublk-test: start thousand" | head -n 3)"
+	[ -z "$(_klog_hits "$klog_mark")" ] || bad "$1: kernel log: $(_klog_hits "$klog_mark" | head -n 3)"
 }
 
 # daemons: the pids serving devices now.
@@ -79,6 +89,7 @@ echo "|---|---|---|---|---|---|---|---|" >>"$out"
 # one TARGET N: make N devices, measure, delete them all, check.
 one() {
 	local tgt=$1 n=$2 t0 t1 t2 slab0 avail0 slab1 avail1 rss fds i per
+	round "$tgt $n"
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	slab0=$(kib Slab); avail0=$(kib MemAvailable)
 	t0=$(now_ms)
@@ -138,6 +149,7 @@ fi
 # `read -t` on a FIFO nobody writes): a fork per poll is slow under TCG.
 kill_round() {
 	local n=$1 pid del i never nfd tasks extra served=-1 devs killed=1 t0 t1
+	round "kill $n"
 	"$UBLK_PROG" add -t null "${common[@]}" --count "$n" >/dev/null || { bad "add --count $n (kill)"; return; }
 	pid=$(daemons)
 	pid=${pid%% *}
