@@ -105,7 +105,7 @@ struct nvt_conn {
 	int fd;
 	bool dead;			/* gave up: every IO fails at once */
 	bool broken;			/* lost: made again once its ops are back */
-	unsigned int admin_gen;		/* nd->admin_gen it connected under */
+	unsigned int admin_gen;		/* ctrl->admin_gen it connected under */
 	bool sending, receiving;
 	struct nvt_tag *tags;
 	struct nvt_out *outq;		/* a ring of out_cap PDUs */
@@ -692,7 +692,7 @@ static void nvt_post_recv(struct ublk_queue *q, struct nvt_conn *c);
  * other queue has made one since ours connected (the target may have
  * dropped the controller), then the I/O queue to it.
  */
-static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c)
+static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_ctrl *ctrl, struct nvt_conn *c)
 {
 	struct nvme_tcp_icresp ic;
 	uint64_t cap;
@@ -700,21 +700,21 @@ static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_ctrl *nd, struct 
 	uint16_t cntlid;
 	int ret = 0;
 
-	pthread_mutex_lock(&nd->admin_lock);
-	if (c->admin_gen == nd->admin_gen) {
-		ret = nvt_admin_connect(nd, &ic, &cap);
+	pthread_mutex_lock(&ctrl->admin_lock);
+	if (c->admin_gen == ctrl->admin_gen) {
+		ret = nvt_admin_connect(ctrl, &ic, &cap);
 		if (ret) {
-			close(nd->admin_fd);
-			nd->admin_fd = -1;
+			close(ctrl->admin_fd);
+			ctrl->admin_fd = -1;
 		} else {
-			nd->admin_gen++;
+			ctrl->admin_gen++;
 		}
 	}
-	gen = nd->admin_gen;
-	cntlid = nd->cntlid;
-	pthread_mutex_unlock(&nd->admin_lock);
+	gen = ctrl->admin_gen;
+	cntlid = ctrl->cntlid;
+	pthread_mutex_unlock(&ctrl->admin_lock);
 	if (!ret)
-		ret = nvt_io_connect(nd, c, q->q_id, cntlid);
+		ret = nvt_io_connect(ctrl, c, q->q_id, cntlid);
 	/* A failed try under this admin queue: the next makes a new one. */
 	c->admin_gen = gen;
 	return ret;
@@ -724,7 +724,7 @@ static int nvt_reconnect_once(struct ublk_queue *q, struct nvt_ctrl *nd, struct 
  * The old socket has no op in flight: connect again, then send every IO
  * it held again; after NVT_RECONNECT_S, fail them and every later IO.
  */
-static void nvt_reconnect(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c)
+static void nvt_reconnect(struct ublk_queue *q, struct nvt_ctrl *ctrl, struct nvt_conn *c)
 {
 	time_t end = time(NULL) + NVT_RECONNECT_S;
 	unsigned int tag, tries = 1;
@@ -733,7 +733,7 @@ static void nvt_reconnect(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_
 
 	close(c->fd);
 	c->fd = -1;
-	while ((ret = nvt_reconnect_once(q, nd, c)) && time(NULL) < end) {
+	while ((ret = nvt_reconnect_once(q, ctrl, c)) && time(NULL) < end) {
 		sleep(1);
 		tries++;
 	}
@@ -873,7 +873,7 @@ static int nvt_errno(uint16_t status)
 }
 
 /* An R2T: the data it asks for, in H2CData PDUs of at most MAXH2CDATA. */
-static int nvt_r2t(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c,
+static int nvt_r2t(struct ublk_queue *q, struct nvt_ctrl *ctrl, struct nvt_conn *c,
 		   struct nvt_tag *t)
 {
 	const struct nvme_tcp_rx *rx = &c->rx;
@@ -885,7 +885,7 @@ static int nvt_r2t(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c
 	while (off < end) {
 		if (i == NVT_MAX_H2C)
 			return -EPROTO;
-		n = end - off < nd->maxh2cdata ? end - off : nd->maxh2cdata;
+		n = end - off < ctrl->maxh2cdata ? end - off : ctrl->maxh2cdata;
 		nvme_tcp_h2c_hdr(t->h2c[i], rx->cid, rx->ttag, off, n, off + n == end);
 		nvt_out_push(c, t->h2c[i], NVME_TCP_SHORT_HLEN,
 			     (char *)t->data + off, n);
@@ -897,7 +897,7 @@ static int nvt_r2t(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c
 }
 
 /* A whole PDU header is in: act on it. -EPROTO: the connection is unusable. */
-static int nvt_rx_header(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c)
+static int nvt_rx_header(struct ublk_queue *q, struct nvt_ctrl *ctrl, struct nvt_conn *c)
 {
 	struct nvme_tcp_rx *rx = &c->rx;
 	struct nvt_tag *t;
@@ -917,7 +917,7 @@ static int nvt_rx_header(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_c
 		nvt_finish(c, rx->cid, rx->status ? nvt_errno(rx->status) : t->res);
 		return 0;
 	case NVME_TCP_R2T:
-		return nvt_r2t(q, nd, c, t);
+		return nvt_r2t(q, ctrl, c, t);
 	default:	/* C2HData: its data next, into the IO's buffer */
 		if (t->op != NVME_CMD_READ || rx->pdo != rx->hlen ||
 		    rx->offset + (uint64_t)rx->length > t->len)
@@ -929,7 +929,7 @@ static int nvt_rx_header(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_c
 	}
 }
 
-static void nvt_recv_done(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_conn *c,
+static void nvt_recv_done(struct ublk_queue *q, struct nvt_ctrl *ctrl, struct nvt_conn *c,
 			  int res)
 {
 	c->receiving = false;
@@ -942,7 +942,7 @@ static void nvt_recv_done(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_
 	c->rx_done += res;
 	if (!c->rx_data && c->rx_done == sizeof(c->rxhdr)) {
 		c->rx_done = 0;
-		if (nvt_rx_header(q, nd, c)) {
+		if (nvt_rx_header(q, ctrl, c)) {
 			nvt_conn_fail(q, c, "a PDU that breaks the protocol");
 			return;
 		}
@@ -959,24 +959,24 @@ static void nvt_recv_done(struct ublk_queue *q, struct nvt_ctrl *nd, struct nvt_
 
 static void nvt_own_done(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 {
-	struct nvt_ctrl *nd = nvt_ctrl_of(q);
-	struct nvt_conn *c = &nd->conns[q->q_id];
+	struct nvt_ctrl *ctrl = nvt_ctrl_of(q);
+	struct nvt_conn *c = &ctrl->conns[q->q_id];
 
 	if ((cqe->user_data & 0xffffffff) == NVT_OWN_SEND)
 		nvt_send_done(q, c, cqe->res);
 	else
-		nvt_recv_done(q, nd, c, cqe->res);
+		nvt_recv_done(q, ctrl, c, cqe->res);
 }
 
 static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 			 const struct ublksrv_io_desc *iod)
 {
-	struct nvt_data *ns = q->dev->tgt_data;
-	struct nvt_ctrl *nd = ns->ctrl;
-	struct nvt_conn *c = &nd->conns[q->q_id];
+	struct nvt_data *nd = q->dev->tgt_data;
+	struct nvt_ctrl *ctrl = nd->ctrl;
+	struct nvt_conn *c = &ctrl->conns[q->q_id];
 	struct nvt_tag *t = &c->tags[tag];
 	unsigned int op = ublksrv_get_op(iod), len = ublk_iod_bytes(iod);
-	uint64_t slba = (iod->start_sector << 9) >> ns->lbads;
+	uint64_t slba = (iod->start_sector << 9) >> nd->lbads;
 	uint8_t sqe[NVME_SQE_LEN];
 	bool incap = false;
 	void *data = ublk_io_buf(q, tag);
@@ -994,38 +994,38 @@ static void nvt_queue_io(struct ublk_queue *q, unsigned int tag,
 	case UBLK_IO_OP_READ:
 	case UBLK_IO_OP_WRITE:
 		t->op = op == UBLK_IO_OP_READ ? NVME_CMD_READ : NVME_CMD_WRITE;
-		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, ns->nsid, slba, len >> ns->lbads,
-			    op == UBLK_IO_OP_WRITE && (iod->op_flags & UBLK_IO_F_FUA) && nd->vwc);
-		incap = t->op == NVME_CMD_WRITE && len <= nd->incap_max;
+		nvme_sqe_rw(sqe, t->op, (uint16_t)tag, nd->nsid, slba, len >> nd->lbads,
+			    op == UBLK_IO_OP_WRITE && (iod->op_flags & UBLK_IO_F_FUA) && ctrl->vwc);
+		incap = t->op == NVME_CMD_WRITE && len <= ctrl->incap_max;
 		nvme_sqe_sgl(sqe, len, incap);
 		break;
 	case UBLK_IO_OP_FLUSH:
-		if (!nd->vwc) {		/* no volatile cache: nothing to flush */
+		if (!ctrl->vwc) {		/* no volatile cache: nothing to flush */
 			ublk_complete_io(q, tag, 0);
 			return;
 		}
 		t->op = NVME_CMD_FLUSH;
 		len = 0;
 		res = 0;
-		nvme_sqe_init(sqe, NVME_CMD_FLUSH, (uint16_t)tag, ns->nsid);
+		nvme_sqe_init(sqe, NVME_CMD_FLUSH, (uint16_t)tag, nd->nsid);
 		break;
 	case UBLK_IO_OP_DISCARD:	/* DSM deallocate, its one range as data */
-		if (!nd->dsm)
+		if (!ctrl->dsm)
 			goto unsupported;
 		t->op = NVME_CMD_DSM;
-		nvme_sqe_dsm(sqe, (uint16_t)tag, ns->nsid, 1);
-		nvme_dsm_range(t->dsm, slba, len >> ns->lbads);
+		nvme_sqe_dsm(sqe, (uint16_t)tag, nd->nsid, 1);
+		nvme_dsm_range(t->dsm, slba, len >> nd->lbads);
 		data = t->dsm;
 		len = NVME_DSM_RANGE_LEN;
-		incap = len <= nd->incap_max;	/* else on R2T, as a write's */
+		incap = len <= ctrl->incap_max;	/* else on R2T, as a write's */
 		nvme_sqe_sgl(sqe, len, incap);
 		res = 0;
 		break;
 	case UBLK_IO_OP_WRITE_ZEROES:
-		if (!nd->wz)
+		if (!ctrl->wz)
 			goto unsupported;
 		t->op = NVME_CMD_WRITE_ZEROES;
-		nvme_sqe_write_zeroes(sqe, (uint16_t)tag, ns->nsid, slba, len >> ns->lbads,
+		nvme_sqe_write_zeroes(sqe, (uint16_t)tag, nd->nsid, slba, len >> nd->lbads,
 				      !(iod->op_flags & UBLK_IO_F_NOUNMAP));
 		len = 0;
 		res = 0;
