@@ -278,7 +278,6 @@ static int ublk_group_ring_init(struct ublk_queue_group *g)
 		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			 IORING_SETUP_COOP_TASKRUN,
 	};
-	unsigned int i, nr_fds = 1 + dev->nr_fds;
 	/*
 	 * One ublk command and most often one backing SQE per tag; an IO
 	 * that needs more (stripe, mirror) flushes the SQ when it is full.
@@ -286,11 +285,10 @@ static int ublk_group_ring_init(struct ublk_queue_group *g)
 	 * per tag; completions beyond the CQ wait in the kernel's overflow.
 	 */
 	unsigned int entries = 2 * q0->depth * (ublk_group_shared(g) ? 2 : 1);
-	int *fds = calloc(nr_fds, sizeof(*fds));
+	int fds[1 + UBLK_MAX_FILES];
+	unsigned int i;
 	int ret;
 
-	if (!fds)
-		return -ENOMEM;
 	ret = io_uring_queue_init_params(entries, &g->ring, &p);
 	if (ret == -EINVAL) {	/* a kernel older than 6.1 */
 		memset(&p, 0, sizeof(p));
@@ -298,18 +296,19 @@ static int ublk_group_ring_init(struct ublk_queue_group *g)
 	}
 	if (ret < 0) {
 		ublk_err("queue %u: io_uring_queue_init: %s", q0->q_id, strerror(-ret));
-		free(fds);
 		return ret;
 	}
 	g->ring_ready = true;
-	fds[0] = dev->cdev_fd;
-	for (i = 0; i < dev->nr_fds; i++)
-		fds[1 + i] = dev->fds[i];
-	ret = ublk_group_shared(g) ? 0 : io_uring_register_files(&g->ring, fds, nr_fds);
-	free(fds);
-	if (ret < 0) {
-		ublk_err("queue %u: io_uring_register_files: %s", q0->q_id, strerror(-ret));
-		return ret;
+	if (!ublk_group_shared(g)) {
+		fds[0] = dev->cdev_fd;
+		for (i = 0; i < dev->nr_fds; i++)
+			fds[1 + i] = dev->fds[i];
+		ret = io_uring_register_files(&g->ring, fds, 1 + dev->nr_fds);
+		if (ret < 0) {
+			ublk_err("queue %u: io_uring_register_files: %s", q0->q_id,
+				 strerror(-ret));
+			return ret;
+		}
 	}
 	/* Saves looking up the ring's own fd on every io_uring_enter. */
 	io_uring_register_ring_fd(&g->ring);
