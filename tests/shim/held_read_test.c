@@ -2,8 +2,7 @@
 /*
  * held_read_test: a server that holds START_DEV's partition read must not
  * keep START_DEV from returning (kfunc-shim backport 0105, the scan in a
- * work), and once that server is killed the disk must go within seconds
- * (fix 0004: every queue of a dying server aborted at its first cancel) --
+ * work), and once that server is killed the disk must go within seconds --
  * the kernel's test_generic_06 with kublk's fault_inject, without kublk.
  *
  * The server (a child) has two queues of one tag each, a thread a queue. It
@@ -12,8 +11,9 @@
  * command in the driver, which io_uring's cancel never visits; the other
  * has its FETCH there. A helper process keeps the char device open after
  * the server dies (as the dying kublk's io-wq worker did), so the release
- * of the char device does not fail the held read either: without 0004 only
- * the block time-out does, 30 s later.
+ * of the char device does not fail the held read: the stop that the other
+ * queue's cancel starts must (ublk_abort_dead_queues(), once every thread
+ * of the server is exiting), and it can only once START_DEV has returned.
  *
  *   held_read_test      exit 0: START_DEV returned while the read was held,
  *                       the disk went within 10 s of kill -9, DEL_DEV worked

@@ -752,11 +752,11 @@ t_start_after_stop() {
 	sed 's/^/# /' "$TMP/out"
 }
 
-# backport 0105 and fix 0004 (test_generic_06 with kublk as the server,
-# without kublk): a server that holds START_DEV's partition read does not
-# keep START_DEV from returning, and once it is killed the disk goes within
-# 10 s (the block time-out's 30 s without 0004), DEL_DEV works; no task in
-# D state after
+# backport 0105 (test_generic_06 with kublk as the server, without kublk):
+# a server that holds START_DEV's partition read does not keep START_DEV
+# from returning, and once it is killed the disk goes within 10 s (without
+# 0105 START_DEV waits, and the dying server's io-wq worker inside it keeps
+# its rings, so nothing is cancelled), DEL_DEV works; no task in D state
 t_held_read() {
 	local d
 	within 40 "$OUT/held_read_test" >"$TMP/out" 2>&1 || { sed 's/^/#   /' "$TMP/out"; return 1; }

@@ -9,10 +9,9 @@
 # ring is submitted, so the delay is whatever the stack holds next: the
 # first read of the partition scan is never completed. The scan runs after
 # START_DEV returns (backport 0105), so `kublk add` returns; once the server
-# is killed (kill -9) the driver must fail what it held (fix 0004 aborts
-# every queue of a dying server at its first cancel), remove the disk within
-# a few seconds, not the block time-out's 30, and let `kublk del` delete the
-# device, with no task left in D state.
+# is killed (kill -9) the driver must fail what it held, remove the disk
+# within a few seconds (the selftest allows 5), not the block time-out's 30,
+# and let `kublk del` delete the device, with no task left in D state.
 . "$(dirname "$0")/test_common.sh"
 _prep_test kublk_02
 
