@@ -42,4 +42,42 @@
 #define UBLK_BPF_NVME_SQ_MAX (UBLK_BPF_NVME_REGION_SIZE / UBLK_BPF_NVME_SQE_SIZE)
 #define UBLK_BPF_NVME_CQ_MAX (UBLK_BPF_NVME_REGION_SIZE / UBLK_BPF_NVME_CQE_SIZE)
 
+/*
+ * The IO path (kfunc ublk_bpf_nvme_io_submit(), struct_ops programs): an I/O
+ * queue pair whose completion queue the program creates with IEN set in
+ * CDW11 belongs to it. The shim then picks the interrupt vector, owns the
+ * command ids, maps the request's pages and builds the PRPs, and completes
+ * the aio from the queue's MSI-X interrupt; such a queue is no longer
+ * reachable through ublk_bpf_nvme_submit()/_reap().
+ */
+#define UBLK_BPF_NVME_CQ_IEN		(1u << 1)
+/* The most bytes one IO-path command moves: a PRP list of 32 entries. */
+#define UBLK_BPF_NVME_MAX_IO		(128 * 1024)
+/* Commands in flight on one IO-path queue pair (a full SQ keeps one free). */
+#define UBLK_BPF_NVME_IO_DEPTH		(UBLK_BPF_NVME_SQ_MAX - 1)
+
+/* I/O command opcodes the IO path accepts. */
+#define UBLK_BPF_NVME_OP_FLUSH		0x00
+#define UBLK_BPF_NVME_OP_WRITE		0x01
+#define UBLK_BPF_NVME_OP_READ		0x02
+#define UBLK_BPF_NVME_OP_WRITE_ZEROES	0x08
+#define UBLK_BPF_NVME_OP_DSM		0x09
+
+/**
+ * struct ublk_bpf_nvme_ns - a namespace as the shim itself identified it
+ * @nsze: size in logical blocks
+ * @lba_shift: log2 of the logical block size
+ * @reserved: 0
+ *
+ * Filled by the syscall kfunc ublk_bpf_nvme_identify_ns(), which runs
+ * Identify Namespace into memory of its own and remembers the block size:
+ * the IO path computes every transfer length from it, never from the
+ * program. Namespaces with metadata are refused.
+ */
+struct ublk_bpf_nvme_ns {
+	__u64 nsze;
+	__u32 lba_shift;
+	__u32 reserved;
+};
+
 #endif

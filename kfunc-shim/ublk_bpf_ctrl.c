@@ -33,7 +33,7 @@ static int ublk_bpf_ctrl_set_params(struct ublk_bpf_dev **pbd,
 	ret = copy_struct_from_user(&p, sizeof(p), u64_to_user_ptr(addr), len);
 	if (ret)
 		return ret;
-	if (p.flags || p.reserved0 || p.reserved[0] || p.reserved[1])
+	if (p.flags || p.pci_addr || p.reserved[0] || p.reserved[1])
 		return -EINVAL;
 
 	mutex_lock(dev_mutex);
