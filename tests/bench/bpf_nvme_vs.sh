@@ -68,7 +68,7 @@ unbind() {
 
 # to_kernel / to_bpf: the device fio measures, on stdout
 to_kernel() {
-	local blk= b
+	local blk='' b
 	unbind
 	echo "$bdf" >"$pci/drivers_probe"
 	for _ in $(seq 100); do
