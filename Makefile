@@ -156,7 +156,7 @@ $(OUTPUT)/bpf.cflags: Makefile $(KERNEL_ENV) $(UAPI)
 	$(Q)echo $(foreach f,$(BPF_CFLAGS),$(if $(filter -I%,$(f)),-I$(abspath $(f:-I%=%)),$(f))) >$@
 
 # Objects `load` must refuse, and targets of the tests' own.
-$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(UAPI)
+$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h bpf/*.bpf.c include/*.h) $(UAPI)
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
