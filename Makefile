@@ -313,11 +313,13 @@ crash-test: all $(OUTPUT)/tests/crash_replay $(OUTPUT)/tests/bpf/crash_noflush.b
 mutants: all shim-tests | rig
 	$(Q)tests/shim/mutants.sh
 
-# The shim test pci_nvme needs QEMU's NVMe controller (--nvme), which make
-# check's boot lacks: there it says SKIP.
+# The shim test pci_nvme and the VM test nvme_01 (bpf/nvme.bpf.o serving a
+# device) need QEMU's NVMe controller (--nvme), which make check's boot
+# lacks: there they say SKIP.
 check-bpf-nvme: all shim-tests | rig
-	$(Q)tests/vm/run.sh --nvme 64M --timeout 600 env SHIM_TESTS="pci_nvme rmmod" \
-		bash tests/shim/test_shim.sh
+	$(Q)tests/vm/run.sh --nvme 64M --timeout 600 bash -c \
+		'env SHIM_TESTS="pci_nvme rmmod" bash tests/shim/test_shim.sh; s=$$?; \
+		 UBLK_TEST_FILTER=nvme_ bash tests/ublk/run_all.sh && exit $$s'
 
 # --- make install -----------------------------------------------------------
 # The tool finds its objects as ../lib/ublk-bpf beside its own folder, so
