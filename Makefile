@@ -316,9 +316,9 @@ mutants: all shim-tests | rig
 # The shim test pci_nvme and the VM test nvme_01 (bpf/nvme.bpf.o serving a
 # device) need QEMU's NVMe controller (--nvme), which make check's boot
 # lacks: there they say SKIP.
-check-bpf-nvme: all shim-tests | rig
+check-bpf-nvme: all shim-tests $(TEST_BPF_OBJS) | rig
 	$(Q)tests/vm/run.sh --nvme 64M --timeout 600 bash -c \
-		'env SHIM_TESTS="pci_nvme rmmod" bash tests/shim/test_shim.sh; s=$$?; \
+		'env SHIM_TESTS="pci_nvme nvme_io rmmod" bash tests/shim/test_shim.sh; s=$$?; \
 		 UBLK_TEST_FILTER=nvme_ bash tests/ublk/run_all.sh && exit $$s'
 
 # --- make install -----------------------------------------------------------
