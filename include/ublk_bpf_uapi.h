@@ -223,18 +223,24 @@ struct ublk_bpf_ctrl_info {
  * @len: sizeof(struct ublk_param_bpf) as user space knows it; the module
  *	accepts any length that covers @ops_id and requires bytes it does
  *	not know to be zero
- * @flags: must be 0
+ * @flags: UBLK_BPF_PARAM_F_* or 0
  * @ops_id: the id of the struct ublk_bpf_ops instance serving the device
- * @reserved0: must be 0
+ * @pci_addr: with UBLK_BPF_PARAM_F_PCI, the NVMe controller bound to the
+ *	kfunc-shim's ublk_bpf_pci driver that the device's program drives
+ *	(UBLK_BPF_PCI_ADDR() of include/ublk_bpf_nvme.h); else 0. The module
+ *	holds it until the device is deleted (-ENODEV: not bound to it)
  * @reserved: must be 0
  */
 struct ublk_param_bpf {
 	__u32	len;
 	__u32	flags;
 	__u32	ops_id;
-	__u32	reserved0;
+	__u32	pci_addr;
 	__u64	reserved[2];
 };
+
+/* The device's IOs may go to the controller at ublk_param_bpf.pci_addr. */
+#define UBLK_BPF_PARAM_F_PCI		(1U << 0)
 
 /**
  * struct ublk_bpf_dev_stats - counters of one device, since ADD_DEV

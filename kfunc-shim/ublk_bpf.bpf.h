@@ -51,6 +51,7 @@ struct ublk_bpf_aio {
 	__u32 off;
 	__u32 len;
 	int res;
+	__u32 status;	/* NVMe status of an ublk_bpf_nvme_io_submit() aio */
 } __attribute__((preserve_access_index));
 
 extern const struct ublksrv_io_desc *

@@ -269,6 +269,30 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 	ublk_bpf_aio_free(aio);
 }
 
+/**
+ * ublk_bpf_aio_end - an aio that was not a file operation is over
+ * @aio: the aio
+ * @res: bytes or -errno
+ *
+ * Any context, hardirq included (the NVMe IO path's interrupt).
+ */
+void ublk_bpf_aio_end(struct ublk_bpf_aio *aio, long res)
+{
+	int idx = srcu_read_lock(&ublk_bpf_srcu);
+
+	ublk_bpf_aio_done(aio, res);
+	srcu_read_unlock(&ublk_bpf_srcu, idx);
+}
+
+/**
+ * ublk_bpf_aio_discard - free an aio a submit kfunc refused
+ * @aio: the aio
+ */
+void ublk_bpf_aio_discard(struct ublk_bpf_aio *aio)
+{
+	ublk_bpf_aio_free(aio);
+}
+
 /* Hand an aio to its queue's fallback worker. Any context. */
 static void ublk_bpf_aio_punt(struct ublk_bpf_aio *aio)
 {

@@ -24,6 +24,7 @@ static int ublk_bpf_ctrl_set_params(struct ublk_bpf_dev **pbd,
 				    struct mutex *dev_mutex,
 				    u64 addr, u16 len)
 {
+	struct ublk_bpf_pci *pci = NULL;
 	struct ublk_param_bpf p;
 	struct ublk_bpf_dev *bd;
 	int ret;
@@ -33,8 +34,14 @@ static int ublk_bpf_ctrl_set_params(struct ublk_bpf_dev **pbd,
 	ret = copy_struct_from_user(&p, sizeof(p), u64_to_user_ptr(addr), len);
 	if (ret)
 		return ret;
-	if (p.flags || p.reserved0 || p.reserved[0] || p.reserved[1])
+	if ((p.flags & ~UBLK_BPF_PARAM_F_PCI) || p.reserved[0] || p.reserved[1] ||
+	    (!(p.flags & UBLK_BPF_PARAM_F_PCI) && p.pci_addr))
 		return -EINVAL;
+	if (p.flags & UBLK_BPF_PARAM_F_PCI) {
+		pci = ublk_bpf_pci_find(p.pci_addr);
+		if (!pci)
+			return -ENODEV;
+	}
 
 	mutex_lock(dev_mutex);
 	bd = ublk_bpf_dev_get(pbd, info);
@@ -44,10 +51,13 @@ static int ublk_bpf_ctrl_set_params(struct ublk_bpf_dev **pbd,
 		ret = -EBUSY;
 	} else {
 		bd->ops_id = p.ops_id;
+		swap(bd->pci, pci);
 		bd->params_set = true;
 		ret = 0;
 	}
 	mutex_unlock(dev_mutex);
+	/* a controller set before, or this one when refused */
+	ublk_bpf_pci_put(pci);
 	return ret;
 }
 

@@ -346,6 +346,7 @@ void ublk_bpf_dev_free(struct ublk_bpf_dev *bd)
 	mutex_unlock(&ublk_bpf_mutex);
 	if (bd->files)
 		ublk_bpf_put_files(bd->files, bd->nr_files);
+	ublk_bpf_pci_put(bd->pci);
 	free_percpu(bd->stats);
 	kfree(bd->queues);
 	kvfree(bd->ios);

@@ -118,6 +118,7 @@ BTF_ID_FLAGS(func, ublk_bpf_aio_alloc, KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARG
 BTF_ID_FLAGS(func, ublk_bpf_aio_attach, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_aio_submit, KF_RELEASE)
 BTF_ID_FLAGS(func, ublk_bpf_aio_release, KF_RELEASE)
+BTF_ID_FLAGS(func, ublk_bpf_nvme_io_submit, KF_RELEASE)
 BTF_KFUNCS_END(ublk_bpf_kfunc_ids)
 
 static int ublk_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)

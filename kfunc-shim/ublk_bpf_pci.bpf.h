@@ -2,7 +2,8 @@
 /*
  * ublk-bpf: the kfuncs of the kfunc-shim's PCI driver (ublk_bpf_pci.c), for
  * BPF programs only; include after the kernel types and <bpf/bpf_helpers.h>.
- * For now only syscall programs may call them (docs/bpf-nvme.md).
+ * Syscall programs set the controller up; the IO path submits with
+ * ublk_bpf_nvme_io_submit() (docs/bpf-nvme.md).
  */
 #ifndef UBLK_BPF_PCI_BPF_H
 #define UBLK_BPF_PCI_BPF_H
@@ -45,5 +46,22 @@ extern int ublk_bpf_nvme_submit(struct ublk_bpf_pci *p, __u32 qid,
 				__u32 data) __ksym;
 extern int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, __u32 qid, void *cqe,
 			      __u32 cqe__sz) __ksym;
+
+/* Syscall programs: the shim's own Identify Namespace (docs/bpf-nvme.md). */
+extern int ublk_bpf_nvme_identify_ns(struct ublk_bpf_pci *p, __u32 nsid,
+				     void *ns, __u32 ns__sz) __ksym;
+
+struct ublk_bpf_aio;
+/*
+ * struct_ops programs of a device made with UBLK_BPF_PARAM_F_PCI: one NVMe
+ * I/O command for @aio on IO-path queue pair @qid. The program sets the
+ * opcode (UBLK_BPF_NVME_OP_*), NSID (CDW1, identified), SLBA (CDW10/11) and
+ * FUA (CDW12 bit 30); the shim sets the command id, NLB from the attached
+ * slice, PRP1/PRP2/PRP list from the request's own pages, and DSM's one
+ * range. Consumes @aio; aio_complete() follows with the bytes, or -EIO and
+ * the NVMe status in aio->status.
+ */
+extern int ublk_bpf_nvme_io_submit(struct ublk_bpf_aio *aio, __u32 qid,
+				   const void *sqe, __u32 sqe__sz) __ksym;
 
 #endif

@@ -20,12 +20,8 @@
  *   whose addresses it knows are accepted, and queue sizes are checked
  *   against the regions. The program never sees a DMA address.
  *
- * Locks, in order: ublk_bpf_pci_srcu (read side: every kfunc that touches
- * the device; remove() waits for it after marking the device dead), then a
- * device's lock (its queue state: tails, heads, phases, sizes). The list
- * lock ublk_bpf_pci_list_lock is taken alone (acquire, probe, remove).
- * Completions are polled (no interrupt handler), so no lock is taken in
- * interrupt context.
+ * Locks: see ublk_bpf_pci.h. The set-up path polls its queues; the IO path
+ * (ublk_bpf_nvme_io.c) completes from MSI-X interrupts.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,25 +38,8 @@
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/unaligned.h>
-#include "ublk_bpf_nvme.h"
+#include "ublk_bpf_pci.h"
 #include "ublk_bpf_priv.h"
-
-/* Controller registers (NVMe base specification, section 3.1). */
-#define NVME_R_CAP	0x00
-#define NVME_R_INTMS	0x0c
-#define NVME_R_INTMC	0x10
-#define NVME_R_CC	0x14
-#define NVME_R_CSTS	0x1c
-#define NVME_R_AQA	0x24
-#define NVME_R_ASQ	0x28
-#define NVME_R_ACQ	0x30
-#define NVME_R_DBS	0x1000
-
-#define NVME_CC_EN		BIT(0)
-#define NVME_CC_MPS		GENMASK(10, 7)
-#define NVME_CC_IOSQES		GENMASK(19, 16)
-#define NVME_CC_IOCQES		GENMASK(23, 20)
-#define NVME_CSTS_RDY		BIT(0)
 
 /* Admin opcodes whose address fields the submit kfunc knows. */
 #define NVME_ADM_DELETE_SQ	0x00
@@ -76,54 +55,13 @@
 #define NVME_IO_FLUSH		0x00
 #define NVME_IO_WRITE_ZEROES	0x08
 
-/* SQE layout: dwords and the byte ranges the kfunc owns. */
-#define SQE_CDW0	0
-#define SQE_MPTR	16
-#define SQE_PRP1	24
-#define SQE_PRP2	32
-#define SQE_CDW10	40
-#define SQE_CDW11	44
-#define SQE_CDW0_FUSE_PSDT	(GENMASK(9, 8) | GENMASK(15, 14))
-
-struct ublk_bpf_nvme_q {
-	u16 sq_size;		/* entries; 0: no such queue */
-	u16 sq_tail;
-	u16 sq_head;		/* as the last completion reported it */
-	u16 cq_size;
-	u16 cq_head;
-	u8 cq_phase;
-};
-
-/* A bound controller; BPF programs hold it between acquire and release. */
-struct ublk_bpf_pci {
-	struct kref ref;
-	struct list_head node;	/* ublk_bpf_pci_list */
-	u32 addr;		/* UBLK_BPF_PCI_ADDR() */
-	bool dead;		/* removed: every kfunc returns -ENODEV */
-	struct pci_dev *pdev;
-	void __iomem *bar;
-	resource_size_t bar_len;
-	u32 dstrd;		/* doorbell stride in bytes */
-	u32 nr_queues;
-	spinlock_t lock;	/* q[] */
-	struct ublk_bpf_nvme_q q[UBLK_BPF_NVME_NR_QUEUES];
-	void *region[UBLK_BPF_NVME_NR_REGIONS];
-	dma_addr_t region_dma[UBLK_BPF_NVME_NR_REGIONS];
-};
-
-DEFINE_STATIC_SRCU(ublk_bpf_pci_srcu);
+DEFINE_SRCU(ublk_bpf_pci_srcu);
 static LIST_HEAD(ublk_bpf_pci_list);
 static DEFINE_SPINLOCK(ublk_bpf_pci_list_lock);
 
-static void ublk_bpf_pci_free(struct kref *ref)
+void ublk_bpf_pci_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct ublk_bpf_pci, ref));
-}
-
-/* Inside the SRCU read side: 0 when the device may be touched. */
-static int ublk_bpf_pci_live(struct ublk_bpf_pci *p)
-{
-	return READ_ONCE(p->dead) ? -ENODEV : 0;
 }
 
 /* A register access of @size bytes at @off: aligned and inside BAR0. */
@@ -136,17 +74,14 @@ static int ublk_bpf_pci_check_reg(struct ublk_bpf_pci *p, u32 off, u32 size)
 	return 0;
 }
 
-static void __iomem *ublk_bpf_nvme_db(struct ublk_bpf_pci *p, u32 qid, bool cq)
-{
-	return p->bar + NVME_R_DBS + (2 * qid + cq) * p->dstrd;
-}
-
 /* Forget every queue: the controller dropped its own when it was disabled. */
-static void ublk_bpf_nvme_reset_queues(struct ublk_bpf_pci *p)
+void ublk_bpf_nvme_reset_queues(struct ublk_bpf_pci *p)
 {
-	spin_lock(&p->lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->lock, flags);
 	memset(p->q, 0, sizeof(p->q));
-	spin_unlock(&p->lock);
+	spin_unlock_irqrestore(&p->lock, flags);
 }
 
 /*
@@ -188,13 +123,45 @@ static void ublk_bpf_nvme_park_admin(struct ublk_bpf_pci *p)
 }
 
 /* Disable the controller, so that it no longer touches host memory. */
-static int ublk_bpf_nvme_disable(struct ublk_bpf_pci *p)
+int ublk_bpf_nvme_disable(struct ublk_bpf_pci *p)
 {
 	u32 cc = readl(p->bar + NVME_R_CC);
 
 	if (cc & NVME_CC_EN)
 		writel(cc & ~NVME_CC_EN, p->bar + NVME_R_CC);
 	return ublk_bpf_nvme_wait_rdy(p, 0);
+}
+
+/**
+ * ublk_bpf_pci_find - a reference to the controller bound at @addr
+ * @addr: UBLK_BPF_PCI_ADDR()
+ *
+ * Return: the device, to put with ublk_bpf_pci_put(), or NULL.
+ */
+struct ublk_bpf_pci *ublk_bpf_pci_find(u32 addr)
+{
+	struct ublk_bpf_pci *p, *found = NULL;
+
+	spin_lock(&ublk_bpf_pci_list_lock);
+	list_for_each_entry(p, &ublk_bpf_pci_list, node) {
+		if (p->addr == addr) {
+			kref_get(&p->ref);
+			found = p;
+			break;
+		}
+	}
+	spin_unlock(&ublk_bpf_pci_list_lock);
+	return found;
+}
+
+/**
+ * ublk_bpf_pci_put - drop a reference of ublk_bpf_pci_find()
+ * @p: the device, or NULL
+ */
+void ublk_bpf_pci_put(struct ublk_bpf_pci *p)
+{
+	if (p)
+		kref_put(&p->ref, ublk_bpf_pci_free);
 }
 
 __bpf_kfunc_start_defs();
@@ -211,20 +178,9 @@ __bpf_kfunc_start_defs();
  */
 __bpf_kfunc struct ublk_bpf_pci *ublk_bpf_pci_acquire(u32 addr)
 {
-	struct ublk_bpf_pci *p, *found = NULL;
-
 	if (!capable(CAP_SYS_ADMIN))
 		return NULL;
-	spin_lock(&ublk_bpf_pci_list_lock);
-	list_for_each_entry(p, &ublk_bpf_pci_list, node) {
-		if (p->addr == addr) {
-			kref_get(&p->ref);
-			found = p;
-			break;
-		}
-	}
-	spin_unlock(&ublk_bpf_pci_list_lock);
-	return found;
+	return ublk_bpf_pci_find(addr);
 }
 
 /**
@@ -233,7 +189,7 @@ __bpf_kfunc struct ublk_bpf_pci *ublk_bpf_pci_acquire(u32 addr)
  */
 __bpf_kfunc void ublk_bpf_pci_release(struct ublk_bpf_pci *p)
 {
-	kref_put(&p->ref, ublk_bpf_pci_free);
+	ublk_bpf_pci_put(p);
 }
 
 /**
@@ -287,7 +243,8 @@ __bpf_kfunc int ublk_bpf_pci_read64(struct ublk_bpf_pci *p, u32 off, u64 *val)
  * Clearing CC.EN also forgets the queues: the controller drops its own.
  *
  * Return: 0, -EINVAL/-ERANGE as ublk_bpf_pci_read32(), -EPERM for any
- * other register or a CC value the regions are not made for, -ENODEV.
+ * other register or a CC value the regions are not made for, -EBUSY for
+ * clearing CC.EN while the IO path has commands in flight, -ENODEV.
  */
 __bpf_kfunc int ublk_bpf_pci_write32(struct ublk_bpf_pci *p, u32 off, u32 val)
 {
@@ -308,8 +265,14 @@ __bpf_kfunc int ublk_bpf_pci_write32(struct ublk_bpf_pci *p, u32 off, u32 val)
 			ret = -EPERM;
 			goto out;
 		}
-		if (!(val & NVME_CC_EN))
+		if (!(val & NVME_CC_EN)) {
+			/* the IO path's commands would never complete */
+			if (ublk_bpf_nvme_io_busy(p, 0)) {
+				ret = -EBUSY;
+				goto out;
+			}
 			ublk_bpf_nvme_reset_queues(p);
+		}
 	}
 	writel(val, p->bar + off);
 out:
@@ -332,6 +295,7 @@ out:
 __bpf_kfunc int ublk_bpf_nvme_admin_queues(struct ublk_bpf_pci *p,
 					   u32 sq_entries, u32 cq_entries)
 {
+	unsigned long flags;
 	int idx, ret;
 
 	if (sq_entries < 2 || sq_entries > UBLK_BPF_NVME_SQ_MAX ||
@@ -346,7 +310,7 @@ __bpf_kfunc int ublk_bpf_nvme_admin_queues(struct ublk_bpf_pci *p,
 		ret = -EBUSY;
 		goto out;
 	}
-	spin_lock(&p->lock);
+	spin_lock_irqsave(&p->lock, flags);
 	memset(p->region[UBLK_BPF_NVME_REGION_SQ(0)], 0, UBLK_BPF_NVME_REGION_SIZE);
 	memset(p->region[UBLK_BPF_NVME_REGION_CQ(0)], 0, UBLK_BPF_NVME_REGION_SIZE);
 	p->q[0] = (struct ublk_bpf_nvme_q){ .sq_size = sq_entries,
@@ -355,7 +319,7 @@ __bpf_kfunc int ublk_bpf_nvme_admin_queues(struct ublk_bpf_pci *p,
 	writel((cq_entries - 1) << 16 | (sq_entries - 1), p->bar + NVME_R_AQA);
 	lo_hi_writeq(p->region_dma[UBLK_BPF_NVME_REGION_SQ(0)], p->bar + NVME_R_ASQ);
 	lo_hi_writeq(p->region_dma[UBLK_BPF_NVME_REGION_CQ(0)], p->bar + NVME_R_ACQ);
-	spin_unlock(&p->lock);
+	spin_unlock_irqrestore(&p->lock, flags);
 out:
 	srcu_read_unlock(&ublk_bpf_pci_srcu, idx);
 	return ret;
@@ -429,6 +393,7 @@ static int ublk_bpf_nvme_admin_prep(struct ublk_bpf_pci *p, u8 *sqe, u32 data)
 	u32 cdw10 = get_unaligned_le32(sqe + SQE_CDW10);
 	u32 cdw11 = get_unaligned_le32(sqe + SQE_CDW11);
 	u32 qid = cdw10 & 0xffff, entries = (cdw10 >> 16) + 1;
+	bool io_path;
 	u64 prp1 = 0;
 
 	switch (sqe[0]) {
@@ -440,20 +405,32 @@ static int ublk_bpf_nvme_admin_prep(struct ublk_bpf_pci *p, u8 *sqe, u32 data)
 		break;
 	case NVME_ADM_CREATE_CQ:
 		if (qid == 0 || qid >= p->nr_queues ||
-		    entries < 2 || entries > UBLK_BPF_NVME_CQ_MAX)
+		    entries < 2 || entries > UBLK_BPF_NVME_CQ_MAX ||
+		    ublk_bpf_nvme_io_busy(p, qid))
 			return -EINVAL;
-		/* physically contiguous, no interrupt: polled */
-		put_unaligned_le32((cdw11 & ~3u) | 1, sqe + SQE_CDW11);
+		io_path = cdw11 & UBLK_BPF_NVME_CQ_IEN;
+		if (io_path && p->nr_vectors < 2)
+			return -EOPNOTSUPP;
+		/*
+		 * Physically contiguous; polled, or for the IO path an
+		 * interrupt on the vector the shim chose.
+		 */
+		put_unaligned_le32(io_path ? ublk_bpf_nvme_io_vector(p, qid) << 16 |
+					     UBLK_BPF_NVME_CQ_IEN | 1 : 1,
+				   sqe + SQE_CDW11);
 		memset(p->region[UBLK_BPF_NVME_REGION_CQ(qid)], 0,
 		       UBLK_BPF_NVME_REGION_SIZE);
 		p->q[qid].cq_size = entries;
 		p->q[qid].cq_head = 0;
 		p->q[qid].cq_phase = 1;
+		p->q[qid].io_path = io_path;
 		prp1 = p->region_dma[UBLK_BPF_NVME_REGION_CQ(qid)];
 		break;
 	case NVME_ADM_CREATE_SQ:
-		if (qid == 0 || qid >= p->nr_queues ||
-		    entries < 2 || entries > UBLK_BPF_NVME_SQ_MAX)
+		/* queue q completes on CQ q: the IO path finds its ids there */
+		if (qid == 0 || qid >= p->nr_queues || cdw11 >> 16 != qid ||
+		    entries < 2 || entries > UBLK_BPF_NVME_SQ_MAX ||
+		    ublk_bpf_nvme_io_busy(p, qid))
 			return -EINVAL;
 		put_unaligned_le32(cdw11 | 1, sqe + SQE_CDW11);
 		p->q[qid].sq_size = entries;
@@ -469,6 +446,19 @@ static int ublk_bpf_nvme_admin_prep(struct ublk_bpf_pci *p, u8 *sqe, u32 data)
 		break;
 	case NVME_ADM_DELETE_SQ:
 	case NVME_ADM_DELETE_CQ:
+		/* the IO path's commands would never complete */
+		if (qid == 0 || qid >= p->nr_queues)
+			return -EINVAL;
+		if (ublk_bpf_nvme_io_busy(p, qid))
+			return -EBUSY;
+		/* gone for the IO path from now on */
+		if (sqe[0] == NVME_ADM_DELETE_SQ) {
+			p->q[qid].sq_size = 0;
+		} else {
+			p->q[qid].cq_size = 0;
+			p->q[qid].io_path = false;
+		}
+		break;
 	case NVME_ADM_ABORT:
 		break;
 	default:
@@ -493,13 +483,15 @@ static int ublk_bpf_nvme_admin_prep(struct ublk_bpf_pci *p, u8 *sqe, u32 data)
  * addresses of, and I/O commands with data, are refused.
  *
  * Return: the slot used (>= 0), -EBUSY (queue full), -ENXIO (no such
- * queue), -EPERM (opcode), -EINVAL (sizes, queue ids, data region), -ENODEV.
+ * queue), -EPERM (opcode, or an IO-path queue), -EINVAL (sizes, queue ids,
+ * data region), -ENODEV.
  */
 __bpf_kfunc int ublk_bpf_nvme_submit(struct ublk_bpf_pci *p, u32 qid,
 				     const void *sqe, u32 sqe__sz, u32 data)
 {
 	u8 cmd[UBLK_BPF_NVME_SQE_SIZE];
 	struct ublk_bpf_nvme_q *q;
+	unsigned long flags;
 	int idx, ret;
 	u32 cdw0;
 
@@ -516,10 +508,12 @@ __bpf_kfunc int ublk_bpf_nvme_submit(struct ublk_bpf_pci *p, u32 qid,
 	ret = ublk_bpf_pci_live(p);
 	if (ret)
 		goto out;
-	spin_lock(&p->lock);
+	spin_lock_irqsave(&p->lock, flags);
 	q = &p->q[qid];
 	if (!q->sq_size)
 		ret = -ENXIO;
+	else if (q->io_path)
+		ret = -EPERM;	/* its ids are the IO path's */
 	else if ((q->sq_tail + 1) % q->sq_size == q->sq_head)
 		ret = -EBUSY;
 	else if (qid == 0)
@@ -534,7 +528,7 @@ __bpf_kfunc int ublk_bpf_nvme_submit(struct ublk_bpf_pci *p, u32 qid,
 		/* writel() orders the entry before the doorbell */
 		writel(q->sq_tail, ublk_bpf_nvme_db(p, qid, false));
 	}
-	spin_unlock(&p->lock);
+	spin_unlock_irqrestore(&p->lock, flags);
 out:
 	srcu_read_unlock(&ublk_bpf_pci_srcu, idx);
 	return ret;
@@ -556,6 +550,7 @@ __bpf_kfunc int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, u32 qid,
 				   void *cqe, u32 cqe__sz)
 {
 	struct ublk_bpf_nvme_q *q;
+	unsigned long flags;
 	int idx, ret;
 	u8 *ent;
 	u32 dw2;
@@ -568,12 +563,14 @@ __bpf_kfunc int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, u32 qid,
 	ret = ublk_bpf_pci_live(p);
 	if (ret)
 		goto out;
-	spin_lock(&p->lock);
+	spin_lock_irqsave(&p->lock, flags);
 	q = &p->q[qid];
 	ent = p->region[UBLK_BPF_NVME_REGION_CQ(qid)] +
 	      q->cq_head * UBLK_BPF_NVME_CQE_SIZE;
 	if (!q->cq_size) {
 		ret = -ENXIO;
+	} else if (q->io_path) {
+		ret = -EPERM;	/* the interrupt handler reaps it */
 	} else if ((get_unaligned_le32(ent + 12) >> 16 & 1) == q->cq_phase) {
 		/* the entry's other bytes after its phase bit */
 		dma_rmb();
@@ -590,7 +587,7 @@ __bpf_kfunc int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, u32 qid,
 		writel(q->cq_head, ublk_bpf_nvme_db(p, qid, true));
 		ret = 1;
 	}
-	spin_unlock(&p->lock);
+	spin_unlock_irqrestore(&p->lock, flags);
 out:
 	srcu_read_unlock(&ublk_bpf_pci_srcu, idx);
 	return ret;
@@ -609,12 +606,13 @@ BTF_ID_FLAGS(func, ublk_bpf_pci_region_read, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_pci_region_write, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_nvme_submit, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, ublk_bpf_nvme_reap, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, ublk_bpf_nvme_identify_ns, KF_TRUSTED_ARGS | KF_SLEEPABLE)
 BTF_KFUNCS_END(ublk_bpf_pci_kfunc_ids)
 
 /*
- * Syscall programs only, for now: they run in the context of the task that
- * runs them (so acquire can check its capability) and may sleep. The ublk
- * IO path will reach its controller through the device it serves instead.
+ * Syscall programs: they run in the context of the task that runs them (so
+ * acquire can check its capability) and may sleep. The ublk IO path reaches
+ * its controller through the device it serves (ublk_bpf_nvme_io_submit()).
  */
 static const struct btf_kfunc_id_set ublk_bpf_pci_kfunc_set = {
 	.owner = THIS_MODULE,
@@ -682,14 +680,17 @@ static int ublk_bpf_pci_probe(struct pci_dev *pdev,
 			goto fail_regions;
 		}
 	}
+	ret = ublk_bpf_nvme_io_setup(p);
+	if (ret)
+		goto fail_regions;
 	ublk_bpf_nvme_park_admin(p);
 	pci_set_master(pdev);
 	pci_set_drvdata(pdev, p);
 	spin_lock(&ublk_bpf_pci_list_lock);
 	list_add_tail(&p->node, &ublk_bpf_pci_list);
 	spin_unlock(&ublk_bpf_pci_list_lock);
-	dev_info(&pdev->dev, "bound: BAR0 %llu bytes, %u queue pairs\n",
-		 (u64)p->bar_len, p->nr_queues);
+	dev_info(&pdev->dev, "bound: BAR0 %llu bytes, %u queue pairs, %u MSI-X vectors\n",
+		 (u64)p->bar_len, p->nr_queues, p->nr_vectors);
 	return 0;
 
 fail_regions:
@@ -725,6 +726,8 @@ static void ublk_bpf_pci_remove(struct pci_dev *pdev)
 	if (pci_device_is_present(pdev) && ublk_bpf_nvme_disable(p))
 		dev_warn(&pdev->dev, "controller did not stop; bus mastering off\n");
 	pci_clear_master(pdev);
+	/* no interrupt after this; the IO path's commands end with -ENODEV */
+	ublk_bpf_nvme_io_teardown(p);
 	ublk_bpf_pci_free_regions(p);
 	pci_iounmap(pdev, p->bar);
 	pci_release_mem_regions(pdev);
@@ -741,6 +744,8 @@ static void ublk_bpf_pci_reset_done(struct pci_dev *pdev)
 {
 	struct ublk_bpf_pci *p = pci_get_drvdata(pdev);
 
+	/* the reset dropped the queues: their commands never complete */
+	ublk_bpf_nvme_io_fail_all(p, -EIO);
 	ublk_bpf_nvme_reset_queues(p);
 	ublk_bpf_nvme_park_admin(p);
 }

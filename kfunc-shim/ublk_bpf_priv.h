@@ -79,6 +79,7 @@ enum {
  * @off: start of the attached slice of the request
  * @len: length of the attached slice
  * @res: result: bytes transferred or -errno; valid in aio_complete()
+ * @status: the NVMe status field of a failed ublk_bpf_nvme_io_submit() aio
  * @io: the IO this aio belongs to (holds a reference on it)
  * @file: the backing file
  * @node: entry in the submitting stage's list or the fallback list
@@ -101,6 +102,7 @@ struct ublk_bpf_aio {
 	u32 off;
 	u32 len;
 	int res;
+	u32 status;
 	struct ublk_bpf_io *io;
 	struct file *file;
 	struct llist_node node;
@@ -247,6 +249,8 @@ struct ublk_bpf_binding {
  *	cleared under the device's mutex, read on the IO path
  * @nr_files: entries in @files
  * @files: registered backing files, referenced until the device is freed
+ * @pci: the NVMe controller its program drives (UBLK_BPF_PARAM_F_PCI),
+ *	referenced until the device is freed
  * @queues: @nr_queues per-queue states
  * @stats: per-CPU counters
  * @ios: @nr_queues * @depth request states
@@ -271,6 +275,7 @@ struct ublk_bpf_dev {
 	bool no_server;				/* device mutex; READ_ONCE */
 	u32 nr_files;				/* device mutex; frozen once started */
 	struct ublk_bpf_file *files;		/* device mutex; frozen once started */
+	struct ublk_bpf_pci *pci;		/* device mutex; frozen once started */
 	struct ublk_bpf_queue *queues;		/* set at allocation */
 	struct ublk_bpf_dev_stats __percpu *stats; /* this_cpu ops */
 	struct ublk_bpf_io *ios;		/* set at allocation */
@@ -323,6 +328,13 @@ int ublk_bpf_kfunc_init(void);
 int ublk_bpf_pci_init(void);
 void ublk_bpf_pci_exit(void);
 bool ublk_bpf_prog_is_ours(const struct bpf_prog *prog);
+struct ublk_bpf_pci;
+struct ublk_bpf_pci *ublk_bpf_pci_find(u32 addr);
+void ublk_bpf_pci_put(struct ublk_bpf_pci *p);
+
+/* ublk_bpf_aio.c, for the NVMe IO path: an aio's end, and one never started */
+void ublk_bpf_aio_end(struct ublk_bpf_aio *aio, long res);
+void ublk_bpf_aio_discard(struct ublk_bpf_aio *aio);
 
 /* ublk_bpf_ops.c: the registry of instances; ublk_bpf_dev.c: bindings */
 const struct ublk_bpf_ops *ublk_bpf_ops_find(u32 id);

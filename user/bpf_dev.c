@@ -38,6 +38,10 @@ int ublk_bpf_dev_attach(struct ublk_ctrl *ctrl, struct ublk_dev *dev,
 	unsigned int i;
 	int ret;
 
+	if (dev->has_pci) {
+		param.flags |= UBLK_BPF_PARAM_F_PCI;
+		param.pci_addr = dev->pci_addr;
+	}
 	if (dev->tgt->bpf_config)
 		dev->tgt->bpf_config(dev, &cfg);
 	if (*opened && (*opened)->obj) {

@@ -186,6 +186,15 @@ static int ublk_load_checked(struct ublk_dev_opts *opts, struct ublk_bpf_obj *bo
 		opts->fallback = why;
 		opts->bpf_obj = NULL;
 	}
+	/* A target's last checks, which may touch what it serves (nvme: the controller). */
+	if (opts->tgt->prepare) {
+		unsigned int nr_sets = opts->nr_sets;
+
+		if (opts->tgt->prepare(opts) ||
+		    ublk_bpf_params_apply(bo->obj, opts->bpf_obj, opts->sets + nr_sets,
+					  opts->nr_sets - nr_sets))
+			return 1;
+	}
 	if (opts->bpf_obj)
 		opts->bpf_opened = bo;
 	/*

@@ -136,8 +136,10 @@ struct ublk_tgt_ops {
 	 */
 	int (*parse_option)(void *data, const char *name, const char *value);
 	/*
-	 * Optional, add only, before the daemon forks: may set opts->count
-	 * from what the target finds (nvme-tcp --all: its namespaces).
+	 * Optional, before the daemon forks: may set opts->count from what
+	 * the target finds (add: nvme-tcp --all, its namespaces). load calls
+	 * it too, and applies the --set assignments it adds to the object
+	 * (nvme: its nsid).
 	 */
 	int (*prepare)(struct ublk_dev_opts *opts);
 	/* Open what the target needs and fill dev->params; negative errno. */
@@ -228,6 +230,12 @@ struct ublk_dev {
 	 * clears those flags and no others.
 	 */
 	unsigned int made_immutable;
+	/*
+	 * The NVMe controller the BPF program drives (nvme target): sent as
+	 * ublk_param_bpf.pci_addr with UBLK_BPF_PARAM_F_PCI when @has_pci.
+	 */
+	bool has_pci;
+	__u32 pci_addr;
 	struct ublk_pattern_counts *pattern_counts;	/* one per queue (io_pattern_stats.h) */
 	struct ublk_queue *queues;
 	unsigned int nr_started;		/* queues with a running thread */

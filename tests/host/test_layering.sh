@@ -15,7 +15,7 @@ includes() { sed -n 's/^#include "\([^"]*\)".*/\1/p' "$1"; }
 
 # What a target may include: the server's interface, core helpers, the
 # shared headers of include/, and its own private files (NAME_*.h).
-target_ok="ublk.h log.h values.h params.h net.h"
+target_ok="ublk.h log.h values.h params.h net.h pci.h"
 for f in user/targets/*.c user/targets/*.h; do
 	name=$(basename "$f"); name=${name%.*}; own=${name%%_*}
 	[ "$name" = table ] || [ "$name" = targets ] && continue
