@@ -85,15 +85,15 @@ while [ $((1 << lbs_shift)) -lt "$(cat /sys/block/ublkb$id/queue/logical_block_s
 	lbs_shift=$((lbs_shift + 1))
 done
 fio --name=replace --filename="$dev" --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k \
-    --iodepth=16 --size=32M --verify=crc32c --verify_state_save=0 --do_verify=1 \
+    --iodepth=16 --size=64M --verify=crc32c --verify_state_save=0 --do_verify=1 \
     --verify_fatal=1 --output="$UBLK_TMP/replace.log" &
 fio=$!
 for i in 1 2; do
-	sleep 1
+	sleep 0.5
+	kill -0 $fio 2>/dev/null || _fail "fio ended before replace $i: make it longer"
 	"$REPLACE" "$OBJ" "$id" 1 "$lbs_shift" >/dev/null ||
 		_fail "replace $i failed"
 done
-kill -0 $fio 2>/dev/null || _log "fio ended before the second replace (too fast to overlap it?)"
 wait $fio || { cat "$UBLK_TMP/replace.log"; _fail "fio verify across the replaces"; }
 grep -q 'err= 0' "$UBLK_TMP/replace.log" || _fail "fio errors across the replaces"
 
