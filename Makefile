@@ -20,6 +20,8 @@
 #               (one VM boot, its own cluster; not part of bench)
 # make bench-nvme  the nvme-tcp target against the kernel's nvme-tcp host,
 #               and the tag-set memory of a shared controller
+# make bench-bpf-nvme  the BPF NVMe driver against the kernel's nvme, same
+#               QEMU controller, icount and TCG (tests/bench/bpf_nvme_vs.sh)
 # make bench-cpus   the BPF path at 1, 2 and 4 vCPUs against the kernel's drivers
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # make check-bpf-nvme   the shim's NVMe kfuncs (ublk_bpf_pci) on QEMU's NVMe
@@ -78,7 +80,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-nvme bench-cpus profile thousand unit shim shim-tests \
+.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-nvme bench-bpf-nvme bench-cpus profile thousand unit shim shim-tests \
 	mutants check-bpf-nvme crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
@@ -281,6 +283,11 @@ bench-rbd: all | rig
 bench-nvme: all | rig
 	$(Q)tests/bench/nvme_vs.sh
 	$(Q)tests/bench/tagset_mem.sh
+
+# The BPF NVMe driver (bpf/nvme.bpf.o) against the kernel's nvme on the same
+# QEMU NVMe controller, icount and TCG: .output/bench/bpf_nvme_vs.md.
+bench-bpf-nvme: all | rig
+	$(Q)tests/bench/bpf_nvme_vs.sh
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
