@@ -20,9 +20,9 @@
 #               (one VM boot, its own cluster; not part of bench)
 # make bench-nvme  the nvme-tcp target against the kernel's nvme-tcp host,
 #               and the tag-set memory of a shared controller
-# make bench-bpf-nvme  the BPF NVMe driver against the kernel's nvme, same
-#               QEMU controller, icount and TCG (tests/bench/bpf_nvme_vs.sh)
 # make bench-cpus   the BPF path at 1, 2 and 4 vCPUs against the kernel's drivers
+# make bench-bpf-nvme   the BPF NVMe driver against the kernel's nvme on QEMU's
+#               controller: icount (instructions per IO), then tcg wall clock
 # make mutants  each kfunc-shim guarantee's test fails without the guarantee
 # make check-bpf-nvme   the shim's NVMe kfuncs (ublk_bpf_pci) on QEMU's NVMe
 #               controller, one short boot (docs/bpf-nvme.md; not part of check)
@@ -80,7 +80,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	      -I$(OUTPUT)/include -Iinclude -Ibpf -Ikfunc-shim -I$(UBLK_LIBBPF_INCLUDE) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 
-.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-nvme bench-bpf-nvme bench-cpus profile thousand unit shim shim-tests \
+.PHONY: all setup setup-build setup-rig rig check demo bench bench-rbd bench-nvme bench-cpus bench-bpf-nvme profile thousand unit shim shim-tests \
 	mutants check-bpf-nvme crash-test clean install uninstall install-list deb system-test fuzz fuzz-build setup-6.1 check-6.1
 all: $(OUTPUT)/bin/ublk-bpf $(BPF_OBJS) $(OUTPUT)/bin/bpftool shim $(OUTPUT)/include/vmlinux_gen.h \
      $(OUTPUT)/bpf.cflags $(OUTPUT)/lib/ublk-bpf $(OUTPUT)/cache-dir
@@ -156,7 +156,7 @@ $(OUTPUT)/bpf.cflags: Makefile $(KERNEL_ENV) $(UAPI)
 	$(Q)echo $(foreach f,$(BPF_CFLAGS),$(if $(filter -I%,$(f)),-I$(abspath $(f:-I%=%)),$(f))) >$@
 
 # Objects `load` must refuse, and targets of the tests' own.
-$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(UAPI)
+$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.h bpf/*.bpf.c include/*.h) $(UAPI)
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
@@ -284,10 +284,9 @@ bench-nvme: all | rig
 	$(Q)tests/bench/nvme_vs.sh
 	$(Q)tests/bench/tagset_mem.sh
 
-# The BPF NVMe driver (bpf/nvme.bpf.o) against the kernel's nvme on the same
-# QEMU NVMe controller, icount and TCG: .output/bench/bpf_nvme_vs.md.
 bench-bpf-nvme: all | rig
-	$(Q)tests/bench/bpf_nvme_vs.sh
+	$(Q)tests/bench/bpf_nvme_vs.sh --icount --smp 1
+	$(Q)tests/bench/bpf_nvme_vs.sh --smp 1
 
 profile: all | rig
 	$(Q)tests/bench/profile.sh "$(JOB)"
@@ -317,9 +316,9 @@ mutants: all shim-tests | rig
 # The shim test pci_nvme and the VM test nvme_01 (bpf/nvme.bpf.o serving a
 # device) need QEMU's NVMe controller (--nvme), which make check's boot
 # lacks: there they say SKIP.
-check-bpf-nvme: all shim-tests | rig
+check-bpf-nvme: all shim-tests $(TEST_BPF_OBJS) | rig
 	$(Q)tests/vm/run.sh --nvme 64M --timeout 600 bash -c \
-		'env SHIM_TESTS="pci_nvme rmmod" bash tests/shim/test_shim.sh; s=$$?; \
+		'env SHIM_TESTS="pci_nvme nvme_io rmmod" bash tests/shim/test_shim.sh; s=$$?; \
 		 UBLK_TEST_FILTER=nvme_ bash tests/ublk/run_all.sh && exit $$s'
 
 # --- make install -----------------------------------------------------------

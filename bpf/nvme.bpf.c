@@ -303,6 +303,9 @@ UBLK_TGT_QUEUE_IO(nvme_queue_io, UBLK_TGT_ANY_OP)
 	sqe[11] = slba >> 32;
 	if (opcode == UBLK_BPF_NVME_OP_WRITE && (t->iod->op_flags & UBLK_IO_F_FUA))
 		sqe[12] = NVME_CDW12_FUA;
+#ifdef NVME_FORGE
+	NVME_FORGE(t->io, sqe, len);	/* tests/bpf/nvme_forged.bpf.c */
+#endif
 	ret = ublk_bpf_nvme_io_submit(aio, ublk_bpf_get_queue_id(t->io) + 1, sqe, sizeof(sqe));
 	if (!ret)
 		return UBLK_BPF_IO_QUEUED;

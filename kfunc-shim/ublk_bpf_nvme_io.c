@@ -290,7 +290,7 @@ static int ublk_bpf_nvme_map(struct ublk_bpf_pci *p, struct ublk_bpf_aio *aio,
 {
 	struct ublk_bpf_nvme_cmd *c = &p->ioq[qid].cmds[cid];
 	__le64 *list = p->ioq[qid].aux + cid * UBLK_BPF_NVME_CMD_AUX;
-	u32 nr_list = 0, i, want = 0;
+	u32 nr_list = 0, i, nr = 0, want = 0;
 	struct req_iterator it;
 	struct bio_vec bv;
 	u32 pos = 0, end = aio->off + aio->len;
@@ -301,21 +301,33 @@ static int ublk_bpf_nvme_map(struct ublk_bpf_pci *p, struct ublk_bpf_aio *aio,
 
 		if (from < to) {
 			u32 o = bv.bv_offset + (from - pos);
+			struct page *pg = nth_page(bv.bv_page, o >> PAGE_SHIFT);
+			struct bio_vec *prev = nr ? &c->bv[nr - 1] : NULL;
 
-			if (c->nr == UBLK_BPF_NVME_MAX_SEGS)
-				return -EINVAL;
-			c->bv[c->nr].bv_page = nth_page(bv.bv_page, o >> PAGE_SHIFT);
-			c->bv[c->nr].bv_offset = offset_in_page(o);
-			c->bv[c->nr].bv_len = to - from;
-			c->dma[c->nr] = dma_map_bvec(&p->pdev->dev, &c->bv[c->nr],
-						     c->dir, 0);
-			if (dma_mapping_error(&p->pdev->dev, c->dma[c->nr]))
-				return -ENOMEM;
-			c->nr++;
+			/*
+			 * Bios the block layer merged may continue each other
+			 * in memory (1 KiB buffers of one page): one segment,
+			 * as the virt boundary counts them.
+			 */
+			if (prev && page_to_phys(prev->bv_page) + prev->bv_offset +
+				    prev->bv_len == page_to_phys(pg) + offset_in_page(o)) {
+				prev->bv_len += to - from;
+			} else {
+				if (nr == UBLK_BPF_NVME_MAX_SEGS)
+					return -EINVAL;
+				bvec_set_page(&c->bv[nr++], pg, to - from,
+					      offset_in_page(o));
+			}
 		}
 		pos += bv.bv_len;
 		if (pos >= end)
 			break;
+	}
+	/* c->nr counts what is mapped: what put unmaps */
+	for (c->nr = 0; c->nr < nr; c->nr++) {
+		c->dma[c->nr] = dma_map_bvec(&p->pdev->dev, &c->bv[c->nr], c->dir, 0);
+		if (dma_mapping_error(&p->pdev->dev, c->dma[c->nr]))
+			return -ENOMEM;
 	}
 	for (i = 0; i < c->nr; i++) {
 		dma_addr_t a = c->dma[i], e = a + c->bv[i].bv_len;

@@ -18,6 +18,7 @@ SHIM=${SHIM_TEST_BIN:-$OUT/shim_test}
 . "$REPO/tests/ublk/test_common.sh"
 . "$REPO/tests/lib/tap.sh"
 . "$HERE/pci_nvme_tests.sh"
+. "$HERE/nvme_io_tests.sh"
 TMP=$(mktemp -d /tmp/shim-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -870,6 +871,7 @@ run_test no_part_scan t_no_part_scan
 run_test start_after_stop t_start_after_stop
 run_test ctrl_shared_tags t_ctrl_shared_tags
 run_test pci_nvme t_pci_nvme
+run_test nvme_io t_nvme_io
 run_test rmmod t_rmmod
 
 tap_end "# shim: "
