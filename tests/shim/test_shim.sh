@@ -753,6 +753,19 @@ t_start_after_stop() {
 	sed 's/^/# /' "$TMP/out"
 }
 
+# backport 0105 (test_generic_06 with kublk as the server, without kublk):
+# a server that holds START_DEV's partition read does not keep START_DEV
+# from returning, and once it is killed the disk goes within 10 s (without
+# 0105 START_DEV waits, and the dying server's io-wq worker inside it keeps
+# its rings, so nothing is cancelled), DEL_DEV works; no task in D state
+t_held_read() {
+	local d
+	within 40 "$OUT/held_read_test" >"$TMP/out" 2>&1 || { sed 's/^/#   /' "$TMP/out"; return 1; }
+	sed 's/^/# /' "$TMP/out"
+	d=$(grep -l '^State:.*D' /proc/[0-9]*/status 2>/dev/null)
+	[ -z "$d" ] || { echo "# tasks in D state: $d"; return 1; }
+}
+
 # Controllers (backports/0201 + ublk_bpf_tagctrl.c): two devices joined to
 # one controller share its tag set -- the module counts two devices and
 # blk-mq two queues on the set, marked shared (BLK_MQ_F_TAG_QUEUE_SHARED) --
@@ -869,6 +882,7 @@ run_test kill_server_held t_kill_server_held
 run_test cleanup t_cleanup
 run_test no_part_scan t_no_part_scan
 run_test start_after_stop t_start_after_stop
+run_test held_read t_held_read
 run_test ctrl_shared_tags t_ctrl_shared_tags
 run_test pci_nvme t_pci_nvme
 run_test nvme_io t_nvme_io

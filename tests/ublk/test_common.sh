@@ -90,6 +90,16 @@ _new_load() {
 	UBLK_DEVS+=("$UBLK_DEV_ID")
 }
 
+# _wait_part_scan ID: until ublkbID's partition scan is over. The driver
+# scans after START_DEV returns (kfunc-shim backport 0105, upstream since
+# 6.19), holding the disk's open_mutex: an open waits for it. A test that
+# times an IO against a slow server (fault_inject) waits here first, or its
+# IO waits in open() behind the scan's read.
+_wait_part_scan() {
+	timeout 30 sh -c ": </dev/ublkb$1" 2>/dev/null ||
+		_fail "ublkb$1: no open within 30 s (the partition scan hangs)"
+}
+
 # _forget_dev ID: no longer delete device ID at cleanup.
 _forget_dev() {
 	local keep=() d

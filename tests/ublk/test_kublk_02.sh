@@ -1,25 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # A server that dies holding IO must not wedge the device, whatever the
-# server does. kublk (the kernel's selftest server, built into .output/kublk
-# by tests/bench/kublk_vs.sh, or KUBLK=PATH) as test_generic_06 runs it:
-# `add -t fault_inject -q 2 -d 1 --delay_us 2000000`. Its fault_inject hands
+# server does: the kernel's test_generic_06 with kublk (the kernel's selftest
+# server, built into .output/kublk by tests/bench/kublk_vs.sh, or KUBLK=PATH)
+# as the server: `add -t fault_inject -q 2 -d 1 --delay_us 2000000`, a 4k
+# direct read, kill -9 of the server. kublk's fault_inject hands
 # IORING_OP_TIMEOUT a timespec on its stack that is gone by the time the
-# ring is submitted, so the delay is whatever the stack holds next: the first
-# read of START_DEV's partition scan is never completed, START_DEV never
-# returns, and `kublk add` waits for ever (the 150 s time-out of the
-# selftest; ublk-bpf's fault_inject keeps the timespec with the device and
-# passes). With that read held by a live server the device rightly waits;
-# once the server is killed (kill -9) the driver must fail the read, end
-# START_DEV, remove the disk and let `kublk del` delete the device, with
-# no task left in D state -- whichever queue holds the read (each queue has
-# one tag, so the cancel of the server's commands never sees that queue).
+# ring is submitted, so the delay is whatever the stack holds next: the
+# first read of the partition scan is never completed. The scan runs after
+# START_DEV returns (backport 0105), so `kublk add` returns; once the server
+# is killed (kill -9) the driver must fail what it held, remove the disk
+# within a few seconds (the selftest allows 5), not the block time-out's 30,
+# and let `kublk del` delete the device, with no task left in D state.
 . "$(dirname "$0")/test_common.sh"
 _prep_test kublk_02
 
 KUBLK=${KUBLK:-$UBLK_REPO/.output/kublk/kublk}
 [ -x "$KUBLK" ] || _skip "no kublk at $KUBLK (tests/bench/kublk_vs.sh builds it)"
-LIMIT=${KUBLK_02_LIMIT:-45}
+LIMIT=${KUBLK_02_LIMIT:-10}
 
 # d_tasks: tasks in uninterruptible sleep, with their kernel stacks.
 d_tasks() {
@@ -33,23 +31,27 @@ inflight() { awk '{ print $1 + $2 }' "/sys/block/$1/inflight" 2>/dev/null; }
 held() { [ "$(inflight "$1")" -gt 0 ] 2>/dev/null; }
 gone() { [ ! -e "/sys/block/$1" ]; }
 
-"$KUBLK" add -t fault_inject -q 2 -d 1 --delay_us 2000000 >"$UBLK_TMP/add.log" 2>&1 &
-add=$!
-_wait_until 30 eval 'ls /sys/block | grep -q "^ublkb"' || _fail "kublk add made no disk: $(cat "$UBLK_TMP/add.log")"
+# `kublk add` returns once START_DEV has: the held scan read must not block it
+timeout 20 "$KUBLK" add -t fault_inject -q 2 -d 1 --delay_us 2000000 >"$UBLK_TMP/add.log" 2>&1
+rc=$?
+[ $rc -eq 124 ] && _fail "kublk add did not return in 20 s (START_DEV waits on the held partition read); D: $(d_tasks | head -n 3)"
+[ $rc -eq 0 ] || _fail "kublk add: exit $rc: $(cat "$UBLK_TMP/add.log")"
 disk=$(ls /sys/block | grep '^ublkb' | head -n 1)
-_wait_until 30 held "$disk" || _fail "no IO in flight on $disk"
-sleep 3
-held "$disk" || _log "the read on $disk was completed: this kublk's delay works"
-daemon=$(pgrep -f "kublk add" | grep -vx "$add" | sort -n | tail -n 1)
+[ -n "$disk" ] || _fail "kublk add made no disk: $(cat "$UBLK_TMP/add.log")"
+id=${disk#ublkb}
+_wait_until 10 held "$disk" || _log "no IO held on $disk: this kublk's delay works"
+dd if="/dev/$disk" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &
+dd_pid=$!
+daemon=$(pgrep -f "kublk add" | sort -n | tail -n 1)
 [ -n "$daemon" ] || _fail "no kublk daemon"
-_log "$disk: $(inflight "$disk") IO held by kublk ($daemon) during START_DEV; kill -9"
+sleep 1
+_log "$disk: $(inflight "$disk") IO held by kublk ($daemon); kill -9"
 start=$(date +%s)
 kill -9 "$daemon"
 _wait_until "$LIMIT" gone "$disk" ||
 	_fail "$disk still there $LIMIT s after kill -9 of its server; D: $(d_tasks | head -n 3)"
 _log "$disk gone $(( $(date +%s) - start )) s after the kill"
-kill "$add" 2>/dev/null	# kublk's foreground waits for the dead daemon's word
-id=${disk#ublkb}
+_wait_until 10 eval "! kill -0 $dd_pid 2>/dev/null" || _fail "dd still waits after the disk went"
 timeout "$LIMIT" "$KUBLK" del -n "$id" >/dev/null 2>&1
 [ $? -eq 124 ] && _fail "kublk del -n $id hangs; D: $(d_tasks | head -n 3)"
 _wait_until 10 eval "[ ! -e /dev/ublkc$id ]" || _fail "/dev/ublkc$id left after kublk del"

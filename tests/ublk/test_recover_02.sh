@@ -14,6 +14,7 @@ run_dir=${UBLK_BPF_RUN_DIR:-/run/ublk-bpf}
 # --recovery alone: a write held by the dead daemon fails, the device lives on.
 _new_dev -t fault_inject -q 1 -d 4 --recovery --delay-us 2000000
 id=$UBLK_DEV_ID
+_wait_part_scan "$id"
 dd if=/dev/zero of=/dev/ublkb$id bs=4k count=1 oflag=direct 2>/dev/null &
 dd_pid=$!
 sleep 0.5

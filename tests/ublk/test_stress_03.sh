@@ -17,6 +17,7 @@ for shape in "-q 2 -d 1" "-q 1 -d 1"; do
 	# shellcheck disable=SC2086
 	_new_dev -t fault_inject $shape --delay-us 3000000
 	id=$UBLK_DEV_ID
+	_wait_part_scan "$id"
 	daemon=$("$UBLK_PROG" list -n "$id" --json | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
 	[ -n "$daemon" ] || _fail "no daemon pid for device $id"
 
