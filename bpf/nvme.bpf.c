@@ -231,6 +231,29 @@ int nvme_setup(struct ublk_bpf_nvme_setup *s)
 
 /* ---- the IO path: struct_ops, one NVMe command per IO ---- */
 
+/* What the IO path met besides success, for `ublk-bpf stats` (map nvme_stats). */
+struct nvme_stats {
+	__u64 busy;		/* queue full: the IO was offered again later */
+	__u64 refused;		/* ublk_bpf_nvme_io_submit() said no: the IO failed */
+	__s64 last_refusal;	/* its errno */
+	__u64 failed;		/* commands that completed with an error */
+	__u64 last_status;	/* the last failed command's NVMe status */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nvme_stats);
+} nvme_stats SEC(".maps");
+
+static __always_inline struct nvme_stats *nvme_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nvme_stats, &zero);
+}
+
 #define NVME_CDW12_FUA		(1u << 30)
 
 /* The NVMe opcode serving ublk op @op_flags, -EOPNOTSUPP for none. */
@@ -260,8 +283,9 @@ static __always_inline int nvme_opcode(__u32 op_flags)
 UBLK_TGT_QUEUE_IO(nvme_queue_io, UBLK_TGT_ANY_OP)
 {
 	__u32 sqe[16] = {}, len = t->iod->nr_sectors << 9;
-	int opcode = nvme_opcode(t->iod->op_flags);
+	int ret, opcode = nvme_opcode(t->iod->op_flags);
 	struct ublk_bpf_aio *aio;
+	struct nvme_stats *s;
 	__u64 slba = t->iod->start_sector >> (config.lbs_shift - 9);
 
 	if (opcode < 0)
@@ -282,11 +306,19 @@ UBLK_TGT_QUEUE_IO(nvme_queue_io, UBLK_TGT_ANY_OP)
 #ifdef NVME_FORGE
 	NVME_FORGE(t->io, sqe, len);	/* tests/bpf/nvme_forged.bpf.c */
 #endif
-	opcode = ublk_bpf_nvme_io_submit(aio, ublk_bpf_get_queue_id(t->io) + 1, sqe,
-					 sizeof(sqe));
-	if (opcode == -EBUSY)
+	ret = ublk_bpf_nvme_io_submit(aio, ublk_bpf_get_queue_id(t->io) + 1, sqe, sizeof(sqe));
+	if (!ret)
+		return UBLK_BPF_IO_QUEUED;
+	s = nvme_stats_get();
+	if (s && ret == -EBUSY)
+		__sync_fetch_and_add(&s->busy, 1);
+	if (ret == -EBUSY)
 		return -EBUSY;
-	return opcode ? ublk_tgt_fail(opcode) : UBLK_BPF_IO_QUEUED;
+	if (s) {
+		__sync_fetch_and_add(&s->refused, 1);
+		s->last_refusal = ret;
+	}
+	return ublk_tgt_fail(ret);
 }
 
 /* The errno of NVMe status field @status (SC 7:0, SCT 10:8); the table above. */
@@ -319,12 +351,18 @@ int UBLK_BPF_OPS_PROG(nvme_aio_complete, struct ublk_bpf_io *io,
 		      struct ublk_bpf_aio *aio, int res)
 {
 	__u32 status = aio->status;
+	struct nvme_stats *s;
 
 	if (res >= 0) {
 		ublk_bpf_complete_io(io, res);
 		return 0;
 	}
+	s = nvme_stats_get();
 	ublk_tgt_count(aio_errors, 1);
+	if (s) {
+		__sync_fetch_and_add(&s->failed, 1);
+		s->last_status = status;
+	}
 	ublk_bpf_complete_io(io, status ? nvme_errno(status) : res);
 	return UBLK_BPF_AIO_HANDLED;
 }

@@ -159,13 +159,15 @@ _fio_verify() {
 	grep -q 'err= 0' "$UBLK_TMP/fio.log"
 }
 
-# _fs_roundtrip DEV: mkfs.ext4, mount, write 8 MiB of random data, umount,
-# mount again: the file reads back identical and fsck finds nothing.
+# _fs_roundtrip DEV [MKFS OPTIONS]: mkfs.ext4, mount, write 8 MiB of random
+# data, umount, mount again: the file reads back identical and fsck finds
+# nothing.
 _fs_roundtrip() {
 	local dev=$1 mnt=$UBLK_TMP/mnt
+	shift
 	mkdir -p "$mnt"
 	head -c 8M /dev/urandom >"$UBLK_TMP/fsdata"
-	mkfs.ext4 -q -F "$dev" || { echo "# mkfs.ext4 $dev failed"; return 1; }
+	mkfs.ext4 -q -F "$@" "$dev" || { echo "# mkfs.ext4 $dev failed"; return 1; }
 	mount "$dev" "$mnt" || { echo "# mount $dev failed"; return 1; }
 	cp "$UBLK_TMP/fsdata" "$mnt/data" && umount "$mnt" || { umount "$mnt"; return 1; }
 	mount "$dev" "$mnt" || { echo "# second mount of $dev failed"; return 1; }

@@ -16,7 +16,7 @@
  * word here and a user/targets/NAME.c defining ublk_tgt_NAME add one.
  */
 #define UBLK_TARGET_LIST(X) \
-	X(null) X(loop) X(stripe) X(mirror) X(fault_inject) X(raid10) X(nbd) X(nvme_tcp) X(rbd) X(bmap) X(nvme)
+	X(null) X(loop) X(stripe) X(mirror) X(fault_inject) X(raid10) X(nbd) X(nvme_tcp) X(rbd) X(nvme) X(bmap)
 
 #define UBLK_TARGET_DECLARE(name) extern const struct ublk_tgt_ops ublk_tgt_##name;
 #define UBLK_TARGET_ENTRY(name) &ublk_tgt_##name,
