@@ -36,6 +36,8 @@
 #define NVME_DSM_AD		BIT(2)
 /* The admin command id of the shim's own Identify Namespace. */
 #define NVME_SHIM_CID		0xfffe
+/* How long removal waits for commands in flight before the reset */
+#define UBLK_BPF_NVME_DRAIN_MS	5000
 /* Polls (of 100-200 us) for that command before the controller is reset */
 #define NVME_SHIM_POLLS		10000
 
@@ -182,6 +184,20 @@ void ublk_bpf_nvme_io_fail_all(struct ublk_bpf_pci *p, int err)
 			}
 		}
 	}
+}
+
+/**
+ * ublk_bpf_nvme_io_drain - wait for the IO path's commands to complete
+ * @p: the device, dead (nothing is submitted any more), interrupts live
+ *
+ * Waits up to UBLK_BPF_NVME_DRAIN_MS; process context.
+ */
+void ublk_bpf_nvme_io_drain(struct ublk_bpf_pci *p)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(UBLK_BPF_NVME_DRAIN_MS);
+
+	while (ublk_bpf_nvme_io_busy(p, 0) && time_before(jiffies, end))
+		msleep(20);
 }
 
 /**

@@ -723,6 +723,14 @@ static void ublk_bpf_pci_remove(struct pci_dev *pdev)
 	WRITE_ONCE(p->dead, true);
 	synchronize_srcu(&ublk_bpf_pci_srcu);
 
+	/*
+	 * No command is submitted any more: let the ones in flight complete
+	 * (their interrupts still run) before the controller is reset under
+	 * them, as a controller with commands in flight may take a reset
+	 * badly. One that does not complete in time ends with -ENODEV below.
+	 */
+	if (pci_device_is_present(pdev))
+		ublk_bpf_nvme_io_drain(p);
 	if (pci_device_is_present(pdev) && ublk_bpf_nvme_disable(p))
 		dev_warn(&pdev->dev, "controller did not stop; bus mastering off\n");
 	pci_clear_master(pdev);

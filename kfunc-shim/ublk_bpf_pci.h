@@ -145,6 +145,7 @@ void ublk_bpf_nvme_reset_queues(struct ublk_bpf_pci *p);
 /* ublk_bpf_nvme_io.c */
 int ublk_bpf_nvme_io_setup(struct ublk_bpf_pci *p);
 void ublk_bpf_nvme_io_teardown(struct ublk_bpf_pci *p);
+void ublk_bpf_nvme_io_drain(struct ublk_bpf_pci *p);
 void ublk_bpf_nvme_io_fail_all(struct ublk_bpf_pci *p, int err);
 bool ublk_bpf_nvme_io_busy(struct ublk_bpf_pci *p, u32 qid);
 u16 ublk_bpf_nvme_io_vector(struct ublk_bpf_pci *p, u32 qid);
