@@ -96,31 +96,17 @@ static void ublk_bpf_nvme_cmd_end(struct ublk_bpf_pci *p, u32 qid, u32 cid,
 static bool ublk_bpf_nvme_io_reap(struct ublk_bpf_pci *p, u32 qid)
 {
 	struct ublk_bpf_nvme_q *q = &p->q[qid];
+	u8 cqe[UBLK_BPF_NVME_CQE_SIZE];
 	u16 ended[16];
 	u32 n = 0, i;
 	bool moved = false;
 
 	spin_lock(&p->lock);
-	while (q->io_path && n < ARRAY_SIZE(ended)) {
-		u8 *ent = p->region[UBLK_BPF_NVME_REGION_CQ(qid)] +
-			  q->cq_head * UBLK_BPF_NVME_CQE_SIZE;
-		u32 dw2, dw3, sqid, cid;
+	while (q->io_path && n < ARRAY_SIZE(ended) && ublk_bpf_nvme_cq_pop(p, qid, cqe)) {
+		u32 dw3 = get_unaligned_le32(cqe + 12);
+		u32 sqid = get_unaligned_le32(cqe + 8) >> 16, cid = dw3 & 0xffff;
 
-		dw3 = get_unaligned_le32(ent + 12);
-		if ((dw3 >> 16 & 1) != q->cq_phase)
-			break;
-		/* the entry's other bytes after its phase bit */
-		dma_rmb();
-		dw2 = get_unaligned_le32(ent + 8);
-		if (++q->cq_head == q->cq_size) {
-			q->cq_head = 0;
-			q->cq_phase ^= 1;
-		}
 		moved = true;
-		sqid = dw2 >> 16;
-		cid = dw3 & 0xffff;
-		if (sqid == qid && q->sq_size)
-			q->sq_head = (dw2 & 0xffff) % q->sq_size;
 		if (sqid != qid || cid >= UBLK_BPF_NVME_CIDS ||
 		    !p->ioq[qid].cmds[cid].issued) {
 			dev_warn_ratelimited(&p->pdev->dev,
@@ -578,7 +564,7 @@ __bpf_kfunc int ublk_bpf_nvme_identify_ns(struct ublk_bpf_pci *p, u32 nsid,
 {
 	struct ublk_bpf_nvme_ns out = {};
 	struct device *dev = &p->pdev->dev;
-	u8 sqe[UBLK_BPF_NVME_SQE_SIZE] = {}, *data;
+	u8 sqe[UBLK_BPF_NVME_SQE_SIZE] = {}, cqe[UBLK_BPF_NVME_CQE_SIZE], *data;
 	struct ublk_bpf_nvme_q *q = &p->q[0];
 	int idx, ret, polls, slot = -1, i;
 	u32 dw3 = 0, ms, lbads, fmt;
@@ -617,20 +603,9 @@ __bpf_kfunc int ublk_bpf_nvme_identify_ns(struct ublk_bpf_pci *p, u32 nsid,
 	/* our completion; the program's own, if any, are passed over */
 	for (polls = 0; polls < NVME_SHIM_POLLS && !ret; polls++) {
 		spin_lock_irqsave(&p->lock, flags);
-		while (q->cq_size) {
-			u8 *ent = p->region[UBLK_BPF_NVME_REGION_CQ(0)] +
-				  q->cq_head * UBLK_BPF_NVME_CQE_SIZE;
-
-			dw3 = get_unaligned_le32(ent + 12);
-			if ((dw3 >> 16 & 1) != q->cq_phase)
-				break;
-			dma_rmb();
-			q->sq_head = get_unaligned_le32(ent + 8) % q->sq_size;
-			if (++q->cq_head == q->cq_size) {
-				q->cq_head = 0;
-				q->cq_phase ^= 1;
-			}
+		while (q->cq_size && ublk_bpf_nvme_cq_pop(p, 0, cqe)) {
 			writel(q->cq_head, ublk_bpf_nvme_db(p, 0, true));
+			dw3 = get_unaligned_le32(cqe + 12);
 			if ((dw3 & 0xffff) == NVME_SHIM_CID) {
 				ret = 1;
 				break;

@@ -133,6 +133,40 @@ int ublk_bpf_nvme_disable(struct ublk_bpf_pci *p)
 }
 
 /**
+ * ublk_bpf_nvme_cq_pop - take the next entry of a completion queue
+ * @p: the device, its lock held
+ * @qid: the queue pair, its CQ created
+ * @cqe: where the 16-byte entry goes
+ *
+ * Follows the phase bit, moves the head and notes the head of SQ @qid the
+ * entry reports (SQ q completes on CQ q: Create I/O SQ insists). The
+ * caller rings the head doorbell.
+ *
+ * Return: true when an entry was taken.
+ */
+bool ublk_bpf_nvme_cq_pop(struct ublk_bpf_pci *p, u32 qid, u8 *cqe)
+{
+	struct ublk_bpf_nvme_q *q = &p->q[qid];
+	u8 *ent = p->region[UBLK_BPF_NVME_REGION_CQ(qid)] +
+		  q->cq_head * UBLK_BPF_NVME_CQE_SIZE;
+	u32 dw2;
+
+	if ((get_unaligned_le32(ent + 12) >> 16 & 1) != q->cq_phase)
+		return false;
+	/* the entry's other bytes after its phase bit */
+	dma_rmb();
+	memcpy(cqe, ent, UBLK_BPF_NVME_CQE_SIZE);
+	dw2 = get_unaligned_le32(cqe + 8);
+	if (dw2 >> 16 == qid && q->sq_size)
+		q->sq_head = (dw2 & 0xffff) % q->sq_size;
+	if (++q->cq_head == q->cq_size) {
+		q->cq_head = 0;
+		q->cq_phase ^= 1;
+	}
+	return true;
+}
+
+/**
  * ublk_bpf_pci_find - a reference to the controller bound at @addr
  * @addr: UBLK_BPF_PCI_ADDR()
  *
@@ -552,8 +586,6 @@ __bpf_kfunc int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, u32 qid,
 	struct ublk_bpf_nvme_q *q;
 	unsigned long flags;
 	int idx, ret;
-	u8 *ent;
-	u32 dw2;
 
 	if (cqe__sz != UBLK_BPF_NVME_CQE_SIZE)
 		return -EINVAL;
@@ -565,25 +597,11 @@ __bpf_kfunc int ublk_bpf_nvme_reap(struct ublk_bpf_pci *p, u32 qid,
 		goto out;
 	spin_lock_irqsave(&p->lock, flags);
 	q = &p->q[qid];
-	ent = p->region[UBLK_BPF_NVME_REGION_CQ(qid)] +
-	      q->cq_head * UBLK_BPF_NVME_CQE_SIZE;
 	if (!q->cq_size) {
 		ret = -ENXIO;
 	} else if (q->io_path) {
 		ret = -EPERM;	/* the interrupt handler reaps it */
-	} else if ((get_unaligned_le32(ent + 12) >> 16 & 1) == q->cq_phase) {
-		/* the entry's other bytes after its phase bit */
-		dma_rmb();
-		memcpy(cqe, ent, UBLK_BPF_NVME_CQE_SIZE);
-		dw2 = get_unaligned_le32(ent + 8);
-		if ((dw2 >> 16) < UBLK_BPF_NVME_NR_QUEUES &&
-		    p->q[dw2 >> 16].sq_size)
-			p->q[dw2 >> 16].sq_head = (dw2 & 0xffff) %
-						  p->q[dw2 >> 16].sq_size;
-		if (++q->cq_head == q->cq_size) {
-			q->cq_head = 0;
-			q->cq_phase ^= 1;
-		}
+	} else if (ublk_bpf_nvme_cq_pop(p, qid, cqe)) {
 		writel(q->cq_head, ublk_bpf_nvme_db(p, qid, true));
 		ret = 1;
 	}

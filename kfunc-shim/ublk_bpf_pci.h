@@ -141,6 +141,7 @@ static inline void __iomem *ublk_bpf_nvme_db(struct ublk_bpf_pci *p, u32 qid,
 void ublk_bpf_pci_free(struct kref *ref);
 int ublk_bpf_nvme_disable(struct ublk_bpf_pci *p);
 void ublk_bpf_nvme_reset_queues(struct ublk_bpf_pci *p);
+bool ublk_bpf_nvme_cq_pop(struct ublk_bpf_pci *p, u32 qid, u8 *cqe);
 
 /* ublk_bpf_nvme_io.c */
 int ublk_bpf_nvme_io_setup(struct ublk_bpf_pci *p);
