@@ -88,6 +88,7 @@ to_bpf() {
 	id=$("$prog" load "$obj" --pci "$bdf" -q "$(nproc)" -d 63 | sed 's/dev id //') ||
 		{ echo "bpf_nvme_vs.sh: load --pci failed" >&2; exit 1; }
 	udevadm settle 2>/dev/null
+	[ -b "/dev/ublkb$id" ] || { echo "bpf_nvme_vs.sh: /dev/ublkb$id is not a block device" >&2; exit 1; }
 	echo none >"/sys/block/ublkb$id/queue/scheduler"
 	echo "/dev/ublkb$id"
 }
