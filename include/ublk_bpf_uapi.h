@@ -280,6 +280,9 @@ struct ublk_param_bpf {
  * @aio_spread: aios that could have copied in their stage but went to the
  *	worker, on another CPU, because the submitter keeps a deep queue
  *	(the spare-CPU rule; also counted in @aio_fallback)
+ * @aio_combined: tmpfs writes another IO's stage did for this one, as the
+ *	file's writer, while this stage went back to its submitter (also
+ *	counted in @aio_inline)
  *
  * Counters after @refused were added without an ABI version change: a
  * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
@@ -306,6 +309,7 @@ struct ublk_bpf_dev_stats {
 	__u64	io_hint_random;
 	__u64	aio_timed_out;
 	__u64	aio_spread;
+	__u64	aio_combined;
 };
 
 /* ublk_bpf_dev_info.flags */

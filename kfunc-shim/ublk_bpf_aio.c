@@ -239,6 +239,8 @@ static void ublk_bpf_aio_done(struct ublk_bpf_aio *aio, long ret)
 		this_cpu_inc(bd->stats->aio_spread);
 		atomic_dec(&bd->queues[io->q_id].spread_inflight);
 	}
+	if (test_bit(UBLK_BPF_AIO_COMBINED, &aio->flags))
+		this_cpu_inc(bd->stats->aio_combined);
 
 	/* what an earlier non-blocking attempt moved */
 	if (ret >= 0)
@@ -548,20 +550,13 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 	return true;
 }
 
-/*
- * Start an aio from its IO's stage, which may sleep and holds
- * ublk_bpf_srcu; completes it here when the operation is synchronous.
- */
-static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
+/* Start a READ or WRITE in a stage; completes it when it is synchronous. */
+static void ublk_bpf_aio_start(struct ublk_bpf_aio *aio)
 {
 	u32 op = aio->op & UBLK_BPF_AIO_OP_MASK;
 	bool nowait = aio->how == UBLK_BPF_FILE_NOWAIT;
 	ssize_t ret;
 
-	if (!ublk_bpf_aio_may_inline(aio, op) || ublk_bpf_aio_spread(aio)) {
-		ublk_bpf_aio_punt(aio);
-		return;
-	}
 	ret = ublk_bpf_aio_rw(aio, op == UBLK_BPF_AIO_OP_WRITE, nowait);
 	if (ret == -EIOCBQUEUED)
 		return;
@@ -578,6 +573,75 @@ static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
 		}
 	}
 	ublk_bpf_aio_done(aio, ret);
+}
+
+/*
+ * A tmpfs write copies under the file's inode lock. Stages on several CPUs
+ * writing to one file would wait there for each other, mostly spinning
+ * (under a hypervisor, even for a holder whose vCPU is not running). So
+ * the first stage to come becomes the file's writer and also does the
+ * writes other stages queue meanwhile; those go back to their submitters
+ * at once and their IOs end in the writer's completions. One copy at a
+ * time is all the inode lock allowed anyway; the loop driver gets the same
+ * order from its one worker per device, at the cost of a hand-off for
+ * every IO. A writer does at most UBLK_BPF_WRITER_BUDGET writes and sends
+ * the rest to their queues' workers, so that its own submitter waits a
+ * bounded time.
+ */
+#define UBLK_BPF_WRITER_BUDGET	64
+
+static void ublk_bpf_aio_write_memory(struct ublk_bpf_aio *aio)
+{
+	struct ublk_bpf_file *f = &aio->io->dev->files[aio->file_idx];
+	unsigned int budget = UBLK_BPF_WRITER_BUDGET;
+	struct ublk_bpf_aio *own = aio, *next;
+	struct llist_node *list;
+
+	llist_add(&aio->node, &f->writes);
+	/* the writer at the time of the llist_add() sees the write */
+	while (!atomic_xchg(&f->writer, 1)) {
+		while ((list = llist_del_all(&f->writes))) {
+			list = llist_reverse_order(list);
+			llist_for_each_entry_safe(aio, next, list, node) {
+				if (!budget) {
+					ublk_bpf_aio_punt(aio);
+					continue;
+				}
+				budget--;
+				/* @own may be freed and its memory reused */
+				if (aio == own)
+					own = NULL;
+				else
+					__set_bit(UBLK_BPF_AIO_COMBINED,
+						  &aio->flags);
+				ublk_bpf_aio_start(aio);
+			}
+		}
+		atomic_set_release(&f->writer, 0);
+		/* against a write queued just before the release */
+		smp_mb();
+		if (llist_empty(&f->writes))
+			break;
+	}
+}
+
+/*
+ * Start an aio from its IO's stage, which may sleep and holds
+ * ublk_bpf_srcu; completes it here when the operation is synchronous.
+ */
+static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
+{
+	u32 op = aio->op & UBLK_BPF_AIO_OP_MASK;
+
+	if (!ublk_bpf_aio_may_inline(aio, op) || ublk_bpf_aio_spread(aio)) {
+		ublk_bpf_aio_punt(aio);
+		return;
+	}
+	if (op == UBLK_BPF_AIO_OP_WRITE && aio->how == UBLK_BPF_FILE_MEMORY) {
+		ublk_bpf_aio_write_memory(aio);
+		return;
+	}
+	ublk_bpf_aio_start(aio);
 }
 
 /**

@@ -122,6 +122,7 @@ static int ublk_bpf_ctrl_reg_files(struct ublk_bpf_dev **pbd,
 		if (ret)
 			goto fail;
 		files[i].how = ublk_bpf_file_how(file);
+		init_llist_head(&files[i].writes);
 	}
 	kfree(fds);
 
@@ -174,6 +175,7 @@ static const u16 ublk_bpf_stat_offsets[] = {
 	UBLK_BPF_STAT(io_hint_random),
 	UBLK_BPF_STAT(aio_timed_out),
 	UBLK_BPF_STAT(aio_spread),
+	UBLK_BPF_STAT(aio_combined),
 };
 
 static_assert(ARRAY_SIZE(ublk_bpf_stat_offsets) * sizeof(u64) ==

@@ -56,10 +56,14 @@ enum ublk_bpf_file_how {
  * struct ublk_bpf_file - a registered backing file
  * @file: the file, referenced until the device is freed
  * @how: UBLK_BPF_FILE_*, decided once at registration
+ * @writes: tmpfs writes waiting for the file's writer
+ * @writer: set while a stage is the file's writer (ublk_bpf_aio_write_memory())
  */
 struct ublk_bpf_file {
 	struct file *file;
 	u8 how;
+	struct llist_head writes;
+	atomic_t writer;
 };
 
 /* Bits of ublk_bpf_aio.flags. */
@@ -69,6 +73,7 @@ enum {
 	UBLK_BPF_AIO_NOWAIT,		/* the last attempt used IOCB_NOWAIT */
 	UBLK_BPF_AIO_WORKER,		/* the fallback worker ran it */
 	UBLK_BPF_AIO_SPREAD,		/* the spare-CPU rule sent it there */
+	UBLK_BPF_AIO_COMBINED,		/* another stage, the file's writer, ran it */
 };
 
 /**

@@ -314,6 +314,32 @@ t_spread_on() {
 		echo "# two at QD32: $s of $n aios went to the worker with no CPU to spare"; return 1; }
 }
 
+# Writes to one tmpfs file from two CPUs at once: the stage that finds
+# another being the file's writer queues its write for it and goes back to
+# its submitter (ublk_bpf_aio_write_memory(), counted in aio_combined);
+# every byte is where it belongs. One submitter at QD1 never meets another
+# writer: nothing combined.
+t_combine() {
+	if [ "$(nproc)" -lt 2 ]; then
+		echo "# SKIP: one CPU, no second writer"; return 0
+	fi
+	mkfile "$TMP/a.img" 64M
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio --name=combine --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
+			--iodepth=32 --numjobs=2 --size=16M --offset_increment=16M \
+			--rw=randwrite --bs=4k --verify=crc32c --verify_state_save=0 \
+			--verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/dev/null &&
+		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
+	aio_counters
+	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" aio_combined -gt 0 ||
+		return 1
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio --name=alone --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
+			--iodepth=1 --rw=randwrite --bs=4k --size=16M --output=/dev/null' ||
+		return 1
+	expect "$TMP/out" aio_combined -eq 0
+}
+
 # --- the fallback worker ---------------------------------------------------
 
 # which path the aios took, as a TAP comment
@@ -856,6 +882,7 @@ run_test loop_queued t_loop_queued
 run_test loop_daemon t_loop_daemon
 run_test loop_async t_loop_async
 run_test spread t_spread
+run_test combine t_combine
 run_test fallback_eagain t_fallback_eagain
 run_test buffered t_buffered
 run_test fallback_blkdev t_fallback_blkdev
