@@ -62,8 +62,13 @@ module_param(bpf_spread, bool, 0644);
 MODULE_PARM_DESC(bpf_spread,
 		 "Hand the copies of a submitter that keeps a deep queue to a worker on a CPU with time to spare (default: no)");
 
-/* One copy in this many is a probe of the submitter's queue depth. */
+/*
+ * One copy in this many is a probe of the submitter's queue depth; each
+ * probe the submitter waited for doubles it, up to the second figure, so
+ * that a queue kept at QD1 pays for a probe's wake-up rarely.
+ */
 #define UBLK_BPF_SPREAD_PROBE	64
+#define UBLK_BPF_SPREAD_PROBE_MAX	4096
 /*
  * Arrivals in a row that find the worker idle end a spread. Many: only a
  * submitter that stopped keeping a deep queue finds it idle that often, and
@@ -301,7 +306,9 @@ static void ublk_bpf_aio_punt(struct ublk_bpf_aio *aio)
 	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 
 	__set_bit(UBLK_BPF_AIO_WORKER, &aio->flags);
-	if (llist_add(&aio->node, &q->fallback))
+	/* llist_add() orders the add before the read (ublk_bpf_queue_linger()) */
+	if (llist_add(&aio->node, &q->fallback) &&
+	    !READ_ONCE(q->worker_lingers))
 		queue_work(ublk_bpf_aio_wq, &q->work);
 }
 
@@ -504,7 +511,8 @@ static bool ublk_bpf_cpu_to_spare(void)
  * one arrives. So the rule probes: one such copy in UBLK_BPF_SPREAD_PROBE
  * goes to the worker. A submitter that waits for its IO (QD1) sends the
  * next one after the probe is done, finds the worker idle and the queue
- * stays inline, at the cost of one probe's wake-up in 64 IOs. One that does
+ * stays inline, at the cost of one probe's wake-up in 64 IOs at first, and
+ * in UBLK_BPF_SPREAD_PROBE_MAX once it waited for six in a row. One that does
  * not wait sends it while the probe is in flight, and the queue spreads:
  * its copies go to the worker until UBLK_BPF_SPREAD_IDLE arrivals in a row
  * find the worker with nothing to do. Probes, spreads, and every 64th copy
@@ -514,7 +522,7 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 {
 	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 	struct file *file = aio->file;
-	unsigned int idle, since;
+	unsigned int idle, since, every;
 	bool busy;
 
 	if (!READ_ONCE(bpf_spread) || num_online_cpus() < 2)
@@ -527,14 +535,16 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 	busy = atomic_read(&q->spread_inflight) > 0;
 	idle = busy ? 0 : READ_ONCE(q->spread_idle) + 1;
 	WRITE_ONCE(q->spread_idle, idle);
+	every = READ_ONCE(q->spread_probe_every) ?: UBLK_BPF_SPREAD_PROBE;
 	since = READ_ONCE(q->spread_since_probe) + 1;
-	if (since >= UBLK_BPF_SPREAD_PROBE)
+	if (since >= every)
 		since = 0;
 	WRITE_ONCE(q->spread_since_probe, since);
 	if (READ_ONCE(q->spreading)) {
 		if (idle >= UBLK_BPF_SPREAD_IDLE ||
 		    (!since && !ublk_bpf_cpu_to_spare())) {
 			WRITE_ONCE(q->spreading, false);
+			WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
 			return false;
 		}
 	} else if (busy) {
@@ -542,8 +552,18 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 		if (!ublk_bpf_cpu_to_spare())
 			return false;
 		WRITE_ONCE(q->spreading, true);
-	} else if (since || !ublk_bpf_cpu_to_spare()) {
-		return false;
+		WRITE_ONCE(q->spread_probed, false);
+		WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
+	} else {
+		/* the first arrival after a probe, which was waited for */
+		if (READ_ONCE(q->spread_probed)) {
+			WRITE_ONCE(q->spread_probed, false);
+			WRITE_ONCE(q->spread_probe_every,
+				   min(every * 2, UBLK_BPF_SPREAD_PROBE_MAX));
+		}
+		if (since || !ublk_bpf_cpu_to_spare())
+			return false;
+		WRITE_ONCE(q->spread_probed, true);
 	}
 	atomic_inc(&q->spread_inflight);
 	__set_bit(UBLK_BPF_AIO_SPREAD, &aio->flags);
@@ -692,6 +712,32 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 	current->plug = outer_plug;
 }
 
+/*
+ * While its queue spreads, the worker waits a little for the next copy
+ * before it returns: a spread submitter sends one about every few
+ * microseconds, and a worker that went to sleep between them would cost a
+ * wake-up of its CPU per copy. The CPU it spins on is one with time to
+ * spare (the spread's condition). A punt finds the worker lingering and
+ * does not queue the work again.
+ */
+#define UBLK_BPF_LINGER_NS	(50 * NSEC_PER_USEC)
+
+static bool ublk_bpf_queue_linger(struct ublk_bpf_queue *q)
+{
+	u64 until = ktime_get_ns() + UBLK_BPF_LINGER_NS;
+
+	if (!READ_ONCE(q->spreading))
+		return false;
+	WRITE_ONCE(q->worker_lingers, true);
+	while (llist_empty(&q->fallback) && !need_resched() &&
+	       ktime_get_ns() < until)
+		cpu_relax();
+	WRITE_ONCE(q->worker_lingers, false);
+	/* against a punt that saw the worker lingering: see it */
+	smp_mb();
+	return !llist_empty(&q->fallback);
+}
+
 static void ublk_bpf_queue_work(struct work_struct *work)
 {
 	struct ublk_bpf_queue *q = container_of(work, struct ublk_bpf_queue,
@@ -700,13 +746,15 @@ static void ublk_bpf_queue_work(struct work_struct *work)
 	struct llist_node *list;
 	unsigned int noio = memalloc_noio_save();
 
-	while ((list = llist_del_all(&q->fallback))) {
-		list = llist_reverse_order(list);
-		llist_for_each_entry_safe(aio, next, list, node) {
-			ublk_bpf_aio_run_blocking(aio);
-			cond_resched();
+	do {
+		while ((list = llist_del_all(&q->fallback))) {
+			list = llist_reverse_order(list);
+			llist_for_each_entry_safe(aio, next, list, node) {
+				ublk_bpf_aio_run_blocking(aio);
+				cond_resched();
+			}
 		}
-	}
+	} while (ublk_bpf_queue_linger(q));
 	memalloc_noio_restore(noio);
 }
 

@@ -221,8 +221,11 @@ struct ublk_bpf_queue {
 	 */
 	atomic_t spread_inflight;		/* its aios not yet done */
 	unsigned int spread_since_probe;	/* copies inline since a probe */
+	unsigned int spread_probe_every;	/* probe interval; 0: the first */
+	bool spread_probed;			/* the last copy was a probe */
 	unsigned int spread_idle;		/* arrivals that found none */
 	bool spreading;
+	bool worker_lingers;			/* ublk_bpf_queue_linger() */
 };
 
 /**
