@@ -56,11 +56,11 @@
 static struct kmem_cache *ublk_bpf_aio_cache;
 static struct workqueue_struct *ublk_bpf_aio_wq;
 
-/* off: under TCG it costs more than it gives (kfunc-shim/README.md) */
-static bool bpf_spread;
+/* measured in kfunc-shim/README.md, "Where aios run" */
+static bool bpf_spread = true;
 module_param(bpf_spread, bool, 0644);
 MODULE_PARM_DESC(bpf_spread,
-		 "Hand the copies of a submitter that keeps a deep queue to a worker on a CPU with time to spare (default: no)");
+		 "Hand the copies of a submitter that keeps a deep queue to a worker on a CPU with time to spare (default: yes)");
 
 /*
  * One copy in this many is a probe of the submitter's queue depth; each

@@ -257,7 +257,8 @@ t_loop_async() {
 	expect "$TMP/out" aio_inline -gt 0 && expect "$TMP/out" io_failed -eq 0
 }
 
-# The spare-CPU rule (ublk_bpf_aio_spread(), on with bpf_spread=1) on a
+# The spare-CPU rule (ublk_bpf_aio_spread(), module parameter bpf_spread, on
+# by default) on a
 # tmpfs file, whose aios are copies. A submitter at QD1 keeps them in its
 # own stage: only the probes go to the worker, one in 64 at first, fewer as
 # they find the submitter waiting (one in 4096 after six: about 25 in 80k
@@ -268,14 +269,16 @@ t_loop_async() {
 # copies stay inline. Each load runs 3 s, so a blip of other work is a
 # small share of it.
 t_spread() {
-	local rc
+	local rc was param=/sys/module/ublk_drv/parameters/bpf_spread
 	if [ "$(nproc)" -lt 2 ]; then
 		echo "# SKIP: one CPU, the rule is off"; return 0
 	fi
-	echo 1 >/sys/module/ublk_drv/parameters/bpf_spread || return 1
+	# on by default: the module as loaded must say so
+	was=$(cat $param) || return 1
+	[ "$was" = Y ] || { echo "# bpf_spread is '$was' as loaded, expected Y"; return 1; }
 	t_spread_on
 	rc=$?
-	echo 0 >/sys/module/ublk_drv/parameters/bpf_spread
+	echo "$was" >$param
 	return $rc
 }
 
