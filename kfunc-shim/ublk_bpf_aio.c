@@ -72,9 +72,12 @@ MODULE_PARM_DESC(bpf_spread,
 /*
  * Arrivals in a row that find the worker idle end a spread. Many: only a
  * submitter that stopped keeping a deep queue finds it idle that often, and
- * a QD1 submitter never starts a spread.
+ * a QD1 submitter never starts a spread. But a worker faster than the
+ * submitter is idle at every arrival too: a spread that starts again at
+ * once after such an end doubles the count, up to the second figure.
  */
 #define UBLK_BPF_SPREAD_IDLE	64
+#define UBLK_BPF_SPREAD_IDLE_MAX	4096
 /* How often the CPUs' idle time is looked at, at most. */
 #define UBLK_BPF_SPARE_NS	(2 * NSEC_PER_MSEC)
 
@@ -82,6 +85,9 @@ MODULE_PARM_DESC(bpf_spread,
 static DEFINE_PER_CPU(u64, ublk_bpf_idle_us);
 static atomic64_t ublk_bpf_spare_at;
 static bool ublk_bpf_spare;
+static u64 ublk_bpf_lingered_seen;
+/* time workers spun waiting for a spread's next copy: spare, not busy */
+static atomic64_t ublk_bpf_lingered_ns;
 
 static void ublk_bpf_aio_free(struct ublk_bpf_aio *aio)
 {
@@ -462,9 +468,10 @@ static bool ublk_bpf_aio_may_inline(struct ublk_bpf_aio *aio, u32 op)
 }
 
 /*
- * Whether the online CPUs were idle (or waiting for IO), together, for at
- * least a quarter of one CPU's time since the last look: a worker woken now would find a CPU
- * that nothing else wants. Two fio jobs keeping two CPUs busy leave none,
+ * Whether the online CPUs were idle (or waiting for IO, or lingering in a
+ * spread's worker), together, for at least a quarter of one CPU's time
+ * since the last look: a worker woken now would find a CPU that nothing
+ * else wants. Two fio jobs keeping two CPUs busy leave none,
  * and moving their copies to workers would only add switches. A look (a
  * read of each CPU's idle time) happens at most once per
  * UBLK_BPF_SPARE_NS, by whichever stage asks first; the others take its
@@ -495,6 +502,9 @@ static bool ublk_bpf_cpu_to_spare(void)
 		idle += us - per_cpu(ublk_bpf_idle_us, cpu);
 		per_cpu(ublk_bpf_idle_us, cpu) = us;
 	}
+	us = atomic64_read(&ublk_bpf_lingered_ns);
+	idle += (us - ublk_bpf_lingered_seen) / NSEC_PER_USEC;
+	ublk_bpf_lingered_seen = us;
 	spare = idle * NSEC_PER_USEC * 4 >= now - last;
 	WRITE_ONCE(ublk_bpf_spare, spare);
 	return spare;
@@ -514,15 +524,16 @@ static bool ublk_bpf_cpu_to_spare(void)
  * stays inline, at the cost of one probe's wake-up in 64 IOs at first, and
  * in UBLK_BPF_SPREAD_PROBE_MAX once it waited for six in a row. One that does
  * not wait sends it while the probe is in flight, and the queue spreads:
- * its copies go to the worker until UBLK_BPF_SPREAD_IDLE arrivals in a row
- * find the worker with nothing to do. Probes, spreads, and every 64th copy
+ * its copies go to the worker until UBLK_BPF_SPREAD_IDLE (or, after spreads
+ * that started again at once, up to UBLK_BPF_SPREAD_IDLE_MAX) arrivals in a
+ * row find the worker with nothing to do. Probes, spreads, and every 64th copy
  * of a spread need a CPU to spare (ublk_bpf_cpu_to_spare()).
  */
 static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 {
 	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 	struct file *file = aio->file;
-	unsigned int idle, since, every;
+	unsigned int idle, since, every, limit;
 	bool busy;
 
 	if (!READ_ONCE(bpf_spread) || num_online_cpus() < 2)
@@ -540,10 +551,11 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 	if (since >= every)
 		since = 0;
 	WRITE_ONCE(q->spread_since_probe, since);
+	limit = READ_ONCE(q->spread_idle_limit) ?: UBLK_BPF_SPREAD_IDLE;
 	if (READ_ONCE(q->spreading)) {
-		if (idle >= UBLK_BPF_SPREAD_IDLE ||
-		    (!since && !ublk_bpf_cpu_to_spare())) {
+		if (idle >= limit || (!since && !ublk_bpf_cpu_to_spare())) {
 			WRITE_ONCE(q->spreading, false);
+			WRITE_ONCE(q->spread_ended_idle, idle >= limit);
 			WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
 			return false;
 		}
@@ -552,6 +564,10 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 		if (!ublk_bpf_cpu_to_spare())
 			return false;
 		WRITE_ONCE(q->spreading, true);
+		if (READ_ONCE(q->spread_ended_idle))
+			WRITE_ONCE(q->spread_idle_limit,
+				   min(limit * 2, UBLK_BPF_SPREAD_IDLE_MAX));
+		WRITE_ONCE(q->spread_ended_idle, false);
 		WRITE_ONCE(q->spread_probed, false);
 		WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
 	} else {
@@ -560,6 +576,8 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 			WRITE_ONCE(q->spread_probed, false);
 			WRITE_ONCE(q->spread_probe_every,
 				   min(every * 2, UBLK_BPF_SPREAD_PROBE_MAX));
+			WRITE_ONCE(q->spread_idle_limit, UBLK_BPF_SPREAD_IDLE);
+			WRITE_ONCE(q->spread_ended_idle, false);
 		}
 		if (since || !ublk_bpf_cpu_to_spare())
 			return false;
@@ -724,15 +742,19 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 
 static bool ublk_bpf_queue_linger(struct ublk_bpf_queue *q)
 {
-	u64 until = ktime_get_ns() + UBLK_BPF_LINGER_NS;
+	u64 start = ktime_get_ns(), now = start;
 
 	if (!READ_ONCE(q->spreading))
 		return false;
 	WRITE_ONCE(q->worker_lingers, true);
 	while (llist_empty(&q->fallback) && !need_resched() &&
-	       ktime_get_ns() < until)
+	       now - start < UBLK_BPF_LINGER_NS) {
 		cpu_relax();
+		now = ktime_get_ns();
+	}
 	WRITE_ONCE(q->worker_lingers, false);
+	/* the CPU had that time to spare (ublk_bpf_cpu_to_spare()) */
+	atomic64_add(now - start, &ublk_bpf_lingered_ns);
 	/* against a punt that saw the worker lingering: see it */
 	smp_mb();
 	return !llist_empty(&q->fallback);

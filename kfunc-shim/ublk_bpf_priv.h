@@ -224,6 +224,8 @@ struct ublk_bpf_queue {
 	unsigned int spread_probe_every;	/* probe interval; 0: the first */
 	bool spread_probed;			/* the last copy was a probe */
 	unsigned int spread_idle;		/* arrivals that found none */
+	unsigned int spread_idle_limit;		/* that many end it; 0: the first */
+	bool spread_ended_idle;			/* the last spread ended so */
 	bool spreading;
 	bool worker_lingers;			/* ublk_bpf_queue_linger() */
 };

@@ -1,37 +1,61 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# cpus_report.sh DIR HOST_CORES: the table of `make bench-cpus` from
-# DIR/smpN.jsonl (bench_vm.sh's lines): per vCPU count, group and job, the
-# median IOPS of each path, BPF over the kernel's driver, the spare-CPU
-# rule on over off, and CPU time per
-# IO (all vCPUs' busy time over the IOs, summed over the repetitions).
+# cpus_report.sh DIR HOST_CORES: the tables of `make bench-cpus` from
+# DIR/smpN.jsonl (bench_vm.sh's lines). First BPF over the kernel's driver
+# per group and job at each vCPU count (the README's table), then per vCPU
+# count, group and job: the median IOPS of each path, the spare-CPU rule
+# on over off, and CPU time per IO (all vCPUs' busy time over the IOs,
+# summed over the repetitions). "BPF" is the module's default: the rule
+# on (path bpf_spread) where it was measured, else the bpf path (one vCPU,
+# where the rule cannot act).
 set -euo pipefail
 dir=$1
 cores=$2
-echo "Host cores: $cores. TCG wall clock; a vCPU count above the host's cores"
-echo "runs several vCPUs on one core."
-echo
-echo "| vCPUs | group | job | BPF IOPS | BPF, rule on | kernel IOPS | BPF / kernel | rule on / off | CPU us/IO (BPF / rule on / kernel) |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-for f in "$dir"/smp*.jsonl; do
-	[ -e "$f" ] || continue
-	smp=${f##*/smp}
-	smp=${smp%.jsonl}
-	jq -rs --arg smp "$smp" '
+files=("$dir"/smp*.jsonl)
+[ -e "${files[0]}" ] || { echo "cpus_report: no $dir/smp*.jsonl" >&2; exit 1; }
+# each line tagged with its vCPU count, from the file's name
+lines() {
+	local f smp
+	for f in "${files[@]}"; do
+		smp=${f##*/smp}
+		jq -c --argjson smp "${smp%.jsonl}" 'select(.job) | . + {smp: $smp}' "$f"
+	done
+}
+rows=$(lines | jq -rs '
 	def median: sort | if length == 0 then null
 		elif length % 2 == 1 then .[length / 2 | floor]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-	def r2: if . == null then "-" else (. * 100 | round / 100 | tostring) end;
-	def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;
 	def path($runs; $p): [$runs[] | select(.path == $p)] as $r
-		| if ($r | length) == 0 then {iops: null, cpu: null} else
+		| if ($r | length) == 0 then null else
 		  {iops: ([$r[].iops] | median | round),
 		   cpu: (if ([$r[].ios] | add) > 0
 			 then ([$r[].busy_ms] | add) * 1000 / ([$r[].ios] | add) else null end)} end;
-	[.[] | select(.job)] | group_by([.group, .job])[]
-	| . as $runs | path($runs; "bpf") as $b | path($runs; "bpf_spread") as $i
-	| path($runs; "kernel") as $k
-	| "| \($smp) | \($runs[0].group) | \($runs[0].job) | \($b.iops // "-") | \($i.iops // "-") | \($k.iops // "-") | \(ratio($b.iops; $k.iops) | r2)x | \(ratio($i.iops; $b.iops) | r2)x | \($b.cpu | r2) / \($i.cpu | r2) / \($k.cpu | r2) |"
-	' "$f"
-done
+	group_by([.smp, .group, .job])[]
+	| . as $runs | path($runs; "bpf") as $off | path($runs; "bpf_spread") as $on
+	| {smp: $runs[0].smp, group: $runs[0].group, job: $runs[0].job,
+	   bpf: ($on // $off), off: $off, on: $on, kernel: path($runs; "kernel")}')
+# jq, not shell: $a and $b are jq variables
+# shellcheck disable=SC2016
+r2='def r2: if . == null then "-" else (. * 100 | round / 100 | tostring) end;
+    def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;'
+
+echo "BPF (the module's default) over the kernel's driver, IOPS:"
+echo
+echo "| group | job | 1 vCPU | 2 vCPUs | 4 vCPUs |"
+echo "| --- | --- | --- | --- | --- |"
+jq -rs "$r2"'
+	map(.job |= sub("_j[0-9]+$"; "_jN")) | group_by([.group, .job])[] | . as $g
+	| [1, 2, 4 | . as $n | ([$g[] | select(.smp == $n)][0]) as $x
+	   | if $x == null then "-" else "\(ratio($x.bpf.iops; $x.kernel.iops) | r2)x" end]
+	| "| \($g[0].group) | \($g[0].job) | \(join(" | ")) |"
+' <<<"$rows"
+echo
+echo "Host cores: $cores. TCG wall clock; a vCPU count above the host's cores"
+echo "runs several vCPUs on one core."
+echo
+echo "| vCPUs | group | job | BPF IOPS | BPF, rule off | kernel IOPS | BPF / kernel | rule on / off | CPU us/IO (BPF / rule off / kernel) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+jq -r "$r2"'
+	"| \(.smp) | \(.group) | \(.job) | \(.bpf.iops // "-") | \(if .on then .off.iops // "-" else "-" end) | \(.kernel.iops // "-") | \(ratio(.bpf.iops; .kernel.iops) | r2)x | \(if .on then (ratio(.on.iops; .off.iops) | r2) + "x" else "-" end) | \(.bpf.cpu | r2) / \(if .on then .off.cpu | r2 else "-" end) / \(.kernel.cpu | r2) |"
+' <<<"$rows"
