@@ -532,17 +532,11 @@ static bool ublk_bpf_cpu_to_spare(void)
 static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 {
 	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
-	struct file *file = aio->file;
 	unsigned int idle, since, every, limit;
 	bool busy;
 
 	if (!READ_ONCE(bpf_spread) || num_online_cpus() < 2)
 		return false;
-	/* direct IO and block devices complete asynchronously: no copy here */
-	if (aio->how != UBLK_BPF_FILE_MEMORY &&
-	    (!S_ISREG(file_inode(file)->i_mode) || (file->f_flags & O_DIRECT)))
-		return false;
-
 	busy = atomic_read(&q->spread_inflight) > 0;
 	idle = busy ? 0 : READ_ONCE(q->spread_idle) + 1;
 	WRITE_ONCE(q->spread_idle, idle);
@@ -583,9 +577,19 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 			return false;
 		WRITE_ONCE(q->spread_probed, true);
 	}
-	atomic_inc(&q->spread_inflight);
-	__set_bit(UBLK_BPF_AIO_SPREAD, &aio->flags);
 	return true;
+}
+
+/*
+ * Whether the aio is a copy done by the CPU that starts it; direct IO and
+ * block devices complete asynchronously.
+ */
+static bool ublk_bpf_aio_is_copy(struct ublk_bpf_aio *aio)
+{
+	struct file *file = aio->file;
+
+	return aio->how == UBLK_BPF_FILE_MEMORY ||
+	       (S_ISREG(file_inode(file)->i_mode) && !(file->f_flags & O_DIRECT));
 }
 
 /* Start a READ or WRITE in a stage; completes it when it is synchronous. */
@@ -666,14 +670,28 @@ static void ublk_bpf_aio_write_memory(struct ublk_bpf_aio *aio)
 /*
  * Start an aio from its IO's stage, which may sleep and holds
  * ublk_bpf_srcu; completes it here when the operation is synchronous.
+ * @spread is the spare-CPU rule's answer for the stage: asked at its first
+ * copy (-1 until then) and followed by the others, so that the second leg
+ * of a mirror write does not look like a submitter that did not wait.
  */
-static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio)
+static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio, int *spread)
 {
+	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 	u32 op = aio->op & UBLK_BPF_AIO_OP_MASK;
 
-	if (!ublk_bpf_aio_may_inline(aio, op) || ublk_bpf_aio_spread(aio)) {
+	if (!ublk_bpf_aio_may_inline(aio, op)) {
 		ublk_bpf_aio_punt(aio);
 		return;
+	}
+	if (ublk_bpf_aio_is_copy(aio)) {
+		if (*spread < 0)
+			*spread = ublk_bpf_aio_spread(aio);
+		if (*spread) {
+			atomic_inc(&q->spread_inflight);
+			__set_bit(UBLK_BPF_AIO_SPREAD, &aio->flags);
+			ublk_bpf_aio_punt(aio);
+			return;
+		}
 	}
 	if (op == UBLK_BPF_AIO_OP_WRITE && aio->how == UBLK_BPF_FILE_MEMORY) {
 		ublk_bpf_aio_write_memory(aio);
@@ -697,6 +715,7 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 	struct ublk_bpf_aio *aio, *next;
 	struct llist_node *list;
 	unsigned int noio;
+	int spread = -1;
 
 	if (llist_empty(&io->pending))
 		return;
@@ -723,7 +742,7 @@ void ublk_bpf_stage_issue(struct ublk_bpf_io *io)
 	while ((list = llist_del_all(&io->pending))) {
 		list = llist_reverse_order(list);
 		llist_for_each_entry_safe(aio, next, list, node)
-			ublk_bpf_aio_run_inline(aio);
+			ublk_bpf_aio_run_inline(aio, &spread);
 	}
 	memalloc_noio_restore(noio);
 	current->bio_list = outer_bios;
