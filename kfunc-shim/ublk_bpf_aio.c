@@ -779,27 +779,6 @@ static bool ublk_bpf_queue_linger(struct ublk_bpf_queue *q)
 	return !llist_empty(&q->fallback);
 }
 
-/*
- * Run an aio in the worker. A tmpfs write the spare-CPU rule sent here
- * joins the file's writer (ublk_bpf_aio_write_memory()), like the stages'
- * writes: the workers of several queues would otherwise wait for each
- * other, and for the stages, on the file's inode lock.
- */
-static void ublk_bpf_queue_run(struct ublk_bpf_aio *aio)
-{
-	int idx;
-
-	if (test_bit(UBLK_BPF_AIO_SPREAD, &aio->flags) &&
-	    (aio->op & UBLK_BPF_AIO_OP_MASK) == UBLK_BPF_AIO_OP_WRITE &&
-	    aio->how == UBLK_BPF_FILE_MEMORY) {
-		idx = srcu_read_lock(&ublk_bpf_srcu);
-		ublk_bpf_aio_write_memory(aio);
-		srcu_read_unlock(&ublk_bpf_srcu, idx);
-		return;
-	}
-	ublk_bpf_aio_run_blocking(aio);
-}
-
 static void ublk_bpf_queue_work(struct work_struct *work)
 {
 	struct ublk_bpf_queue *q = container_of(work, struct ublk_bpf_queue,
@@ -812,7 +791,7 @@ static void ublk_bpf_queue_work(struct work_struct *work)
 		while ((list = llist_del_all(&q->fallback))) {
 			list = llist_reverse_order(list);
 			llist_for_each_entry_safe(aio, next, list, node) {
-				ublk_bpf_queue_run(aio);
+				ublk_bpf_aio_run_blocking(aio);
 				cond_resched();
 			}
 		}
