@@ -41,9 +41,11 @@ BUILD_PACKAGES=(build-essential pkg-config clang llvm liburing-dev libelf-dev
 DEB_PACKAGES=(dpkg-dev debhelper dh-dkms)
 # The VM rig and the tests and benchmarks inside it; the rbd tests' one-node
 # Ceph cluster (tests/ublk/ceph_cluster.sh) and rbd-nbd for the rbd bench;
-# nvme-cli for the kernel's nvme-tcp host in the nvme-tcp bench.
+# nvme-cli for the kernel's nvme-tcp host in the nvme-tcp bench; fdisk for
+# sfdisk (Debian 12's util-linux no longer has it), which the partition
+# tests and the system test's image use.
 RIG_PACKAGES=(qemu-system-x86 busybox-static fio e2fsprogs xfsprogs btrfs-progs kmod cpio zstd
-	      util-linux procps jq dmsetup bc nbd-server nbd-client linux-perf
+	      util-linux fdisk procps jq dmsetup bc nbd-server nbd-client linux-perf
 	      ceph-mon ceph-osd ceph-mgr ceph-common rbd-nbd nvme-cli)
 DRY_RUN=0
 
