@@ -101,8 +101,36 @@ static void del_dev(struct ublk_dev *dev)
 }
 
 /*
- * A child makes the device and fetches, then is killed; START_DEV from
- * here must fail with EBUSY (its commands were cancelled with no disk).
+ * The dead server's commands are cancelled by its rings' exit work, which
+ * io_uring runs in a kworker after the task is reaped (an exiting task
+ * cancels only tracked requests itself). The rings hold the char device
+ * until that work is done, so an open that no longer meets EBUSY says the
+ * cancel has run. Without this wait START_DEV can come first and add a
+ * disk, which the late cancel then aborts: a race, not the bug.
+ */
+static int wait_cdev_released(__u32 id)
+{
+	char path[32];
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", id);
+	for (i = 0; i < 1000; i++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EBUSY)
+			return -errno;
+		usleep(10000);
+	}
+	return -EBUSY;
+}
+
+/*
+ * A child makes the device and fetches, then is killed; once its rings
+ * are gone, START_DEV from here must fail with EBUSY (its commands were
+ * cancelled with no disk).
  */
 static int server_gone_before_start(void)
 {
@@ -134,6 +162,11 @@ static int server_gone_before_start(void)
 	waitpid(pid, &status, 0);
 	if (ret)
 		return fail("the child's device", ret);
+	ret = wait_cdev_released(id);
+	if (ret) {
+		ublk_ctrl_del_dev(&ctrl, id);
+		return fail("the dead server's char device, 10 s on", ret);
+	}
 	ret = ublk_ctrl_start_dev(&ctrl, id, pid);
 	if (ret != -EBUSY) {
 		fail("START_DEV after the server died before it", ret);
