@@ -283,6 +283,9 @@ struct ublk_param_bpf {
  * @aio_combined: tmpfs writes another IO's stage did for this one, as the
  *	file's writer, while this stage went back to its submitter (also
  *	counted in @aio_inline)
+ * @aio_spread_lost: spreads the rule ended because one of their epochs
+ *	moved fewer IOs than the queue did inline just before (the spare
+ *	CPU was no help, as with more vCPUs than host cores)
  *
  * Counters after @refused were added without an ABI version change: a
  * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
@@ -310,6 +313,7 @@ struct ublk_bpf_dev_stats {
 	__u64	aio_timed_out;
 	__u64	aio_spread;
 	__u64	aio_combined;
+	__u64	aio_spread_lost;
 };
 
 /* ublk_bpf_dev_info.flags */

@@ -35,6 +35,7 @@
 #include <linux/blkdev.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
+#include <linux/delay.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
@@ -62,6 +63,12 @@ module_param(bpf_spread, bool, 0644);
 MODULE_PARM_DESC(bpf_spread,
 		 "Hand the copies of a submitter that keeps a deep queue to a worker on a CPU with time to spare (default: yes)");
 
+/* tests only: a spread's worker slower than its submitter, which must lose */
+static unsigned int bpf_spread_test_delay_us;
+module_param(bpf_spread_test_delay_us, uint, 0644);
+MODULE_PARM_DESC(bpf_spread_test_delay_us,
+		 "Tests only: the worker spins this long (at most 1000 us) before each copy the spare-CPU rule sent it (default: 0)");
+
 /*
  * One copy in this many is a probe of the submitter's queue depth; each
  * probe the submitter waited for doubles it, up to the second figure, so
@@ -78,6 +85,19 @@ MODULE_PARM_DESC(bpf_spread,
  */
 #define UBLK_BPF_SPREAD_IDLE	64
 #define UBLK_BPF_SPREAD_IDLE_MAX	4096
+/*
+ * A spread must pay: a CPU idle in the guest may be no core of the host's
+ * (more vCPUs than host cores), and then the worker's copies come slower
+ * than the submitter's own. Every UBLK_BPF_PAY_CHECK-th epoch of a spread,
+ * its first included, runs inline and measures the queue's arrival rate;
+ * a spread epoch that falls short of UBLK_BPF_PAY_PCT percent of it ends
+ * the spread and bars the next for one epoch, doubling up to the second
+ * figure while spreads keep losing.
+ */
+#define UBLK_BPF_PAY_EPOCH_NS	(10 * NSEC_PER_MSEC)
+#define UBLK_BPF_PAY_CHECK	8
+#define UBLK_BPF_PAY_PCT	105
+#define UBLK_BPF_PAY_BAR_MAX	64
 /* How often the CPUs' idle time is looked at, at most. */
 #define UBLK_BPF_SPARE_NS	(2 * NSEC_PER_MSEC)
 
@@ -510,6 +530,57 @@ static bool ublk_bpf_cpu_to_spare(void)
 	return spare;
 }
 
+static void ublk_bpf_spread_end(struct ublk_bpf_queue *q, bool idle)
+{
+	WRITE_ONCE(q->spreading, false);
+	WRITE_ONCE(q->spread_ended_idle, idle);
+	WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
+}
+
+/* A spread epoch moved fewer IOs than the check: end it, bar the next. */
+static bool ublk_bpf_spread_lost(struct ublk_bpf_queue *q, u64 now)
+{
+	unsigned int bar = READ_ONCE(q->pay_bar) ?: 1;
+
+	WRITE_ONCE(q->pay_barred_until, now + bar * UBLK_BPF_PAY_EPOCH_NS);
+	WRITE_ONCE(q->pay_bar, min(bar * 2, UBLK_BPF_PAY_BAR_MAX));
+	this_cpu_inc(q->dev->stats->aio_spread_lost);
+	ublk_bpf_spread_end(q, false);
+	return false;
+}
+
+/*
+ * An arrival while @q spreads: whether it goes to the worker (false in a
+ * check epoch, and when the epoch just ended lost and ended the spread).
+ */
+static bool ublk_bpf_spread_pays(struct ublk_bpf_queue *q, u64 now)
+{
+	u64 start = READ_ONCE(q->pay_start), rate;
+	unsigned int n = READ_ONCE(q->pay_arrivals) + 1;
+	unsigned int epoch = READ_ONCE(q->pay_epoch);
+
+	if (now - start >= UBLK_BPF_PAY_EPOCH_NS) {
+		rate = div64_u64((u64)n << 20, now - start);
+		if (epoch % UBLK_BPF_PAY_CHECK) {
+			if (rate * 100 <
+			    READ_ONCE(q->pay_inline_rate) * UBLK_BPF_PAY_PCT)
+				return ublk_bpf_spread_lost(q, now);
+			WRITE_ONCE(q->pay_bar, 1);
+		} else {
+			WRITE_ONCE(q->pay_inline_rate, rate);
+		}
+		WRITE_ONCE(q->pay_epoch, ++epoch);
+		WRITE_ONCE(q->pay_start, now);
+		n = 0;
+	}
+	WRITE_ONCE(q->pay_arrivals, n);
+	if (epoch % UBLK_BPF_PAY_CHECK)
+		return true;
+	/* the worker idles by design here: not the spread's end */
+	WRITE_ONCE(q->spread_idle, 0);
+	return false;
+}
+
 /*
  * The spare-CPU rule: whether an aio that may run in its stage goes to the
  * queue's worker instead. An aio on a tmpfs file or through the page cache
@@ -527,13 +598,15 @@ static bool ublk_bpf_cpu_to_spare(void)
  * its copies go to the worker until UBLK_BPF_SPREAD_IDLE (or, after spreads
  * that started again at once, up to UBLK_BPF_SPREAD_IDLE_MAX) arrivals in a
  * row find the worker with nothing to do. Probes, spreads, and every 64th copy
- * of a spread need a CPU to spare (ublk_bpf_cpu_to_spare()).
+ * of a spread need a CPU to spare (ublk_bpf_cpu_to_spare()), and a spread
+ * must pay (ublk_bpf_spread_pays()).
  */
 static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 {
 	struct ublk_bpf_queue *q = &aio->io->dev->queues[aio->io->q_id];
 	unsigned int idle, since, every, limit;
 	bool busy;
+	u64 now;
 
 	if (!READ_ONCE(bpf_spread) || num_online_cpus() < 2)
 		return false;
@@ -548,15 +621,20 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 	limit = READ_ONCE(q->spread_idle_limit) ?: UBLK_BPF_SPREAD_IDLE;
 	if (READ_ONCE(q->spreading)) {
 		if (idle >= limit || (!since && !ublk_bpf_cpu_to_spare())) {
-			WRITE_ONCE(q->spreading, false);
-			WRITE_ONCE(q->spread_ended_idle, idle >= limit);
-			WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
+			ublk_bpf_spread_end(q, idle >= limit);
 			return false;
 		}
-	} else if (busy) {
+		return ublk_bpf_spread_pays(q, ktime_get_ns());
+	}
+	if (busy) {
 		/* the submitter did not wait for the probe */
-		if (!ublk_bpf_cpu_to_spare())
+		now = ktime_get_ns();
+		if (now < READ_ONCE(q->pay_barred_until) ||
+		    !ublk_bpf_cpu_to_spare())
 			return false;
+		WRITE_ONCE(q->pay_start, now);
+		WRITE_ONCE(q->pay_arrivals, 0);
+		WRITE_ONCE(q->pay_epoch, 0);
 		WRITE_ONCE(q->spreading, true);
 		if (READ_ONCE(q->spread_ended_idle))
 			WRITE_ONCE(q->spread_idle_limit,
@@ -564,19 +642,21 @@ static bool ublk_bpf_aio_spread(struct ublk_bpf_aio *aio)
 		WRITE_ONCE(q->spread_ended_idle, false);
 		WRITE_ONCE(q->spread_probed, false);
 		WRITE_ONCE(q->spread_probe_every, UBLK_BPF_SPREAD_PROBE);
-	} else {
-		/* the first arrival after a probe, which was waited for */
-		if (READ_ONCE(q->spread_probed)) {
-			WRITE_ONCE(q->spread_probed, false);
-			WRITE_ONCE(q->spread_probe_every,
-				   min(every * 2, UBLK_BPF_SPREAD_PROBE_MAX));
-			WRITE_ONCE(q->spread_idle_limit, UBLK_BPF_SPREAD_IDLE);
-			WRITE_ONCE(q->spread_ended_idle, false);
-		}
-		if (since || !ublk_bpf_cpu_to_spare())
-			return false;
-		WRITE_ONCE(q->spread_probed, true);
+		/* the first epoch is a check */
+		return ublk_bpf_spread_pays(q, now);
 	}
+	/* the first arrival after a probe, which was waited for */
+	if (READ_ONCE(q->spread_probed)) {
+		WRITE_ONCE(q->spread_probed, false);
+		WRITE_ONCE(q->spread_probe_every,
+			   min(every * 2, UBLK_BPF_SPREAD_PROBE_MAX));
+		WRITE_ONCE(q->spread_idle_limit, UBLK_BPF_SPREAD_IDLE);
+		WRITE_ONCE(q->spread_ended_idle, false);
+	}
+	if (since || ktime_get_ns() < READ_ONCE(q->pay_barred_until) ||
+	    !ublk_bpf_cpu_to_spare())
+		return false;
+	WRITE_ONCE(q->spread_probed, true);
 	return true;
 }
 
@@ -681,6 +761,15 @@ static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio, int *spread)
 
 	if (!ublk_bpf_aio_may_inline(aio, op)) {
 		ublk_bpf_aio_punt(aio);
+		return;
+	}
+	/*
+	 * A tmpfs write that finds the file with a writer is done by that
+	 * writer, on its CPU: the rule would only add a hand-off.
+	 */
+	if (op == UBLK_BPF_AIO_OP_WRITE && aio->how == UBLK_BPF_FILE_MEMORY &&
+	    atomic_read(&aio->io->dev->files[aio->file_idx].writer)) {
+		ublk_bpf_aio_write_memory(aio);
 		return;
 	}
 	if (ublk_bpf_aio_is_copy(aio)) {
@@ -791,6 +880,9 @@ static void ublk_bpf_queue_work(struct work_struct *work)
 		while ((list = llist_del_all(&q->fallback))) {
 			list = llist_reverse_order(list);
 			llist_for_each_entry_safe(aio, next, list, node) {
+				if (unlikely(bpf_spread_test_delay_us) &&
+				    test_bit(UBLK_BPF_AIO_SPREAD, &aio->flags))
+					udelay(min(bpf_spread_test_delay_us, 1000U));
 				ublk_bpf_aio_run_blocking(aio);
 				cond_resched();
 			}

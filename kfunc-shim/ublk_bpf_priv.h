@@ -228,6 +228,13 @@ struct ublk_bpf_queue {
 	bool spread_ended_idle;			/* the last spread ended so */
 	bool spreading;
 	bool worker_lingers;			/* ublk_bpf_queue_linger() */
+	/* whether the spread pays (ublk_bpf_spread_pays()) */
+	u64 pay_start;				/* the epoch's start, ns */
+	unsigned int pay_arrivals;		/* in the epoch so far */
+	unsigned int pay_epoch;			/* of the spread; 0: a check */
+	u64 pay_inline_rate;			/* the last check's arrivals/ns */
+	u64 pay_barred_until;			/* no spread before, ns */
+	unsigned int pay_bar;			/* the next bar, in epochs */
 };
 
 /**

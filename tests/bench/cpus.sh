@@ -9,9 +9,9 @@
 #   (a) N fio jobs at QD32 at once (randread4k_qd32_jN, randwrite...): one
 #       submitter per CPU, each on its own queue of the ublk device
 #   (b) one fio job at QD32, and at QD1 (the latency the rule must keep)
-# on three paths: bpf (the shim's default: the spare-CPU rule off),
-# bpf_spread (the same device with the rule on, bpf_spread=1) and the
-# kernel's driver (loop, dm-stripe, dm-mirror over loop devices).
+# on three paths: bpf_spread (the shim's default: the spare-CPU rule on,
+# bpf_spread=1), bpf (the same device with the rule off) and the kernel's
+# driver (loop, dm-stripe, dm-mirror over loop devices).
 # A host with fewer cores than vCPUs runs several vCPUs per core: the
 # report says how many cores the host had.
 #   CPUS_SMP, CPUS_GROUPS, CPUS_REPS, CPUS_WINDOW_MS   what to run
