@@ -765,9 +765,12 @@ static void ublk_bpf_aio_run_inline(struct ublk_bpf_aio *aio, int *spread)
 	}
 	/*
 	 * A tmpfs write that finds the file with a writer is done by that
-	 * writer, on its CPU: the rule would only add a hand-off.
+	 * writer, on its CPU: the rule would only add a hand-off. Not while
+	 * the queue spreads: the rule counts its arrivals, and the writer is
+	 * then mostly its own worker.
 	 */
 	if (op == UBLK_BPF_AIO_OP_WRITE && aio->how == UBLK_BPF_FILE_MEMORY &&
+	    !READ_ONCE(q->spreading) &&
 	    atomic_read(&aio->io->dev->files[aio->file_idx].writer)) {
 		ublk_bpf_aio_write_memory(aio);
 		return;
