@@ -273,9 +273,11 @@ t_loop_async() {
 # loses every spread: the rule ends them (aio_spread_lost) and the worker
 # gets fewer than one copy in eight. Each load runs 3 s, so a blip of other
 # work is a small share of it.
+# the worker's delay per spread copy, for tests (0: none)
+SPREAD_DELAY=/sys/module/ublk_drv/parameters/bpf_spread_test_delay_us
+
 t_spread() {
 	local rc was param=/sys/module/ublk_drv/parameters/bpf_spread
-	local delay=/sys/module/ublk_drv/parameters/bpf_spread_test_delay_us
 	if [ "$(nproc)" -lt 2 ]; then
 		echo "# SKIP: one CPU, the rule is off"; return 0
 	fi
@@ -285,7 +287,7 @@ t_spread() {
 	t_spread_on
 	rc=$?
 	echo "$was" >$param
-	echo 0 >$delay
+	echo 0 >$SPREAD_DELAY
 	return $rc
 }
 
@@ -317,10 +319,10 @@ t_spread_on() {
 	[ $((s * 3)) -gt "$n" ] || [ "$l" -gt 0 ] || {
 		echo "# QD32: $s of $n aios went to the worker, and no spread was found to lose"
 		return 1; }
-	echo 300 >/sys/module/ublk_drv/parameters/bpf_spread_test_delay_us || return 1
+	echo 300 >$SPREAD_DELAY || return 1
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c 'spread_fio 32 1' ||
 		return 1
-	echo 0 >/sys/module/ublk_drv/parameters/bpf_spread_test_delay_us
+	echo 0 >$SPREAD_DELAY
 	aio_counters
 	n=$(get aio_submitted "$TMP/out") s=$(get aio_spread "$TMP/out")
 	l=$(get aio_spread_lost "$TMP/out")
