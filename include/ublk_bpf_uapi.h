@@ -286,6 +286,9 @@ struct ublk_param_bpf {
  * @aio_spread_lost: spreads the rule ended because one of their epochs
  *	moved fewer IOs than the queue did inline just before (the spare
  *	CPU was no help, as with more vCPUs than host cores)
+ * @aio_in_place_bytes: bytes of tmpfs writes copied straight into the
+ *	file's page cache, under each page's lock and not the inode's (the
+ *	rest went through the file's ->write_iter())
  *
  * Counters after @refused were added without an ABI version change: a
  * UBLK_U_CMD_BPF_GET_INFO buffer that ends before them gets a truncated
@@ -314,6 +317,7 @@ struct ublk_bpf_dev_stats {
 	__u64	aio_spread;
 	__u64	aio_combined;
 	__u64	aio_spread_lost;
+	__u64	aio_in_place_bytes;
 };
 
 /* ublk_bpf_dev_info.flags */

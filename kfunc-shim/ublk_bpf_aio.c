@@ -368,6 +368,77 @@ static void ublk_bpf_aio_ki_complete(struct kiocb *iocb, long ret)
 	srcu_read_unlock(&ublk_bpf_srcu, idx);
 }
 
+/*
+ * Write what is left of a tmpfs write into the file's page cache the way a
+ * store through a shared mapping does: folio by folio under each folio's
+ * lock, without the inode lock that ->write_iter() holds for every copy.
+ * Writes of several CPUs to one file then copy side by side instead of
+ * one at a time (the loop driver's worker and a tmpfs ->write_iter() both
+ * do them one at a time). Only overwrites of folios that are there and
+ * up to date, inside the file's size, of a file that needs no privilege
+ * removal and is not sealed against writes or append-only: whatever else
+ * the write meets (a hole, a swapped-out or locked folio, the end of the
+ * file) is left to ->write_iter() from there. Returns the bytes written.
+ */
+static u32 ublk_bpf_aio_write_in_place(struct ublk_bpf_aio *aio)
+{
+	struct file *file = aio->file;
+	struct inode *inode = file_inode(file);
+	struct address_space *mapping = file->f_mapping;
+	u32 left = aio->len - aio->done, done = 0;
+	loff_t pos = aio->pos + aio->done;
+	struct iov_iter iter;
+
+	if (!IS_NOSEC(inode) || IS_APPEND(inode) || IS_IMMUTABLE(inode) ||
+	    (file->f_flags & O_APPEND) ||
+	    (SHMEM_I(inode)->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) ||
+	    pos + left > i_size_read(inode))
+		return 0;
+	if (ublk_bpf_aio_iter(aio, &iter, true, aio->off + aio->done, left))
+		return 0;
+	if (!sb_start_write_trylock(inode->i_sb))
+		return 0;
+	while (left) {
+		struct folio *folio = filemap_get_folio(mapping,
+							pos >> PAGE_SHIFT);
+		size_t at, n, copied;
+
+		if (IS_ERR(folio))
+			break;
+		if (!folio_trylock(folio)) {
+			folio_put(folio);
+			break;
+		}
+		/* truncated, being truncated, never written, or poisoned */
+		if (folio->mapping != mapping || !folio_test_uptodate(folio) ||
+		    folio_contain_hwpoisoned_page(folio) ||
+		    pos + left > i_size_read(inode)) {
+			folio_unlock(folio);
+			folio_put(folio);
+			break;
+		}
+		at = offset_in_folio(folio, pos);
+		n = min_t(size_t, folio_size(folio) - at, left);
+		copied = copy_folio_from_iter_atomic(folio, at, n, &iter);
+		flush_dcache_folio(folio);
+		folio_mark_dirty(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+		pos += copied;
+		left -= copied;
+		done += copied;
+		if (copied < n)
+			break;
+	}
+	if (done) {
+		/* without the inode lock, as a store through a mapping does */
+		file_update_time(file);
+		this_cpu_add(aio->io->dev->stats->aio_in_place_bytes, done);
+	}
+	sb_end_write(inode->i_sb);
+	return done;
+}
+
 /* Start a READ or WRITE; returns as ->read_iter()/->write_iter() do. */
 static ssize_t ublk_bpf_aio_rw(struct ublk_bpf_aio *aio, bool write,
 			       bool nowait)
@@ -376,6 +447,11 @@ static ssize_t ublk_bpf_aio_rw(struct ublk_bpf_aio *aio, bool write,
 	struct iov_iter iter;
 	ssize_t ret;
 
+	if (write && aio->how == UBLK_BPF_FILE_MEMORY) {
+		aio->done += ublk_bpf_aio_write_in_place(aio);
+		if (aio->done == aio->len)
+			return 0;
+	}
 	ret = ublk_bpf_aio_iter(aio, &iter, write, aio->off + aio->done,
 				aio->len - aio->done);
 	if (ret)
@@ -698,9 +774,11 @@ static void ublk_bpf_aio_start(struct ublk_bpf_aio *aio)
 }
 
 /*
- * A tmpfs write copies under the file's inode lock. Stages on several CPUs
- * writing to one file would wait there for each other, mostly spinning
- * (under a hypervisor, even for a holder whose vCPU is not running). So
+ * A tmpfs write that is no overwrite in place (it fills a hole, or meets
+ * the file's end) copies under the file's inode lock: ->write_iter()
+ * allocates the pages. Stages on several CPUs writing to one file would
+ * wait there for each other, mostly spinning (under a hypervisor, even
+ * for a holder whose vCPU is not running). So
  * the first stage to come becomes the file's writer and also does the
  * writes other stages queue meanwhile; those go back to their submitters
  * at once and their IOs end in the writer's completions. One copy at a
@@ -719,6 +797,12 @@ static void ublk_bpf_aio_write_memory(struct ublk_bpf_aio *aio)
 	struct ublk_bpf_aio *own = aio, *next;
 	struct llist_node *list;
 
+	/* an overwrite needs no writer: see ublk_bpf_aio_write_in_place() */
+	aio->done += ublk_bpf_aio_write_in_place(aio);
+	if (aio->done == aio->len) {
+		ublk_bpf_aio_done(aio, 0);
+		return;
+	}
 	llist_add(&aio->node, &f->writes);
 	/* the writer at the time of the llist_add() sees the write */
 	while (!atomic_xchg(&f->writer, 1)) {

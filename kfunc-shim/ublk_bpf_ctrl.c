@@ -177,6 +177,7 @@ static const u16 ublk_bpf_stat_offsets[] = {
 	UBLK_BPF_STAT(aio_spread),
 	UBLK_BPF_STAT(aio_combined),
 	UBLK_BPF_STAT(aio_spread_lost),
+	UBLK_BPF_STAT(aio_in_place_bytes),
 };
 
 static_assert(ARRAY_SIZE(ublk_bpf_stat_offsets) * sizeof(u64) ==

@@ -366,6 +366,48 @@ t_combine() {
 	expect "$TMP/out" aio_combined -eq 0
 }
 
+# Overwrites of a tmpfs file are copied straight into its page cache
+# (ublk_bpf_aio_write_in_place(), counted in aio_in_place_bytes) by both
+# CPUs at once, with no writer to combine them, and move the file's mtime.
+# A file of fallocate()d pages, not yet written, takes ->write_iter(): an
+# in-place copy into a page that is not up to date would read back as
+# zeros.
+t_in_place() {
+	local before after w
+	if [ "$(nproc)" -lt 2 ]; then
+		echo "# SKIP: one CPU, no second writer"; return 0
+	fi
+	mkfile "$TMP/a.img" 64M
+	dd if=/dev/urandom of="$TMP/a.img" bs=1M count=64 conv=notrunc status=none
+	before=$(stat -c %Y "$TMP/a.img")
+	sleep 1.1
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio --name=in_place --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
+			--iodepth=32 --numjobs=2 --size=16M --offset_increment=16M \
+			--rw=randwrite --bs=4k --verify=crc32c --verify_state_save=0 \
+			--verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/dev/null &&
+		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
+	aio_counters
+	after=$(stat -c %Y "$TMP/a.img")
+	w=$(get aio_in_place_bytes "$TMP/out")
+	# fio writes each block of 2 x 16M once (and more, for its headers)
+	[ "${w:-0}" -ge $((32 << 20)) ] || {
+		echo "# $w bytes written in place of the 32 MiB overwritten"; return 1; }
+	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" aio_combined -eq 0 ||
+		return 1
+	[ "$after" -gt "$before" ] || {
+		echo "# the file's mtime did not move ($before, $after)"; return 1; }
+	rm -f "$TMP/a.img"
+	fallocate -l 64M "$TMP/a.img"
+	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
+		fio --name=fallocated --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
+			--iodepth=8 --size=16M --rw=randwrite --bs=4k --verify=crc32c \
+			--verify_state_save=0 --verify_fatal=1 --do_verify=1 \
+			--output=/dev/null &&
+		cmp -n 16777216 $UBLK_DEV '"$TMP/a.img" || return 1
+	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" aio_in_place_bytes -eq 0
+}
+
 # --- the fallback worker ---------------------------------------------------
 
 # which path the aios took, as a TAP comment
@@ -910,6 +952,7 @@ run_test loop_daemon t_loop_daemon
 run_test loop_async t_loop_async
 run_test spread t_spread
 run_test combine t_combine
+run_test in_place t_in_place
 run_test fallback_eagain t_fallback_eagain
 run_test buffered t_buffered
 run_test fallback_blkdev t_fallback_blkdev
