@@ -340,6 +340,16 @@ t_spread_on() {
 		return 1; }
 }
 
+# two_writers: two fio jobs writing 4k blocks of 16 MiB each of $UBLK_DEV
+# at random, at QD32, verified
+two_writers() {
+	fio --name=two_writers --filename="$UBLK_DEV" --direct=1 --ioengine=io_uring \
+		--iodepth=32 --numjobs=2 --size=16M --offset_increment=16M \
+		--rw=randwrite --bs=4k --verify=crc32c --verify_state_save=0 \
+		--verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/dev/null
+}
+export -f two_writers
+
 # Writes to one tmpfs file from two CPUs at once: the stage that finds
 # another being the file's writer queues its write for it and goes back to
 # its submitter (ublk_bpf_aio_write_memory(), counted in aio_combined);
@@ -351,11 +361,7 @@ t_combine() {
 	fi
 	mkfile "$TMP/a.img" 64M
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
-		fio --name=combine --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
-			--iodepth=32 --numjobs=2 --size=16M --offset_increment=16M \
-			--rw=randwrite --bs=4k --verify=crc32c --verify_state_save=0 \
-			--verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/dev/null &&
-		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
+		two_writers && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
 	aio_counters
 	expect "$TMP/out" io_failed -eq 0 && expect "$TMP/out" aio_combined -gt 0 ||
 		return 1
@@ -382,11 +388,7 @@ t_in_place() {
 	before=$(stat -c %Y "$TMP/a.img")
 	sleep 1.1
 	shim -f "$TMP/a.img" -c 0=$LOOP "$OUT/shim_targets.bpf.o" -- bash -c '
-		fio --name=in_place --filename=$UBLK_DEV --direct=1 --ioengine=io_uring \
-			--iodepth=32 --numjobs=2 --size=16M --offset_increment=16M \
-			--rw=randwrite --bs=4k --verify=crc32c --verify_state_save=0 \
-			--verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/dev/null &&
-		cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
+		two_writers && cmp -n 33554432 $UBLK_DEV '"$TMP/a.img" || return 1
 	aio_counters
 	after=$(stat -c %Y "$TMP/a.img")
 	w=$(get aio_in_place_bytes "$TMP/out")
