@@ -37,6 +37,7 @@
 #                        time and with children, to FILE. The window's IOPS
 #                        then include perf's start-up: not for comparing.
 #   BENCH_PERF_LIMIT=P   the smallest share (%) a symbol listed there has (0.7)
+#   BENCH_STATS=1        print the shim's aio counters after each BPF run
 . "$(dirname "$0")/../ublk/test_common.sh"
 out=$1
 window_ms=${BENCH_WINDOW_MS:-2000}
@@ -288,6 +289,10 @@ run_fio() {	# run_fio PATH JOB REP
 		$(( S_CTXT - a[2] )) $(( S_INTR - a[3] )) $(( (S_BUSY - a[1]) * 10 )))"
 	echo "# $group $1 $2 rep $3: $iops IOPS"
 	[ -n "${BENCH_PERF:-}" ] && perf_top "$group/$1/$2"
+	# the shim's aio counters so far (over every run on the device)
+	[ -n "${BENCH_STATS:-}" ] && [ "$1" != kernel ] &&
+		"$UBLK_PROG" stats -n "${dev#/dev/ublkb}" 2>/dev/null | grep -E '^ *aio_' |
+		tr -s ' ' | tr '\n' ' ' | sed "s|^|# $group $1 $2 rep $3 counters:|;s/\$/\n/"
 	return 0
 }
 
