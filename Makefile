@@ -309,8 +309,9 @@ thousand: all | rig
 crash-test: all $(OUTPUT)/tests/crash_replay $(OUTPUT)/tests/bpf/crash_noflush.bpf.o | rig
 	$(Q)tests/vm/run.sh --timeout 3300 --mem 3072 tests/crash/crash_test.sh $(CRASH_TARGETS)
 
-# One VM boot: every tests/shim/mutants/*.patch must fail its shim tests.
-mutants: all shim-tests | rig
+# One VM boot: every tests/shim/mutants/*.patch must fail its shim tests
+# (nvme_io loads test objects of tests/bpf).
+mutants: all shim-tests $(TEST_BPF_OBJS) | rig
 	$(Q)tests/shim/mutants.sh
 
 # The shim test pci_nvme and the VM test nvme_01 (bpf/nvme.bpf.o serving a
